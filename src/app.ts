@@ -1,0 +1,106 @@
+// Composition root: builds logger, metrics, runtime (config, upstreams) and the HTTP routes, explicitly.
+// Tests build the same app with fake upstream URLs and a capturing log destination.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { JudgeFn } from './cascade/types.js';
+import type { LoadedConfig } from './config/load-config.js';
+import { createFinisher } from './http/finish-request.js';
+import { registerErrorHandling, sendError } from './http/error-handler.js';
+import { registerInfoRoutes } from './http/info-routes.js';
+import { Lifecycle } from './http/lifecycle.js';
+import { unroutedLabel } from './http/request-record.js';
+import { routedHandler } from './http/routed-handler.js';
+import { SluiceError } from './errors/sluice-error.js';
+import { createLogger } from './log/create-logger.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+export interface AppOptions {
+  loaded: LoadedConfig;
+  logger?: Logger;
+  /** Node process metrics in the registry (off in tests that compare exact scrapes). */
+  processMetrics?: boolean;
+  judge?: JudgeFn;
+}
+
+export interface Sluice {
+  app: FastifyInstance;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  runtime(): Runtime;
+  /** Swaps in a new config atomically; requests in flight finish on the old one. */
+  reload(loaded: LoadedConfig): void;
+  /** Stops accepting, drains in-flight requests within the grace, closes pools. */
+  close(): Promise<void>;
+}
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+export function buildApp(opts: AppOptions): Sluice {
+  const server = opts.loaded.config.server;
+  const logger = opts.logger ?? createLogger({ level: server.logLevel });
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
+  const lifecycle = new Lifecycle();
+  let runtime = createRuntime(opts.loaded);
+  for (const b of opts.loaded.config.backends) metrics.backendUp.set({ backend: b.id }, 1);
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: server.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: false,
+  });
+  app.decorateRequest('sluiceRoute', undefined);
+  app.decorateRequest('sluiceStartedAt', 0);
+  app.decorateRequest('sluiceAccounted', false);
+  const finish = createFinisher(metrics);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.sluiceStartedAt = performance.now();
+    reply.header('x-request-id', request.id);
+    if (lifecycle.draining && request.url.startsWith('/v1/')) {
+      reply.header('connection', 'close');
+      return sendError(reply, new SluiceError('shutting_down', 'this replica is shutting down; retry'));
+    }
+  });
+  registerErrorHandling(app, {
+    onError: (request, error) => {
+      if (request.sluiceAccounted || !request.url.startsWith('/v1/')) return;
+      request.sluiceAccounted = true;
+      finish(request, {
+        route: request.sluiceRoute ?? unroutedLabel, outcome: error.status >= 500 ? 'error' : 'rejected', status: error.status,
+        durationMs: performance.now() - request.sluiceStartedAt, stream: false, attempts: [], escalations: [], errorCode: error.code,
+      });
+    },
+  });
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, ...(opts.judge && { judge: opts.judge }) };
+  app.post('/v1/chat/completions', routedHandler('chat', deps));
+  app.post('/v1/completions', routedHandler('completions', deps));
+  app.post('/v1/embeddings', routedHandler('embeddings', deps));
+  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, serveMetrics: server.metricsPort === undefined });
+
+  return {
+    app, metrics, lifecycle,
+    runtime: () => runtime,
+    reload(loaded) {
+      const old = runtime;
+      runtime = createRuntime(loaded);
+      void old.close();
+    },
+    async close() {
+      lifecycle.draining = true;
+      const closing = app.close();
+      await lifecycle.drain(server.shutdownGraceMs);
+      app.server.closeAllConnections();
+      await closing;
+      await runtime.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// One non-streaming attempt: call the backend, price what it used, and let the judge accept or escalate.
+import type { BackendConfig } from '../config/schema.js';
+import type { ChatCompletion } from '../openai/types.js';
+import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-failure.js';
+import type { UpstreamJson } from '../upstream/types.js';
+import { priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
+import type { AnswerView, CascadeDeps, CascadeRequest, Verdict } from './types.js';
+import { upstreamBody } from './upstream-body.js';
+
+export interface AttemptContext {
+  req: CascadeRequest;
+  deps: CascadeDeps;
+  backend: BackendConfig;
+  tier: number;
+  /** The last planned tier is never judged: its answer is the best there is. */
+  judged: boolean;
+  /** Aborts on client disconnect or the request deadline. */
+  signal: AbortSignal;
+}
+
+export type AttemptResult =
+  | { kind: 'accepted'; record: AttemptRecord; answer?: UpstreamJson }
+  | { kind: 'escalate'; record: AttemptRecord; reason: string; answer?: UpstreamJson }
+  | { kind: 'failed'; record: AttemptRecord; failure: UpstreamFailure; committed: boolean };
+
+export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
+  const t0 = a.deps.now();
+  const upstream = a.deps.upstreams.get(a.backend.id)!;
+  try {
+    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, false), stream: false, signal: a.signal, requestId: a.req.requestId });
+    if (res.kind !== 'json') {
+      res.cancel();
+      throw new UpstreamFailure('protocol', 'expected a JSON answer');
+    }
+    const view = answerFromJson(res.json);
+    const usage = usageFrom(res.json.usage as ChatCompletion['usage'], { inputTokens: a.req.profile.inputTokens, outputText: view.text });
+    const verdict: Verdict = a.judged && a.deps.judge && a.req.endpoint !== 'embeddings' ? a.deps.judge(view, { partial: false, backend: a.backend }) : { kind: 'accept' };
+    const record: AttemptRecord = {
+      tier: a.tier, backend: a.backend.id, outcome: verdict.kind === 'accept' ? 'accepted' : 'escalated',
+      usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0,
+      ...(verdict.kind === 'escalate' && { reason: verdict.reason }),
+      ...(verdict.score !== undefined && { score: verdict.score }),
+    };
+    return verdict.kind === 'accept' ? { kind: 'accepted', record, answer: res } : { kind: 'escalate', record, reason: verdict.reason, answer: res };
+  } catch (err) {
+    const failure = classifyTransportError(err);
+    return { kind: 'failed', failure, committed: false, record: failedRecord(a, failure, t0, undefined) };
+  }
+}
+
+/**
+ * A failed attempt is paid for what the backend processed: nothing when it refused or could not be reached;
+ * the prompt (estimated) plus what was generated when it was cut, timed out or abandoned mid-answer.
+ */
+export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: number, generated: string | undefined): AttemptRecord {
+  const processed = failure.kind === 'timeout' || failure.kind === 'aborted' || failure.kind === 'reset' || generated !== undefined;
+  const usage = processed ? usageFrom(undefined, { inputTokens: a.req.profile.inputTokens, outputText: generated }) : { input: 0, cachedInput: 0, output: 0, estimated: false };
+  return {
+    tier: a.tier, backend: a.backend.id, outcome: failure.kind === 'aborted' ? 'aborted' : 'failed', reason: failure.reason,
+    error: failure.message, usage, costNano: processed ? priceAttempt(a.backend, usage) : 0, durationMs: a.deps.now() - t0,
+    ...(failure.status !== undefined && { status: failure.status }),
+  };
+}
+
+export function answerFromJson(json: Record<string, unknown>): AnswerView {
+  const choice = (json as ChatCompletion).choices?.[0] as (NonNullable<ChatCompletion['choices']>[number] & { text?: unknown }) | undefined;
+  const message = choice?.message;
+  const text = typeof message?.content === 'string' ? message.content : typeof choice?.text === 'string' ? choice.text : '';
+  const toolCalls = (message?.tool_calls ?? []).map((c) => ({ ...(c.id !== undefined && { id: c.id }), name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' }));
+  const logprobs = (choice?.logprobs as { content?: Array<{ logprob?: number }> } | null | undefined)?.content?.map((t) => t.logprob ?? 0);
+  return { text, toolCalls, finishReason: choice?.finish_reason ?? null, ...(logprobs && { logprobs }) };
+}

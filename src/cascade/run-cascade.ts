@@ -1,0 +1,78 @@
+// Walks the plan: one attempt per tier (failing over to sibling backends on retryable errors), judges every
+// answer but the last tier's, escalates or returns. A flat loop that returns one record per attempt; it never
+// throws: failures come back in the result so that every attempt is accounted.
+import type { UpstreamFailure } from '../upstream/upstream-failure.js';
+import type { AttemptRecord } from './attempt.js';
+import { abortError, failuresToError } from './failures-to-error.js';
+import { jsonAttempt, type AttemptContext, type AttemptResult } from './json-attempt.js';
+import { streamAttempt } from './stream-attempt.js';
+import type { CascadeDeps, CascadeRequest, CascadeResult, Escalation } from './types.js';
+
+export interface CascadeOptions {
+  /** Whether cheap tiers are judged (false: `direct` streaming or a pinned backend). */
+  judge: boolean;
+  holdbackTokens: number | 'all';
+}
+
+export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: CascadeOptions): Promise<CascadeResult> {
+  const attempts: AttemptRecord[] = [];
+  const failures: UpstreamFailure[] = [];
+  const escalations: Escalation[] = [];
+  const stop = linkAbort(req.signal, req.route.deadlineMs - (deps.now() - req.startedAt));
+  let firstByteMs: number | undefined;
+  const base = { attempts, escalations };
+
+  try {
+    const tiers = req.plan.tiers;
+    for (let t = 0; t < tiers.length; t++) {
+      const tier = tiers[t]!;
+      let reason: string | undefined;
+      for (const backend of tier.backends) {
+        if (stop.signal.aborted) return stopped(base, stop.signal.reason, failures);
+        if (attempts.length >= req.route.maxAttempts) return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+        const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged: opts.judge && t < tiers.length - 1, signal: stop.signal };
+        const result: AttemptResult = req.sink
+          ? await streamAttempt({
+              ...ctx, sink: req.sink, holdbackTokens: opts.holdbackTokens,
+              commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
+              onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
+            })
+          : await jsonAttempt(ctx);
+        attempts.push(result.record);
+        if (result.kind === 'accepted') {
+          return { ...base, outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), ...(result.answer && { answer: result.answer }), ...(firstByteMs !== undefined && { firstByteMs }) };
+        }
+        if (result.kind === 'escalate') { reason = result.reason; break; }
+        failures.push(result.failure);
+        if (result.committed || result.failure.kind === 'aborted') return stopped({ ...base, committed: result.committed, firstByteMs }, stop.signal.reason, failures);
+        if (!result.failure.retryable) return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+        reason = result.failure.reason;
+      }
+      const next = tiers[t + 1];
+      if (next && reason) escalations.push({ from: tier.index, to: next.index, reason });
+    }
+    return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** Ends the cascade after an abort: the client left, or the deadline passed (504), or a committed stream broke. */
+function stopped(base: Pick<CascadeResult, 'attempts' | 'escalations'> & { committed?: boolean; firstByteMs?: number | undefined }, why: unknown, failures: UpstreamFailure[]): CascadeResult {
+  const committed = base.committed ?? false;
+  const common = { attempts: base.attempts, escalations: base.escalations, committed, ...(base.firstByteMs !== undefined && { firstByteMs: base.firstByteMs }) };
+  if (why === 'client') return { ...common, outcome: 'client_aborted' };
+  const error = abortError(why, base.attempts.length);
+  if (error) return { ...common, outcome: 'error', error };
+  return { ...common, outcome: 'error', error: failuresToError(failures, base.attempts.length) };
+}
+
+/** One signal for the whole cascade: the client's abort, or the route's deadline. Its reason says which. */
+function linkAbort(client: AbortSignal, deadlineMs: number): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const onClient = () => ctl.abort(client.reason === 'shutdown' ? 'shutdown' : 'client');
+  if (client.aborted) onClient();
+  else client.addEventListener('abort', onClient, { once: true });
+  const timer = setTimeout(() => ctl.abort('deadline'), Math.max(0, deadlineMs));
+  return { signal: ctl.signal, dispose: () => { clearTimeout(timer); client.removeEventListener('abort', onClient); } };
+}

@@ -1,0 +1,97 @@
+// One streaming attempt. Events are held until the commit point; before it the attempt can still fail over or
+// escalate and the client has seen nothing; after it every event goes straight to the client, and a failure
+// ends the client's stream with one error event and no [DONE].
+import { UpstreamFailure, classifyTransportError } from '../upstream/upstream-failure.js';
+import { priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
+import { abortError, failuresToError } from './failures-to-error.js';
+import { failedRecord, type AttemptContext, type AttemptResult } from './json-attempt.js';
+import { StreamAccumulator } from './stream-accumulator.js';
+import type { CommitInfo, StreamSink, Verdict } from './types.js';
+import { upstreamBody } from './upstream-body.js';
+
+export interface StreamAttemptContext extends AttemptContext {
+  sink: StreamSink;
+  /** Built at the commit point: headers reflect every attempt so far. */
+  commitInfo: () => CommitInfo;
+  /** When the cheap answer is judged before commit: after N answer tokens (holdback) or at its end (buffer). */
+  holdbackTokens: number | 'all';
+  onFirstByte: () => void;
+}
+
+export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptResult> {
+  const t0 = a.deps.now();
+  const upstream = a.deps.upstreams.get(a.backend.id)!;
+  const acc = new StreamAccumulator(a.req.clientWantsUsage);
+  let committed = false;
+  let firstEventMs: number | undefined;
+  const held: string[] = [];
+
+  const commit = async (): Promise<void> => {
+    committed = true;
+    a.sink.open(a.commitInfo());
+    a.onFirstByte();
+    for (const data of held.splice(0)) await a.sink.send(data);
+  };
+
+  try {
+    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, true), stream: true, signal: a.signal, requestId: a.req.requestId });
+    if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
+    for await (const ev of res.events) {
+      firstEventMs ??= a.deps.now() - t0;
+      const out = acc.accept(ev);
+      if (acc.done) break;
+      if (out !== null) {
+        if (committed) { const p = a.sink.send(out); if (p) await p; } else held.push(out);
+      }
+      if (!committed && reachedCommitPoint(a, acc)) {
+        const verdict = judgePartial(a, acc, true);
+        if (verdict.kind === 'escalate') return escalate(a, acc, verdict, t0, firstEventMs, res.cancel);
+        await commit();
+      }
+    }
+    if (!acc.complete) throw new UpstreamFailure('reset', 'the stream ended before the answer was complete');
+    const usage = usageFrom(acc.usage, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(acc) });
+    if (!committed) {
+      const verdict = judgePartial(a, acc, false);
+      if (verdict.kind === 'escalate') return escalate(a, acc, verdict, t0, firstEventMs, () => {});
+      await commit();
+    }
+    if (a.req.clientWantsUsage && !acc.usage) await a.sink.send(acc.usageChunk(usage));
+    a.sink.done();
+    const record: AttemptRecord = { tier: a.tier, backend: a.backend.id, outcome: 'accepted', usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0, ...(firstEventMs !== undefined && { firstEventMs }) };
+    return { kind: 'accepted', record };
+  } catch (err) {
+    const failure = classifyTransportError(err);
+    if (committed && a.signal.reason !== 'client') a.sink.fail((abortError(a.signal.reason, 1) ?? failuresToError([failure], 1)).toBody());
+    const record = failedRecord(a, failure, t0, acc.contentEvents > 0 ? generatedText(acc) : undefined);
+    if (firstEventMs !== undefined) record.firstEventMs = firstEventMs;
+    return { kind: 'failed', failure, committed, record };
+  }
+}
+
+function reachedCommitPoint(a: StreamAttemptContext, acc: StreamAccumulator): boolean {
+  if (acc.contentEvents === 0) return false;
+  if (!a.judged) return true;
+  if (a.holdbackTokens === 'all') return false;
+  // Content events approximate tokens: upstreams send about one token per event.
+  return acc.contentEvents >= a.holdbackTokens || acc.finishReason !== null;
+}
+
+function judgePartial(a: StreamAttemptContext, acc: StreamAccumulator, partial: boolean): Verdict {
+  if (!a.judged || !a.deps.judge) return { kind: 'accept' };
+  return a.deps.judge({ text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason }, { partial: partial && !acc.complete, backend: a.backend });
+}
+
+function escalate(a: StreamAttemptContext, acc: StreamAccumulator, verdict: Verdict & { kind: 'escalate' }, t0: number, firstEventMs: number | undefined, cancel: () => void): AttemptResult {
+  cancel();
+  const usage = usageFrom(acc.complete ? acc.usage : undefined, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(acc) });
+  const record: AttemptRecord = {
+    tier: a.tier, backend: a.backend.id, outcome: 'escalated', reason: verdict.reason, usage, costNano: priceAttempt(a.backend, usage),
+    durationMs: a.deps.now() - t0, ...(firstEventMs !== undefined && { firstEventMs }), ...(verdict.score !== undefined && { score: verdict.score }),
+  };
+  return { kind: 'escalate', record, reason: verdict.reason };
+}
+
+function generatedText(acc: StreamAccumulator): string {
+  return acc.text + acc.toolCalls.map((c) => c.name + c.arguments).join('');
+}

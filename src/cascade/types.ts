@@ -1,0 +1,80 @@
+// Shapes shared by the cascade's loop, its attempts and the http layer that feeds and drains it.
+import type { Profile } from '../classify/profile.js';
+import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
+import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
+import type { Plan } from '../route/plan.js';
+import type { Upstream, UpstreamJson } from '../upstream/types.js';
+import type { AttemptRecord } from './attempt.js';
+import type { ToolCallSoFar } from './stream-accumulator.js';
+
+/** What the judge sees of an answer, whole or (streaming holdback) partial. */
+export interface AnswerView {
+  text: string;
+  toolCalls: ToolCallSoFar[];
+  finishReason: string | null;
+  /** Per-token logprobs of the answer's first choice, when the backend returned them. */
+  logprobs?: number[];
+}
+
+export type Verdict = { kind: 'accept'; score?: number } | { kind: 'escalate'; reason: string; score?: number };
+
+export type JudgeFn = (answer: AnswerView, opts: { partial: boolean; backend: BackendConfig }) => Verdict;
+
+export interface CommitInfo {
+  backend: string;
+  tier: number;
+  attempts: number;
+  escalations: readonly string[];
+}
+
+/** Where a streamed answer goes. Nothing may be written before `open` (the commit point). */
+export interface StreamSink {
+  open(info: CommitInfo): void;
+  /** One SSE data event; returns a promise when the client's buffer is full. */
+  send(data: string): void | Promise<void>;
+  done(): void;
+  fail(body: OpenAIErrorBody): void;
+}
+
+export interface Escalation {
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface CascadeRequest {
+  requestId: string;
+  endpoint: EndpointKind;
+  body: Record<string, unknown>;
+  route: RouteConfig;
+  plan: Plan;
+  profile: Profile;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** Present for streaming requests. */
+  sink?: StreamSink;
+  clientWantsUsage: boolean;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+export interface CascadeDeps {
+  upstreams: ReadonlyMap<string, Upstream>;
+  judge?: JudgeFn;
+  now: () => number;
+}
+
+export interface CascadeResult {
+  outcome: 'ok' | 'error' | 'client_aborted';
+  attempts: AttemptRecord[];
+  escalations: Escalation[];
+  /** The attempt whose answer the client got. */
+  delivered?: AttemptRecord;
+  /** Non-streaming answers: the accepted body. */
+  answer?: UpstreamJson;
+  error?: SluiceError;
+  /** Streams: whether the commit point was passed (bytes went to the client). */
+  committed: boolean;
+  /** Streams: ms from arrival to the first byte sent. */
+  firstByteMs?: number;
+}

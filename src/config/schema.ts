@@ -1,0 +1,135 @@
+// The one config schema: strict zod objects, defaults, and cross-field checks.
+// Types used across the code are inferred from here; nothing else defines config shapes.
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, . _ : - (max 64)');
+const usd = z.number().nonnegative().finite();
+const ms = z.number().int().positive();
+
+const pricing = z.strictObject({
+  inputPerMTok: usd.default(0),
+  cachedInputPerMTok: usd.optional(),
+  outputPerMTok: usd.default(0),
+  perRequest: usd.default(0),
+});
+
+const timeouts = z.strictObject({
+  connectMs: ms.default(5_000),
+  /** Until the first token of a stream, or the whole answer headers of a non-streaming call. */
+  firstTokenMs: ms.default(30_000),
+  /** Longest silence between two stream events once the answer started. */
+  idleMs: ms.default(30_000),
+  totalMs: ms.default(600_000),
+});
+
+const mock = z.strictObject({
+  /** Simulated latency before the first token. */
+  latencyMs: z.number().int().nonnegative().default(20),
+  /** Simulated decoding speed; 0 streams as fast as possible. */
+  tokensPerSecond: z.number().nonnegative().default(200),
+  /** Tokens in a confident answer. */
+  answerTokens: z.number().int().positive().default(40),
+  /** Difficulty (0..1, from the prompt's own features) above which the model is unsure. */
+  skill: z.number().min(0).max(1).default(0.5),
+  /** When unsure, pad the answer with hedges and alternatives (verbosity compensation). */
+  verboseWhenUnsure: z.boolean().default(true),
+});
+
+export const endpointKinds = ['chat', 'completions', 'embeddings'] as const;
+export type EndpointKind = (typeof endpointKinds)[number];
+
+const backend = z.strictObject({
+  id,
+  protocol: z.enum(['openai', 'mock']),
+  baseUrl: z.url().optional(),
+  model: z.string().min(1),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  pricing: pricing.prefault({}),
+  contextWindow: z.number().int().positive().default(128_000),
+  endpoints: z.array(z.enum(endpointKinds)).min(1).default(['chat']),
+  maxConnections: z.number().int().positive().max(4096).default(128),
+  timeouts: timeouts.prefault({}),
+  /** Whether the backend accepts stream_options.include_usage (most OpenAI-compatible servers do). */
+  streamUsage: z.boolean().default(true),
+  /** Extra headers sent upstream (never secrets: use apiKeyEnv). */
+  headers: z.record(z.string(), z.string()).default({}),
+  mock: mock.optional(),
+});
+
+const tier = z.strictObject({
+  backends: z.array(id).min(1),
+});
+
+const route = z.strictObject({
+  name: id,
+  /** Client model names this route also answers to (transparent mode). */
+  aliases: z.array(z.string().min(1)).default([]),
+  tiers: z.array(tier).min(1),
+  /** Backend the route's savings are measured against; default: the first backend of the last tier. */
+  baseline: id.optional(),
+  /** Expected output tokens when the request sets no max_tokens. */
+  defaultMaxOutputTokens: z.number().int().positive().default(512),
+  /** Cap on upstream calls per request, failovers included. */
+  maxAttempts: z.number().int().positive().max(20).default(4),
+  /** Deadline for the whole request, all attempts included. */
+  deadlineMs: ms.default(600_000),
+});
+
+const server = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Serve /metrics on this port instead of the main one. */
+  metricsPort: z.number().int().min(0).max(65535).optional(),
+  bodyLimitBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  /** How long in-flight requests and streams may run after SIGTERM. */
+  shutdownGraceMs: z.number().int().nonnegative().default(30_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log prompt and answer text (debugging only: it may hold personal data). */
+  logContent: z.boolean().default(false),
+});
+
+const state = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('memory') }),
+  z.strictObject({ driver: z.literal('redis'), url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('sluice:') }),
+]);
+
+export const configSchema = z
+  .strictObject({
+    server: server.prefault({}),
+    state: state.default({ driver: 'memory' }),
+    backends: z.array(backend).min(1),
+    routes: z.array(route).min(1),
+  })
+  .superRefine(checkReferences);
+
+function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }, ctx: z.RefinementCtx): void {
+  const backendIds = new Set<string>();
+  cfg.backends.forEach((b, i) => {
+    if (backendIds.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
+    backendIds.add(b.id);
+    if (b.protocol === 'openai' && !b.baseUrl) ctx.addIssue({ code: 'custom', path: ['backends', i, 'baseUrl'], message: 'required for protocol openai' });
+  });
+  const names = new Set<string>();
+  cfg.routes.forEach((r, i) => {
+    for (const name of [r.name, ...r.aliases]) {
+      if (names.has(name) || backendIds.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `model name "${name}" is used twice (routes, aliases and backend ids share one namespace)` });
+      }
+      names.add(name);
+    }
+    r.tiers.forEach((t, j) => t.backends.forEach((b, k) => {
+      if (!backendIds.has(b)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'tiers', j, 'backends', k], message: `unknown backend "${b}"` });
+    }));
+    if (r.baseline && !backendIds.has(r.baseline)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'baseline'], message: `unknown backend "${r.baseline}"` });
+  });
+}
+
+type BackendInput = z.output<typeof backend>;
+type RouteInput = z.output<typeof route>;
+
+export type Config = z.output<typeof configSchema>;
+export type BackendConfig = Config['backends'][number];
+export type RouteConfig = Config['routes'][number];
+export type TierConfig = RouteConfig['tiers'][number];
+export type Pricing = BackendConfig['pricing'];
+export type MockConfig = z.output<typeof mock>;

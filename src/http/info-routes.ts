@@ -1,0 +1,24 @@
+// Non-routed endpoints: liveness, readiness, the model list and Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Runtime } from '../runtime.js';
+import type { Lifecycle } from './lifecycle.js';
+
+export function registerInfoRoutes(app: FastifyInstance, opts: { runtime: () => Runtime; lifecycle: Lifecycle; metrics: Metrics; serveMetrics: boolean }): void {
+  const created = Math.floor(Date.now() / 1000);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const state = opts.runtime().config.state.driver;
+    if (opts.lifecycle.draining) return reply.code(503).send({ status: 'draining', state });
+    return { status: 'ready', state };
+  });
+  app.get('/v1/models', async () => {
+    const { config } = opts.runtime();
+    const routes = config.routes.flatMap((r) => [r.name, ...r.aliases]).map((id) => ({ id, object: 'model', created, owned_by: 'sluice' }));
+    const pinned = config.backends.map((b) => ({ id: b.id, object: 'model', created, owned_by: `sluice:${b.protocol}` }));
+    return { object: 'list', data: [...routes, ...pinned] };
+  });
+  if (opts.serveMetrics) {
+    app.get('/metrics', async (_req, reply) => reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics()));
+  }
+}

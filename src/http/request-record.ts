@@ -1,0 +1,28 @@
+// The record of one request as the summary log line and the metrics see it.
+import type { AttemptRecord } from '../cascade/attempt.js';
+import type { Escalation } from '../cascade/types.js';
+import type { Profile } from '../classify/profile.js';
+import type { RequestCost } from '../cost/account-request.js';
+import type { Plan } from '../route/plan.js';
+
+export type RequestOutcome = 'ok' | 'error' | 'rejected' | 'client_aborted';
+
+/** Route label for requests that never reached a route (bad body, unknown model); schema ids cannot clash. */
+export const unroutedLabel = '_unrouted';
+
+export interface RequestRecord {
+  route: string;
+  outcome: RequestOutcome;
+  status: number;
+  durationMs: number;
+  overheadMs?: number;
+  firstByteMs?: number;
+  stream: boolean;
+  profile?: Profile;
+  plan?: Plan;
+  attempts: AttemptRecord[];
+  escalations: Escalation[];
+  delivered?: AttemptRecord;
+  cost?: RequestCost;
+  errorCode?: string;
+}

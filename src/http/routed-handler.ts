@@ -1,0 +1,112 @@
+// The request path for the routed endpoints: validate → classify → plan → cascade → account → respond.
+// Handlers throw SluiceErrors; the error handler writes them. Every request leaves one record (metrics + log).
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { runCascade } from '../cascade/run-cascade.js';
+import type { CascadeResult, JudgeFn } from '../cascade/types.js';
+import { profileRequest, type Profile } from '../classify/profile.js';
+import type { EndpointKind, RouteConfig } from '../config/schema.js';
+import { accountRequest } from '../cost/account-request.js';
+import { SluiceError } from '../errors/sluice-error.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { planRoute, type Plan } from '../route/plan.js';
+import { baselineBackendId } from '../route/resolve-target.js';
+import type { Runtime } from '../runtime.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { RequestRecord } from './request-record.js';
+import { costHeaders, routingHeaders } from './sluice-headers.js';
+import { createSseSink } from './sse-sink.js';
+import { validateBody } from './validate-body.js';
+
+export interface RoutedDeps {
+  runtime: () => Runtime;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  judge?: JudgeFn;
+  /** Writes the metrics and the summary log line for a finished request. */
+  finish: (request: FastifyRequest, record: RequestRecord) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once the request is routed; the error handler uses it to account requests that fail early. */
+    sluiceRoute: string | undefined;
+    sluiceStartedAt: number;
+    sluiceAccounted: boolean;
+  }
+}
+
+export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
+  return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const startedAt = request.sluiceStartedAt;
+    const rt = deps.runtime();
+    const body = validateBody(endpoint, request.body);
+    const model = body.model as string;
+    const target = rt.resolveTarget(model);
+    if (!target) throw new SluiceError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
+    const route = target.route;
+    request.sluiceRoute = route.name;
+    const profile = profileRequest(endpoint, body, route.defaultMaxOutputTokens);
+    const plan = planRoute({ route, profile, endpoint, backends: rt.backends });
+    if (plan.tiers.length === 0) throw emptyPlanError(plan, profile, endpoint);
+
+    const stream = endpoint !== 'embeddings' && body.stream === true;
+    const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
+    const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
+    const abort = deps.lifecycle.track(reply);
+    deps.metrics.inflight.inc({ route: route.name });
+    let result: CascadeResult;
+    try {
+      result = await runCascade(
+        { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }) },
+        { upstreams: rt.upstreams, now: () => performance.now(), ...(deps.judge && { judge: deps.judge }) },
+        { judge: !target.pinned && deps.judge !== undefined, holdbackTokens: 'all' },
+      );
+    } finally {
+      abort.dispose();
+      deps.metrics.inflight.dec({ route: route.name });
+    }
+    const cost = accountRequest(result.attempts, result.delivered, rt.backends.get(baselineBackendId(route))!);
+    const record = toRecord({ route, result, profile, plan, stream, startedAt, cost });
+    request.sluiceAccounted = true;
+    deps.finish(request, record);
+
+    if (result.outcome === 'client_aborted' || result.committed) return reply.hijack();
+    if (result.outcome === 'error') throw result.error!;
+    const delivered = result.delivered!;
+    reply.headers({
+      ...routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }),
+      ...costHeaders(cost),
+    });
+    return reply.type('application/json').send(result.answer!.text);
+  };
+}
+
+function toRecord(o: { route: RouteConfig; result: CascadeResult; profile: Profile; plan: Plan; stream: boolean; startedAt: number; cost: RequestRecord['cost'] }): RequestRecord {
+  const { result } = o;
+  const durationMs = performance.now() - o.startedAt;
+  const upstreamMs = result.attempts.reduce((s, a) => s + a.durationMs, 0);
+  return {
+    route: o.route.name,
+    outcome: result.outcome,
+    status: result.error?.status ?? (result.outcome === 'client_aborted' ? 499 : 200),
+    durationMs,
+    overheadMs: Math.max(0, durationMs - upstreamMs),
+    stream: o.stream,
+    profile: o.profile,
+    plan: o.plan,
+    attempts: result.attempts,
+    escalations: result.escalations,
+    ...(result.delivered && { delivered: result.delivered }),
+    ...(result.firstByteMs !== undefined && { firstByteMs: result.firstByteMs }),
+    ...(o.cost && { cost: o.cost }),
+    ...(result.error && { errorCode: result.error.code }),
+  };
+}
+
+function emptyPlanError(plan: Plan, profile: Profile, endpoint: EndpointKind): SluiceError {
+  if (plan.skipped.some((s) => s.reason === 'context')) {
+    return new SluiceError('context_length_exceeded', `This request needs about ${profile.inputTokens + profile.outputTokens} tokens (${profile.inputTokens} in the prompt, ${profile.outputTokens} for the answer), more than any backend of the route can hold.`, { param: 'messages' });
+  }
+  return new SluiceError('unsupported_endpoint', `The route has no backend serving ${endpoint}.`, { param: 'model' });
+}

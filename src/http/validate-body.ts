@@ -1,0 +1,60 @@
+// Request validation for the routed endpoints. Checks what Sluice and OpenAI clients rely on; every other
+// field, known or not, is carried to the backend untouched (the original body is forwarded, not zod's copy).
+import { z } from 'zod';
+import type { EndpointKind } from '../config/schema.js';
+import { SluiceError } from '../errors/sluice-error.js';
+
+const nullish = <T extends z.ZodType>(t: T) => t.nullish();
+const contentPart = z.looseObject({ type: z.string() });
+const message = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: nullish(z.union([z.string(), z.array(contentPart)])),
+});
+const common = {
+  model: z.string().min(1),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(z.looseObject({ include_usage: nullish(z.boolean()) })),
+  max_tokens: nullish(z.int().positive()),
+  n: nullish(z.int().min(1).max(128)),
+  temperature: nullish(z.number().min(0).max(2)),
+  top_p: nullish(z.number().min(0).max(1)),
+  stop: nullish(z.union([z.string(), z.array(z.string()).max(4)])),
+  seed: nullish(z.int()),
+  user: nullish(z.string()),
+};
+
+const schemas: Record<EndpointKind, z.ZodType> = {
+  chat: z.looseObject({
+    ...common,
+    messages: z.array(message).min(1),
+    max_completion_tokens: nullish(z.int().positive()),
+    tools: nullish(z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() }))),
+    response_format: nullish(z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) })),
+    logprobs: nullish(z.boolean()),
+    top_logprobs: nullish(z.int().min(0).max(20)),
+  }),
+  completions: z.looseObject({
+    ...common,
+    prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
+  }),
+  embeddings: z.looseObject({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
+    encoding_format: nullish(z.enum(['float', 'base64'])),
+    dimensions: nullish(z.int().positive()),
+  }),
+};
+
+/** Throws a 400 naming the first offending field; returns the body as it came. */
+export function validateBody(endpoint: EndpointKind, body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new SluiceError('invalid_request', 'the request body must be a JSON object');
+  }
+  const result = schemas[endpoint].safeParse(body);
+  if (result.success) return body as Record<string, unknown>;
+  const issue = result.error.issues[0]!;
+  const param = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+  const missing = issue.code === 'invalid_type' && (body as Record<string, unknown>)[String(issue.path[0])] === undefined && issue.path.length === 1;
+  const text = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${issue.message}.`;
+  throw new SluiceError('invalid_request', text, { param });
+}

@@ -1,0 +1,26 @@
+// Everything derived from one loaded config: backend lookup, model resolution, upstream pools.
+// Swapped whole on reload, so a request sees one consistent config from start to end.
+import type { LoadedConfig } from './config/load-config.js';
+import type { BackendConfig, Config } from './config/schema.js';
+import { createTargetResolver, type ResolveTarget } from './route/resolve-target.js';
+import { closeUpstreams, createUpstreams } from './upstream/create-upstreams.js';
+import type { Upstream } from './upstream/types.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly backends: ReadonlyMap<string, BackendConfig>;
+  readonly resolveTarget: ResolveTarget;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  close(): Promise<void>;
+}
+
+export function createRuntime(loaded: LoadedConfig): Runtime {
+  const upstreams = createUpstreams(loaded);
+  return {
+    config: loaded.config,
+    backends: new Map(loaded.config.backends.map((b) => [b.id, b])),
+    resolveTarget: createTargetResolver(loaded.config),
+    upstreams,
+    close: () => closeUpstreams(upstreams),
+  };
+}

@@ -1,0 +1,19 @@
+// Builds one Upstream per configured backend, choosing the implementation from a map keyed by protocol.
+import type { LoadedConfig } from '../config/load-config.js';
+import type { BackendConfig } from '../config/schema.js';
+import { createMockUpstream } from './mock-upstream.js';
+import { createOpenAIUpstream } from './openai-upstream.js';
+import type { Upstream } from './types.js';
+
+const protocols: Record<BackendConfig['protocol'], (b: BackendConfig, key: string | undefined) => Upstream> = {
+  openai: createOpenAIUpstream,
+  mock: (b) => createMockUpstream(b),
+};
+
+export function createUpstreams(loaded: LoadedConfig): Map<string, Upstream> {
+  return new Map(loaded.config.backends.map((b) => [b.id, protocols[b.protocol](b, loaded.secrets.get(b.id))]));
+}
+
+export async function closeUpstreams(upstreams: Map<string, Upstream>): Promise<void> {
+  await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
+}

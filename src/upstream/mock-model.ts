@@ -1,0 +1,120 @@
+// A deterministic simulated model for demos, tests and benchmarks: no network, clearly labelled as simulated.
+// A mock backend has a `skill`; on prompts that look harder than its skill it becomes unsure and, like real
+// models, pads its answer with hedges and alternatives (verbosity compensation). Pure: same request, same answer.
+import { countText } from '../classify/count-tokens.js';
+import type { MockConfig } from '../config/schema.js';
+
+export interface MockAnswer {
+  text: string;
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+  unsure: boolean;
+}
+
+const hardWords = /\b(prove|proof|derive|derivation|implement|algorithm|theorem|optimi[sz]e|complexity|formal|rigorous|step[- ]by[- ]step|why|integral|lemma|concurrency|distributed|architecture|trade-?offs?)\b/gi;
+
+/** How hard the prompt looks to the mock: a crude, deterministic signal from words, length and maths. */
+export function perceivedDifficulty(prompt: string): number {
+  const hard = (prompt.match(hardWords) ?? []).length;
+  const words = prompt.split(/\s+/).filter(Boolean).length;
+  const maths = (prompt.match(/[=+*/^]|\d+/g) ?? []).length;
+  const score = 0.15 + 0.2 * Math.min(hard, 3) + 0.15 * Math.min(words / 200, 1) + 0.1 * Math.min(maths / 10, 1);
+  return Math.min(1, score);
+}
+
+/** Words the prompt asks the answer to be within, if it says so ("in one word", "at most 3 words", "a number"). */
+export function requestedShortAnswer(prompt: string): number | undefined {
+  const m = /\b(?:in|with|using|at most|no more than|max(?:imum)?(?: of)?)\s+(one|two|three|four|five|\d+)\s+words?\b/i.exec(prompt);
+  if (m?.[1]) return wordNumber(m[1]);
+  if (/\b(?:answer with|reply with|respond with|just give)\s+(?:only\s+)?(?:a|the|one)\s+(?:number|word|letter|name)\b/i.test(prompt)) return 1;
+  return undefined;
+}
+
+function wordNumber(w: string): number {
+  const n = ['zero', 'one', 'two', 'three', 'four', 'five'].indexOf(w.toLowerCase());
+  return n >= 0 ? n : Number(w);
+}
+
+const vocabulary = [
+  'the', 'answer', 'follows', 'from', 'given', 'facts', 'so', 'we', 'combine', 'each', 'part', 'and', 'check', 'result',
+  'which', 'holds', 'in', 'this', 'case', 'first', 'then', 'value', 'is', 'clear', 'because', 'rule', 'applies', 'directly',
+  'here', 'number', 'equals', 'total', 'step', 'gives', 'final', 'short', 'simple', 'exact', 'known', 'method',
+];
+const hedges = [
+  "I'm not entirely sure, but it could be",
+  'Alternatively, it might be',
+  'It depends on several factors, however it may also be',
+  'On the other hand, one could argue it is',
+  'It is possible that the answer is',
+  'Perhaps, although I cannot be certain, it is',
+];
+
+export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: string; promptTokens: number; maxTokens: number | undefined }): MockAnswer {
+  const { mock, prompt } = opts;
+  const seed = hash32(prompt);
+  const unsure = mock.verboseWhenUnsure && perceivedDifficulty(prompt) > mock.skill;
+  const short = requestedShortAnswer(prompt);
+  const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
+  let out = words;
+  let finishReason: MockAnswer['finishReason'] = 'stop';
+  if (opts.maxTokens !== undefined && out.length > opts.maxTokens) {
+    out = out.slice(0, opts.maxTokens);
+    finishReason = 'length';
+  }
+  const label = `[simulated ${opts.model}]`;
+  const text = short !== undefined && !unsure ? out.join(' ') : `${label} ${out.join(' ')}`;
+  return {
+    text,
+    finishReason,
+    promptTokens: opts.promptTokens,
+    completionTokens: countText(text).tokens,
+    unsure,
+  };
+}
+
+function plainWords(seed: number, n: number): string[] {
+  const out: string[] = [];
+  let x = seed || 1;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out.push(vocabulary[(x >>> 8) % vocabulary.length]!);
+  }
+  return out;
+}
+
+function hedgedWords(seed: number, n: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (out.length < n) {
+    const hedge = hedges[(seed + i) % hedges.length] ?? hedges[0]!;
+    out.push(...hedge.split(' '), `option-${(seed + i) % 4 + 1}.`);
+    i++;
+  }
+  return out.slice(0, n);
+}
+
+/** FNV-1a, for deterministic choices from text. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A deterministic unit-length embedding of `dims` floats. */
+export function mockEmbedding(input: string, dims = 64): Float32Array {
+  const v = new Float32Array(dims);
+  let h = hash32(input) || 1;
+  let norm = 0;
+  for (let i = 0; i < dims; i++) {
+    h ^= h << 13; h ^= h >>> 17; h ^= h << 5; h >>>= 0;
+    v[i] = (h / 0xffffffff) * 2 - 1;
+    norm += v[i]! * v[i]!;
+  }
+  const scale = 1 / Math.sqrt(norm || 1);
+  for (let i = 0; i < dims; i++) v[i] = v[i]! * scale;
+  return v;
+}

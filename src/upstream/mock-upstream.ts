@@ -1,0 +1,107 @@
+// The `mock` protocol: serves chat, completions and embeddings in-process from the simulated model, with
+// configurable latency and decoding speed, honouring abort signals exactly like a network backend.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { countChatTokens, countText } from '../classify/count-tokens.js';
+import type { BackendConfig, MockConfig } from '../config/schema.js';
+import { messagesText, promptText } from '../openai/message-text.js';
+import type { ChatMessage } from '../openai/types.js';
+import { mockAnswer, mockEmbedding, type MockAnswer } from './mock-model.js';
+import type { SseEvent } from './sse-parser.js';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
+import { UpstreamFailure } from './upstream-failure.js';
+
+const defaults: MockConfig = { latencyMs: 20, tokensPerSecond: 200, answerTokens: 40, skill: 0.5, verboseWhenUnsure: true };
+
+export function createMockUpstream(backend: BackendConfig): Upstream {
+  const mock = backend.mock ?? defaults;
+
+  async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    await wait(mock.latencyMs, req.signal);
+    if (req.endpoint === 'embeddings') return json(embeddings(backend.model, req.body));
+    const messages = (req.body.messages ?? []) as ChatMessage[];
+    const prompt = req.endpoint === 'chat' ? messagesText(messages) : promptText(req.body.prompt);
+    const promptTokens = req.endpoint === 'chat' ? countChatTokens(messages).tokens : countText(prompt).tokens;
+    const maxTokens = numberField(req.body, 'max_completion_tokens') ?? numberField(req.body, 'max_tokens');
+    const answer = mockAnswer({ model: backend.model, mock, prompt, promptTokens, maxTokens });
+    const id = `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${randomUUID().slice(0, 8)}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!req.stream) {
+      if (answer.completionTokens > 0) await wait(tokensTime(mock, answer.completionTokens), req.signal);
+      return json(req.endpoint === 'chat' ? chatBody(id, created, backend.model, answer) : completionBody(id, created, backend.model, answer));
+    }
+    const includeUsage = (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const events = streamAnswer({ id, created, model: backend.model, answer, mock, chat: req.endpoint === 'chat', includeUsage, signal: req.signal });
+    return { kind: 'stream', events, cancel: () => void events.return(undefined) };
+  }
+
+  return { backend, send, close: async () => {} };
+}
+
+function json(body: Record<string, unknown>): UpstreamResponse {
+  return { kind: 'json', text: JSON.stringify(body), json: body };
+}
+
+function usage(a: MockAnswer) {
+  return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens };
+}
+
+function chatBody(id: string, created: number, model: string, a: MockAnswer): Record<string, unknown> {
+  return {
+    id, object: 'chat.completion', created, model, system_fingerprint: 'sluice-mock',
+    choices: [{ index: 0, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: null, finish_reason: a.finishReason }],
+    usage: usage(a),
+  };
+}
+
+function completionBody(id: string, created: number, model: string, a: MockAnswer): Record<string, unknown> {
+  return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: [{ index: 0, text: a.text, logprobs: null, finish_reason: a.finishReason }], usage: usage(a) };
+}
+
+async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; signal: AbortSignal }): AsyncGenerator<SseEvent> {
+  const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
+  const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
+  const choice = (delta: string, finish: string | null) =>
+    o.chat ? { index: 0, delta: delta === '' && finish === null ? { role: 'assistant', content: '' } : finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }
+      : { index: 0, text: delta, logprobs: null, finish_reason: finish };
+  if (o.chat) yield { data: JSON.stringify({ ...base, choices: [choice('', null)] }) };
+  const pieces = o.answer.text.split(/(?<= )/);
+  const perPiece = tokensTime(o.mock, 1);
+  for (const piece of pieces) {
+    await wait(perPiece, o.signal);
+    yield { data: JSON.stringify({ ...base, choices: [choice(piece, null)] }) };
+  }
+  yield { data: JSON.stringify({ ...base, choices: [choice('', o.answer.finishReason)] }) };
+  if (o.includeUsage) yield { data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer) }) };
+  yield { data: '[DONE]' };
+}
+
+function embeddings(model: string, body: Record<string, unknown>): Record<string, unknown> {
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const base64 = body.encoding_format === 'base64';
+  const data = inputs.map((input, index) => {
+    const vec = mockEmbedding(typeof input === 'string' ? input : JSON.stringify(input));
+    return { object: 'embedding', index, embedding: base64 ? Buffer.from(vec.buffer).toString('base64') : Array.from(vec) };
+  });
+  const tokens = inputs.reduce<number>((n, i) => n + Math.max(1, Math.ceil(String(i).length / 4)), 0);
+  return { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+}
+
+function tokensTime(mock: MockConfig, tokens: number): number {
+  return mock.tokensPerSecond > 0 ? (tokens * 1000) / mock.tokensPerSecond : 0;
+}
+
+async function wait(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw new UpstreamFailure('aborted', 'aborted by caller');
+  if (ms <= 0) return;
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw signal.reason instanceof UpstreamFailure ? signal.reason : new UpstreamFailure('aborted', 'aborted by caller');
+  }
+}
+
+function numberField(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  return typeof v === 'number' ? v : undefined;
+}

@@ -1,0 +1,148 @@
+// The OpenAI-compatible wire adapter: one undici Pool per backend (keep-alive, connection cap), per-call timers
+// for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
+import { Pool } from 'undici';
+import type { BackendConfig, EndpointKind } from '../config/schema.js';
+import { createSseParser, type SseEvent } from './sse-parser.js';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
+import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
+
+const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
+const maxErrorBody = 64 * 1024;
+
+export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | undefined): Upstream {
+  const url = new URL(backend.baseUrl ?? '');
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const pool = new Pool(url.origin, {
+    connections: backend.maxConnections,
+    connect: { timeout: backend.timeouts.connectMs },
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+  });
+  const baseHeaders: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
+
+  async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const t = backend.timeouts;
+    const timer = new AttemptTimer(req.signal);
+    timer.arm(req.stream ? t.firstTokenMs : t.totalMs, 'no answer in time');
+    timer.armTotal(t.totalMs);
+    try {
+      const res = await pool.request({
+        path: basePath + paths[req.endpoint],
+        method: 'POST',
+        headers: { ...baseHeaders, 'x-request-id': req.requestId },
+        body: JSON.stringify(req.body),
+        signal: timer.signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const text = await readCapped(res.body, maxErrorBody);
+        throw httpFailure(res.statusCode, text, res.headers);
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (req.stream && contentType.includes('text/event-stream')) {
+        return { kind: 'stream', events: streamEvents(res.body, timer, t.idleMs), cancel: () => { timer.clear(); res.body.destroy(); } };
+      }
+      const text = await res.body.text();
+      timer.clear();
+      if (req.stream) throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
+      return { kind: 'json', text, json: parseJsonObject(text) };
+    } catch (err) {
+      timer.clear();
+      throw timer.failure() ?? classifyTransportError(err);
+    }
+  }
+
+  return { backend, send, close: () => pool.close() };
+}
+
+async function* streamEvents(body: AsyncIterable<Buffer> & { destroy(): void }, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent> {
+  const parser = createSseParser();
+  let first = true;
+  try {
+    for await (const chunk of body) {
+      if (!first) timer.touch();
+      for (const ev of parser.push(chunk)) {
+        if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
+        yield ev;
+      }
+    }
+    for (const ev of parser.end()) yield ev;
+  } catch (err) {
+    throw timer.failure() ?? classifyTransportError(err);
+  } finally {
+    timer.clear();
+    body.destroy();
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UpstreamFailure('protocol', 'upstream answer is not JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UpstreamFailure('protocol', 'upstream answer is not a JSON object');
+  return json as Record<string, unknown>;
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < cap) parts.push(chunk);
+    size += chunk.length;
+    if (size >= cap) break;
+  }
+  body.destroy();
+  return Buffer.concat(parts).toString('utf8').slice(0, cap);
+}
+
+/**
+ * One AbortController per attempt, aborted by the caller's signal, a phase timer (first token, then idle gaps)
+ * or the total timer. `failure()` says which, so a timeout is never mistaken for a client abort.
+ */
+class AttemptTimer {
+  private readonly ctl = new AbortController();
+  private phase: NodeJS.Timeout | undefined;
+  private total: NodeJS.Timeout | undefined;
+  private cause: UpstreamFailure | undefined;
+  private readonly onParentAbort = () => this.fail(new UpstreamFailure('aborted', 'aborted by caller'));
+
+  constructor(private readonly parent: AbortSignal) {
+    if (parent.aborted) this.onParentAbort();
+    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal { return this.ctl.signal; }
+
+  arm(ms: number, what: string): void {
+    if (this.phase) clearTimeout(this.phase);
+    this.phase = setTimeout(() => this.fail(new UpstreamFailure('timeout', `${what} (${ms} ms)`)), ms);
+  }
+
+  /** Restarts the phase timer (an idle gap ends when bytes arrive). */
+  touch(): void { this.phase?.refresh(); }
+
+  armTotal(ms: number): void {
+    this.total = setTimeout(() => this.fail(new UpstreamFailure('timeout', `total time exceeded (${ms} ms)`)), ms);
+  }
+
+  failure(): UpstreamFailure | undefined { return this.cause; }
+
+  clear(): void {
+    if (this.phase) clearTimeout(this.phase);
+    if (this.total) clearTimeout(this.total);
+    this.phase = this.total = undefined;
+    this.parent.removeEventListener('abort', this.onParentAbort);
+  }
+
+  private fail(f: UpstreamFailure): void {
+    if (this.cause) return;
+    this.cause = f;
+    this.clear();
+    this.ctl.abort(f);
+  }
+}

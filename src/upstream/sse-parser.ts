@@ -1,0 +1,82 @@
+// Incremental Server-Sent Events parser: bytes in, events out. Pure (no I/O).
+// Handles CR, LF and CRLF line ends even when split across chunks, multi-byte UTF-8 split across chunks,
+// comment lines, multi-line data, and a final event with no trailing blank line.
+
+export interface SseEvent {
+  data: string;
+  event?: string;
+  id?: string;
+}
+
+export interface SseParser {
+  push(chunk: Uint8Array | string): SseEvent[];
+  /** Flushes what is left when the stream ends (an event without its closing blank line still counts). */
+  end(): SseEvent[];
+}
+
+export function createSseParser(): SseParser {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let lastWasCR = false;
+  let data: string[] = [];
+  let event: string | undefined;
+  let id: string | undefined;
+
+  function dispatch(out: SseEvent[]): void {
+    if (data.length > 0) {
+      const ev: SseEvent = { data: data.join('\n') };
+      if (event !== undefined) ev.event = event;
+      if (id !== undefined) ev.id = id;
+      out.push(ev);
+    }
+    data = [];
+    event = undefined;
+  }
+
+  function line(text: string, out: SseEvent[]): void {
+    if (text === '') return dispatch(out);
+    if (text.charCodeAt(0) === 58 /* : */) return; // comment
+    const colon = text.indexOf(':');
+    const field = colon === -1 ? text : text.slice(0, colon);
+    let value = colon === -1 ? '' : text.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') event = value;
+    else if (field === 'id') id = value;
+  }
+
+  function feed(text: string, out: SseEvent[]): void {
+    let start = 0;
+    let i = 0;
+    if (lastWasCR && text.charCodeAt(0) === 10) start = i = 1; // CRLF split across chunks
+    lastWasCR = false;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      line(pending + text.slice(start, i), out);
+      pending = '';
+      if (c === 13) {
+        if (i + 1 === text.length) lastWasCR = true;
+        else if (text.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    pending += text.slice(start);
+  }
+
+  return {
+    push(chunk) {
+      const out: SseEvent[] = [];
+      feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), out);
+      return out;
+    },
+    end() {
+      const out: SseEvent[] = [];
+      feed(decoder.decode(), out);
+      if (pending !== '') line(pending, out);
+      pending = '';
+      dispatch(out);
+      return out;
+    },
+  };
+}

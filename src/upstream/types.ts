@@ -1,0 +1,39 @@
+// The interface every protocol implements: one call to one backend, answering JSON or a stream of SSE events.
+import type { BackendConfig, EndpointKind } from '../config/schema.js';
+import type { SseEvent } from './sse-parser.js';
+
+export interface UpstreamRequest {
+  endpoint: EndpointKind;
+  /** The body to send, `model` already set to the backend's model. */
+  body: Record<string, unknown>;
+  stream: boolean;
+  /** Aborts the call: client gone, deadline passed, or the cascade discarded it. */
+  signal: AbortSignal;
+  requestId: string;
+}
+
+export interface UpstreamJson {
+  kind: 'json';
+  /** The body as received, sent on unchanged when nothing needs rewriting. */
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export interface UpstreamStream {
+  kind: 'stream';
+  /**
+   * SSE events as they arrive. Throws UpstreamFailure on reset, timeout or abort. Breaking out of the loop
+   * (or calling cancel) destroys the body and frees the connection.
+   */
+  events: AsyncIterable<SseEvent>;
+  cancel(): void;
+}
+
+export type UpstreamResponse = UpstreamJson | UpstreamStream;
+
+export interface Upstream {
+  readonly backend: BackendConfig;
+  /** Resolves when the answer starts (JSON fully read, or stream headers in); rejects with UpstreamFailure. */
+  send(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
