@@ -65,7 +65,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.addHook('onRequest', async (request, reply) => {
     request.sluiceStartedAt = performance.now();
     reply.header('x-request-id', request.id);
-    if (lifecycle.draining && request.url.startsWith('/v1/')) {
+    if (lifecycle.refusing && request.url.startsWith('/v1/')) {
       reply.header('connection', 'close');
       return sendError(reply, new SluiceError('shutting_down', 'this replica is shutting down; retry'));
     }
@@ -96,6 +96,8 @@ export function buildApp(opts: AppOptions): Sluice {
     },
     async close() {
       lifecycle.draining = true;
+      if (server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, server.drainDelayMs));
+      lifecycle.refusing = true;
       const closing = app.close();
       await lifecycle.drain(server.shutdownGraceMs);
       app.server.closeAllConnections();

@@ -81,6 +81,8 @@ const server = z.strictObject({
   /** Serve /metrics on this port instead of the main one. */
   metricsPort: z.number().int().min(0).max(65535).optional(),
   bodyLimitBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  /** After SIGTERM, how long /readyz reports draining while still serving, so load balancers stop sending. */
+  drainDelayMs: z.number().int().nonnegative().default(0),
   /** How long in-flight requests and streams may run after SIGTERM. */
   shutdownGraceMs: z.number().int().nonnegative().default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

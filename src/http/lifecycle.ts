@@ -3,7 +3,10 @@
 import type { FastifyReply } from 'fastify';
 
 export class Lifecycle {
+  /** /readyz reports 503 from now on; requests are still served. */
   draining = false;
+  /** The listener is closed: requests still arriving on kept-alive connections get 503 shutting_down. */
+  refusing = false;
   private readonly inflight = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
 

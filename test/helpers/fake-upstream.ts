@@ -11,7 +11,7 @@ export interface Received {
 
 export type Reply =
   | { kind: 'json'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
-  | { kind: 'sse'; events: string[]; delayMs?: number; firstDelayMs?: number; done?: boolean; cutAfter?: number; lineEnd?: string }
+  | { kind: 'sse'; events: string[]; delayMs?: number; firstDelayMs?: number; done?: boolean; cutAfter?: number; stallAfter?: number; lineEnd?: string }
   | { kind: 'stall' }
   | { kind: 'reset' };
 
@@ -86,7 +86,8 @@ async function send(reply: Reply, res: ServerResponse): Promise<void> {
       const end = reply.lineEnd ?? '\n';
       if (reply.firstDelayMs) await sleep(reply.firstDelayMs);
       for (let i = 0; i < reply.events.length; i++) {
-        if (reply.cutAfter !== undefined && i >= reply.cutAfter) { res.socket?.destroy(); return; }
+        if (reply.cutAfter !== undefined && i >= reply.cutAfter) { await sleep(20); res.socket?.destroy(); return; }
+        if (reply.stallAfter !== undefined && i >= reply.stallAfter) return;
         if (i > 0 && reply.delayMs) await sleep(reply.delayMs);
         if (res.destroyed) return;
         res.write(`data: ${reply.events[i]}${end}${end}`);

@@ -1,0 +1,121 @@
+// Every error status Sluice produces, in the OpenAI error shape, through the HTTP API.
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCatalogue } from '../../src/errors/catalogue.js';
+import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { proxyConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+let up: FakeUpstream;
+let app: TestApp;
+beforeAll(async () => {
+  up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') }));
+  app = await startTestApp({ ...proxyConfig([up.url], { backend: { contextWindow: 1000 } }), server: { bodyLimitBytes: 64 * 1024 } }, { env: { TEST_KEY: 'k' } });
+});
+afterAll(async () => { await app.close(); await up.close(); });
+
+function expectOpenAIError(res: { status: number; json: any; headers: Record<string, string> }, status: number, code: string, param: string | null = null) {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toContain('application/json');
+  expect(Object.keys(res.json)).toEqual(['error']);
+  expect(res.json.error).toEqual({ message: expect.any(String), type: errorCatalogue[code as keyof typeof errorCatalogue].type, param, code });
+  expect(res.json.error.message.length).toBeGreaterThan(5);
+}
+
+const msg = [{ role: 'user', content: 'hi' }];
+
+describe('invalid requests', () => {
+  it('400 invalid_json for a body that is not JSON', async () => {
+    expectOpenAIError(await app.post('/v1/chat/completions', '{"model": "auto", '), 400, 'invalid_json');
+  });
+  it('400 for a non-JSON content type', async () => {
+    const res = await app.post('/v1/chat/completions', 'model=auto', { 'content-type': 'application/x-www-form-urlencoded' });
+    expectOpenAIError(res, 400, 'invalid_json');
+  });
+  it('400 for a JSON array body', async () => {
+    expectOpenAIError(await app.post('/v1/chat/completions', '[1,2]'), 400, 'invalid_request');
+  });
+  it('400 with param for a missing model', async () => {
+    const res = await app.post('/v1/chat/completions', { messages: msg });
+    expectOpenAIError(res, 400, 'invalid_request', 'model');
+    expect(res.json.error.message).toBe("Missing required parameter: 'model'.");
+  });
+  it('400 with param for empty messages', async () => {
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: [] }), 400, 'invalid_request', 'messages');
+  });
+  it('400 with param for a wrong type deep inside', async () => {
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'wizard', content: 'x' }] }), 400, 'invalid_request', 'messages[0].role');
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg, temperature: 'hot' }), 400, 'invalid_request', 'temperature');
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg, stream: 'yes' }), 400, 'invalid_request', 'stream');
+  });
+  it('404 model_not_found for an unknown model', async () => {
+    const res = await app.post('/v1/chat/completions', { model: 'gpt-17', messages: msg });
+    expectOpenAIError(res, 404, 'model_not_found', 'model');
+    expect(res.headers['x-should-retry']).toBe('false');
+  });
+  it('404 for an unknown path', async () => {
+    const res = await request(app.url + '/v1/nope', { method: 'GET' });
+    const json = (await res.body.json()) as any;
+    expect(res.statusCode).toBe(404);
+    expect(json.error.code).toBe('not_found');
+  });
+  it('413 for a body over the limit', async () => {
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] });
+    expectOpenAIError(res, 413, 'request_too_large');
+  });
+  it('400 context_length_exceeded when no tier can hold prompt + output', async () => {
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 5000 });
+    expectOpenAIError(res, 400, 'context_length_exceeded', 'messages');
+  });
+  it('sends nothing upstream for rejected requests and accounts them', async () => {
+    const before = up.requests.length;
+    await app.post('/v1/chat/completions', { model: 'auto', messages: [] });
+    expect(up.requests.length).toBe(before);
+    expect(await app.metric('sluice_requests_total', { route: '_unrouted', outcome: 'rejected' })).toBeGreaterThan(0);
+    expect(await app.metric('sluice_requests_total', { route: 'auto', outcome: 'rejected' })).toBeGreaterThan(0); // context_length_exceeded
+  });
+});
+
+describe('upstream failures', () => {
+  it('passes a 4xx caused by the request through with the upstream message and param', async () => {
+    up.script(() => ({ kind: 'json', status: 400, body: { error: { message: "Invalid 'top_logprobs': too large.", type: 'invalid_request_error', param: 'top_logprobs', code: null } } }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expectOpenAIError(res, 400, 'upstream_rejected', 'top_logprobs');
+    expect(res.json.error.message).toBe("Invalid 'top_logprobs': too large.");
+  });
+  it('maps an upstream 401 (our key, not the client\'s) to 502', async () => {
+    up.script(() => ({ kind: 'json', status: 401, body: { error: { message: 'Incorrect API key provided' } } }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+  });
+  it('502 for a 5xx', async () => {
+    up.script(() => ({ kind: 'json', status: 500, body: { error: { message: 'boom' } } }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+  });
+  it('502 for an answer that is not JSON', async () => {
+    up.script(() => ({ kind: 'json', body: '<html>gateway</html>' }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+  });
+  it('502 for a connection reset', async () => {
+    up.script(() => ({ kind: 'reset' }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+  });
+  it('429 with the upstream retry-after', async () => {
+    up.script(() => ({ kind: 'json', status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'slow down' } } }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expectOpenAIError(res, 429, 'upstream_rate_limited');
+    expect(res.headers['retry-after']).toBe('7');
+  });
+  it('503 when the backend cannot be reached', async () => {
+    const dead = await startTestApp(proxyConfig(['http://127.0.0.1:1/v1']), { env: { TEST_KEY: 'k' } });
+    const res = await dead.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    await dead.close();
+    expectOpenAIError(res, 503, 'no_backend_available');
+  });
+});
+
+describe('the error catalogue', () => {
+  it('documents every code in the README', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(errorCatalogue)) expect(readme, `README documents ${code}`).toContain(`\`${code}\``);
+  });
+});

@@ -1,0 +1,119 @@
+// Timeouts, stalls, cut streams, failover and client aborts against a real loopback upstream.
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+let a: FakeUpstream;
+let b: FakeUpstream;
+let app: TestApp;
+const timeouts = { connectMs: 500, firstTokenMs: 300, idleMs: 300, totalMs: 2_000 };
+beforeAll(async () => {
+  a = await startFakeUpstream();
+  b = await startFakeUpstream();
+  app = await startTestApp(proxyConfig([a.url, b.url], { backend: { timeouts } }), { env: { TEST_KEY: 'k' } });
+});
+afterAll(async () => { await app.close(); await a.close(); await b.close(); });
+afterEach(() => { a.requests.length = 0; b.requests.length = 0; });
+
+const msg = [{ role: 'user', content: 'hi' }];
+
+describe('failover inside a tier', () => {
+  it('tries the sibling backend after a 5xx and answers from it', async () => {
+    a.script(() => ({ kind: 'json', status: 503, body: { error: { message: 'overloaded' } } }));
+    b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expect(res.status).toBe(200);
+    expect(res.json.choices[0].message.content).toBe('from b');
+    expect(res.headers['x-sluice-backend']).toBe('b1');
+    expect(res.headers['x-sluice-attempts']).toBe('2');
+    expect(res.headers['x-sluice-escalations']).toBe('');
+  });
+
+  it('does not fail over a 400 the request caused', async () => {
+    a.script(() => ({ kind: 'json', status: 400, body: { error: { message: 'bad' } } }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expect(res.status).toBe(400);
+    expect(b.requests).toHaveLength(0);
+  });
+});
+
+describe('timeouts', () => {
+  it('504 when a stream stalls past the first-token timeout on every backend', async () => {
+    a.script(() => ({ kind: 'stall' }));
+    b.script(() => ({ kind: 'sse', events: chatChunks(['late']), firstDelayMs: 1_000 }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+    expect(res.status).toBe(504);
+    expect(res.json.error.code).toBe('upstream_timeout');
+  });
+
+  it('fails over when the first backend stalls, before anything reached the client', async () => {
+    a.script(() => ({ kind: 'stall' }));
+    b.script(() => ({ kind: 'sse', events: chatChunks(['fine']) }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-sluice-backend']).toBe('b1');
+    expect(sseData(res.text).at(-1)).toBe('[DONE]');
+  });
+});
+
+describe('streams that break after the first byte', () => {
+  it('end with one error event and no [DONE]', async () => {
+    a.script(() => ({ kind: 'sse', events: chatChunks(['one ', 'two ', 'three']), cutAfter: 3 }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+    expect(res.status).toBe(200);
+    const data = sseData(res.text);
+    expect(data).not.toContain('[DONE]');
+    const last = JSON.parse(data.at(-1)!);
+    expect(last.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
+    expect(JSON.parse(data[1]!).choices[0].delta.content).toBe('one ');
+    expect(b.requests).toHaveLength(0); // no failover after commit
+  });
+
+  it('treat a stream that ends without a finish reason or [DONE] as cut', async () => {
+    a.script(() => ({ kind: 'sse', events: chatChunks(['one ', 'two']).slice(0, 3), done: false }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+    const data = sseData(res.text);
+    expect(data).not.toContain('[DONE]');
+    expect(JSON.parse(data.at(-1)!).error.code).toBe('upstream_error');
+  });
+
+  it('end with an error event when the stream goes silent past the idle timeout', async () => {
+    a.script(() => ({ kind: 'sse', events: chatChunks(['one ', 'two']), stallAfter: 2 }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+    const data = sseData(res.text);
+    expect(JSON.parse(data.at(-1)!).error.code).toBe('upstream_timeout');
+  });
+});
+
+describe('client abort', () => {
+  it('aborts the upstream request at once: the upstream sees its socket close', async () => {
+    a.script(() => ({ kind: 'sse', events: chatChunks(Array.from({ length: 50 }, (_, i) => `t${i} `)), delayMs: 50 }));
+    const ctl = new AbortController();
+    const res = await request(app.url + '/v1/chat/completions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctl.signal,
+      body: JSON.stringify({ model: 'auto', stream: true, messages: msg }),
+    });
+    const closed = a.nextSocketClose();
+    for await (const chunk of res.body) { if (String(chunk).includes('t2 ')) break; }
+    ctl.abort();
+    await closed;
+    await expect.poll(() => app.metric('sluice_requests_total', { route: 'auto', outcome: 'client_aborted' })).toBe(1);
+    expect(await app.metric('sluice_attempts_total', { outcome: 'aborted' })).toBe(1);
+  });
+
+  it('aborts a non-streaming upstream call when the client leaves', async () => {
+    a.script(() => ({ kind: 'stall' }));
+    const ctl = new AbortController();
+    const pending = request(app.url + '/v1/chat/completions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctl.signal,
+      body: JSON.stringify({ model: 'auto', messages: msg }),
+    }).catch(() => undefined);
+    await expect.poll(() => a.requests.length).toBe(1);
+    const closed = a.nextSocketClose();
+    ctl.abort();
+    await pending;
+    await closed;
+    expect(b.requests).toHaveLength(0);
+  });
+});
