@@ -62,13 +62,15 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceAccounted', false);
   const finish = createFinisher(metrics);
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     request.sluiceStartedAt = performance.now();
     reply.header('x-request-id', request.id);
     if (lifecycle.refusing && request.url.startsWith('/v1/')) {
       reply.header('connection', 'close');
-      return sendError(reply, new SluiceError('shutting_down', 'this replica is shutting down; retry'));
+      sendError(reply, new SluiceError('shutting_down', 'this replica is shutting down; retry'));
+      return;
     }
+    done();
   });
   registerErrorHandling(app, {
     onError: (request, error) => {

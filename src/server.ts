@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { buildApp, type Sluice } from './app.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load-config.js';
+import { createLogger } from './log/create-logger.js';
 
 export interface Running {
   sluice: Sluice;
@@ -10,7 +11,8 @@ export interface Running {
 }
 
 export async function startServer(loaded: LoadedConfig): Promise<Running> {
-  const sluice = buildApp({ loaded });
+  const logger = createLogger({ level: loaded.config.server.logLevel });
+  const sluice = buildApp({ loaded, logger });
   const { app } = sluice;
   const { host, port, metricsPort } = loaded.config.server;
   const address = await app.listen({ host, port });
@@ -24,6 +26,7 @@ export async function startServer(loaded: LoadedConfig): Promise<Running> {
     await sluice.close();
     metricsServer?.close();
     app.log.info('stopped');
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
   })());
   const onSignal = (signal: string) => {
     app.log.info({ signal }, 'shutdown requested');

@@ -2,6 +2,7 @@
 import type { BackendConfig } from '../config/schema.js';
 import type { ChatCompletion } from '../openai/types.js';
 import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-failure.js';
+import type { Cancel } from '../upstream/cancel.js';
 import type { UpstreamJson } from '../upstream/types.js';
 import { priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import type { AnswerView, CascadeDeps, CascadeRequest, Verdict } from './types.js';
@@ -14,8 +15,8 @@ export interface AttemptContext {
   tier: number;
   /** The last planned tier is never judged: its answer is the best there is. */
   judged: boolean;
-  /** Aborts on client disconnect or the request deadline. */
-  signal: AbortSignal;
+  /** Aborts on client disconnect, shutdown or the request deadline (its reason says which). */
+  signal: Cancel;
 }
 
 export type AttemptResult =

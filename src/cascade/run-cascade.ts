@@ -1,6 +1,7 @@
 // Walks the plan: one attempt per tier (failing over to sibling backends on retryable errors), judges every
 // answer but the last tier's, escalates or returns. A flat loop that returns one record per attempt; it never
 // throws: failures come back in the result so that every attempt is accounted.
+import type { Cancel } from '../upstream/cancel.js';
 import type { UpstreamFailure } from '../upstream/upstream-failure.js';
 import type { AttemptRecord } from './attempt.js';
 import { abortError, failuresToError } from './failures-to-error.js';
@@ -67,12 +68,9 @@ function stopped(base: Pick<CascadeResult, 'attempts' | 'escalations'> & { commi
   return { ...common, outcome: 'error', error: failuresToError(failures, base.attempts.length) };
 }
 
-/** One signal for the whole cascade: the client's abort, or the route's deadline. Its reason says which. */
-function linkAbort(client: AbortSignal, deadlineMs: number): { signal: AbortSignal; dispose(): void } {
-  const ctl = new AbortController();
-  const onClient = () => ctl.abort(client.reason === 'shutdown' ? 'shutdown' : 'client');
-  if (client.aborted) onClient();
-  else client.addEventListener('abort', onClient, { once: true });
-  const timer = setTimeout(() => ctl.abort('deadline'), Math.max(0, deadlineMs));
-  return { signal: ctl.signal, dispose: () => { clearTimeout(timer); client.removeEventListener('abort', onClient); } };
+/** One scope for the whole cascade: the request's scope (client, shutdown), or the route's deadline. */
+function linkAbort(request: Cancel, deadlineMs: number): { signal: Cancel; dispose(): void } {
+  const signal = request.child();
+  const timer = setTimeout(() => signal.abort('deadline'), Math.max(0, deadlineMs));
+  return { signal, dispose: () => { clearTimeout(timer); signal.dispose(); } };
 }

@@ -3,6 +3,7 @@ import type { Profile } from '../classify/profile.js';
 import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
 import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
 import type { Plan } from '../route/plan.js';
+import type { Cancel } from '../upstream/cancel.js';
 import type { Upstream, UpstreamJson } from '../upstream/types.js';
 import type { AttemptRecord } from './attempt.js';
 import type { ToolCallSoFar } from './stream-accumulator.js';
@@ -49,8 +50,8 @@ export interface CascadeRequest {
   route: RouteConfig;
   plan: Plan;
   profile: Profile;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Aborted when the client goes away ('client') or the replica shuts down ('shutdown'). */
+  signal: Cancel;
   /** Present for streaming requests. */
   sink?: StreamSink;
   clientWantsUsage: boolean;

@@ -1,27 +1,28 @@
-// Tracks in-flight requests so shutdown can drain them: each gets an AbortController fired when its client
+// Tracks in-flight requests so shutdown can drain them: each gets a Cancel scope fired when its client
 // goes away ('client') or when the shutdown grace runs out ('shutdown').
 import type { FastifyReply } from 'fastify';
+import { Cancel } from '../upstream/cancel.js';
 
 export class Lifecycle {
   /** /readyz reports 503 from now on; requests are still served. */
   draining = false;
   /** The listener is closed: requests still arriving on kept-alive connections get 503 shutting_down. */
   refusing = false;
-  private readonly inflight = new Set<AbortController>();
+  private readonly inflight = new Set<Cancel>();
   private idleWaiters: Array<() => void> = [];
 
   get inflightCount(): number {
     return this.inflight.size;
   }
 
-  track(reply: FastifyReply): { signal: AbortSignal; dispose(): void } {
-    const ctl = new AbortController();
+  track(reply: FastifyReply): { signal: Cancel; dispose(): void } {
+    const ctl = new Cancel();
     const res = reply.raw;
     const onClose = () => { if (!res.writableFinished) ctl.abort('client'); };
     res.on('close', onClose);
     this.inflight.add(ctl);
     return {
-      signal: ctl.signal,
+      signal: ctl,
       dispose: () => {
         res.off('close', onClose);
         this.inflight.delete(ctl);

@@ -67,18 +67,25 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       deps.metrics.inflight.dec({ route: route.name });
     }
     const cost = accountRequest(result.attempts, result.delivered, rt.backends.get(baselineBackendId(route))!);
-    const record = toRecord({ route, result, profile, plan, stream, startedAt, cost });
     request.sluiceAccounted = true;
-    deps.finish(request, record);
-
-    if (result.outcome === 'client_aborted' || result.committed) return reply.hijack();
-    if (result.outcome === 'error') throw result.error!;
+    const finish = () => deps.finish(request, toRecord({ route, result, profile, plan, stream, startedAt, cost }));
+    if (result.outcome === 'error' && !result.committed) {
+      finish();
+      throw result.error!;
+    }
+    if (result.outcome === 'client_aborted' || result.committed) {
+      finish();
+      return reply.hijack();
+    }
     const delivered = result.delivered!;
     reply.headers({
       ...routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }),
       ...costHeaders(cost),
     });
-    return reply.type('application/json').send(result.answer!.text);
+    // The answer goes out first; metrics and the log line are written while the client reads it.
+    reply.type('application/json').send(result.answer!.text);
+    finish();
+    return reply;
   };
 }
 

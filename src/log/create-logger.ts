@@ -7,6 +7,11 @@ export const redactPaths = [
   '*.apiKey', '*.authorization', 'apiKey', 'authorization',
 ];
 
+/**
+ * Without a destination, logs go to stdout asynchronously: a slow log reader must never stall the event loop
+ * (a full pipe blocks a synchronous write). `logger.flush()` runs on shutdown so the last lines are kept.
+ */
 export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
-  return pino({ level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sluice' } }, opts.destination);
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino({ level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sluice' } }, destination);
 }

@@ -1,12 +1,12 @@
 // The `mock` protocol: serves chat, completions and embeddings in-process from the simulated model, with
 // configurable latency and decoding speed, honouring abort signals exactly like a network backend.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { countChatTokens, countText } from '../classify/count-tokens.js';
 import type { BackendConfig, MockConfig } from '../config/schema.js';
 import { messagesText, promptText } from '../openai/message-text.js';
 import type { ChatMessage } from '../openai/types.js';
 import { mockAnswer, mockEmbedding, type MockAnswer } from './mock-model.js';
+import { waitFor, type Cancel } from './cancel.js';
 import type { SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
 import { UpstreamFailure } from './upstream-failure.js';
@@ -58,7 +58,7 @@ function completionBody(id: string, created: number, model: string, a: MockAnswe
   return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: [{ index: 0, text: a.text, logprobs: null, finish_reason: a.finishReason }], usage: usage(a) };
 }
 
-async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; signal: AbortSignal }): AsyncGenerator<SseEvent> {
+async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; signal: Cancel }): AsyncGenerator<SseEvent> {
   const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
   const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
   const choice = (delta: string, finish: string | null) =>
@@ -91,11 +91,9 @@ function tokensTime(mock: MockConfig, tokens: number): number {
   return mock.tokensPerSecond > 0 ? (tokens * 1000) / mock.tokensPerSecond : 0;
 }
 
-async function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) throw new UpstreamFailure('aborted', 'aborted by caller');
-  if (ms <= 0) return;
+async function wait(ms: number, signal: Cancel): Promise<void> {
   try {
-    await sleep(ms, undefined, { signal });
+    if (ms > 0 || signal.aborted) await waitFor(ms, signal);
   } catch {
     throw signal.reason instanceof UpstreamFailure ? signal.reason : new UpstreamFailure('aborted', 'aborted by caller');
   }

@@ -2,6 +2,7 @@
 // for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
 import { Pool } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
+import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
 import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
@@ -24,7 +25,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const t = backend.timeouts;
     const timer = new AttemptTimer(req.signal);
-    timer.arm(req.stream ? t.firstTokenMs : t.totalMs, 'no answer in time');
+    if (req.stream) timer.arm(t.firstTokenMs, 'no first token in time');
     timer.armTotal(t.totalMs);
     try {
       const res = await pool.request({
@@ -101,22 +102,22 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap
 }
 
 /**
- * One AbortController per attempt, aborted by the caller's signal, a phase timer (first token, then idle gaps)
- * or the total timer. `failure()` says which, so a timeout is never mistaken for a client abort.
+ * One cancel scope per attempt, aborted by the caller's scope, a phase timer (first token, then idle gaps;
+ * streams only) or the total timer. `failure()` says which, so a timeout is never mistaken for a client abort.
  */
 class AttemptTimer {
-  private readonly ctl = new AbortController();
+  readonly signal: Cancel;
   private phase: NodeJS.Timeout | undefined;
   private total: NodeJS.Timeout | undefined;
   private cause: UpstreamFailure | undefined;
-  private readonly onParentAbort = () => this.fail(new UpstreamFailure('aborted', 'aborted by caller'));
 
-  constructor(private readonly parent: AbortSignal) {
-    if (parent.aborted) this.onParentAbort();
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+  constructor(parent: Cancel) {
+    this.signal = parent.child(() => {
+      this.cause ??= new UpstreamFailure('aborted', 'aborted by caller');
+      this.clearTimers();
+      return this.cause;
+    });
   }
-
-  get signal(): AbortSignal { return this.ctl.signal; }
 
   arm(ms: number, what: string): void {
     if (this.phase) clearTimeout(this.phase);
@@ -133,16 +134,20 @@ class AttemptTimer {
   failure(): UpstreamFailure | undefined { return this.cause; }
 
   clear(): void {
+    this.clearTimers();
+    this.signal.dispose();
+  }
+
+  private clearTimers(): void {
     if (this.phase) clearTimeout(this.phase);
     if (this.total) clearTimeout(this.total);
     this.phase = this.total = undefined;
-    this.parent.removeEventListener('abort', this.onParentAbort);
   }
 
   private fail(f: UpstreamFailure): void {
     if (this.cause) return;
     this.cause = f;
     this.clear();
-    this.ctl.abort(f);
+    this.signal.abort(f);
   }
 }

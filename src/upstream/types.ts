@@ -1,5 +1,6 @@
 // The interface every protocol implements: one call to one backend, answering JSON or a stream of SSE events.
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
+import type { Cancel } from './cancel.js';
 import type { SseEvent } from './sse-parser.js';
 
 export interface UpstreamRequest {
@@ -8,7 +9,7 @@ export interface UpstreamRequest {
   body: Record<string, unknown>;
   stream: boolean;
   /** Aborts the call: client gone, deadline passed, or the cascade discarded it. */
-  signal: AbortSignal;
+  signal: Cancel;
   requestId: string;
 }
 

@@ -1,0 +1,149 @@
+// npm run bench:overhead — what Sluice adds on top of a direct call, on loopback only.
+// The fake upstream and Sluice run as separate processes; rounds interleave direct and Sluice, and the figures
+// are medians over rounds. Latency at 1 connection is measured per request with a µs clock (autocannon's
+// histogram has 1 ms resolution); throughput and latency at 32 connections come from autocannon.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Client } from 'undici';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
+const body = (stream: boolean) => JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 32, ...(stream && { stream: true }) });
+
+async function main(): Promise<void> {
+  const upstream = await startProcess('node', ['dist/bench/fake-openai-server.js'], (line) => /^\d+$/.test(line) ? Number(line) : undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const config = join(dir, 'sluice.yaml');
+  writeFileSync(config, [
+    `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
+    'backends:',
+    `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
+    'routes:',
+    '  - { name: auto, tiers: [{ backends: [direct] }] }',
+  ].join('\n'));
+  const sluice = await startSluice(config);
+  const targets = { direct: `http://127.0.0.1:${upstream.port}`, sluice: `http://127.0.0.1:${sluice.port}` };
+  let peakRss = 0;
+  const rss = setInterval(() => { peakRss = Math.max(peakRss, rssMb(sluice.child.pid!)); }, 100);
+  try {
+    console.log(`# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`);
+    for (const stream of [false, true]) {
+      for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 300); // warm-up
+      const r: Record<string, number[]> = {};
+      const add = (k: string, v: number) => (r[k] ??= []).push(v);
+      for (let i = 0; i < rounds; i++) {
+        for (const [name, url] of Object.entries(targets)) {
+          const lat = await sequentialRun(url, body(stream), sequential);
+          add(`${name}.c1.p50`, lat.p50); add(`${name}.c1.p99`, lat.p99); add(`${name}.c1.rps`, lat.rps);
+        }
+        for (const [name, url] of Object.entries(targets)) {
+          const res = await cannon(url, body(stream), 32);
+          add(`${name}.c32.rps`, res.rps); add(`${name}.c32.p50`, res.p50); add(`${name}.c32.p99`, res.p99);
+        }
+      }
+      report(stream ? 'streaming' : 'non-streaming', r);
+    }
+    console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB)`);
+  } finally {
+    clearInterval(rss);
+    sluice.child.kill('SIGTERM');
+    upstream.child.kill('SIGTERM');
+  }
+}
+
+function report(title: string, r: Record<string, number[]>): void {
+  const m = (k: string) => median(r[k] ?? []);
+  console.log(`\n## ${title}`);
+  console.log('| target | c1 p50 ms | c1 p99 ms | c1 req/s | c32 req/s | c32 p50 ms | c32 p99 ms |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const t of ['direct', 'sluice']) {
+    console.log(`| ${t} | ${m(`${t}.c1.p50`).toFixed(3)} | ${m(`${t}.c1.p99`).toFixed(3)} | ${m(`${t}.c1.rps`).toFixed(0)} | ${m(`${t}.c32.rps`).toFixed(0)} | ${m(`${t}.c32.p50`).toFixed(1)} | ${m(`${t}.c32.p99`).toFixed(1)} |`);
+  }
+  const added = m('sluice.c1.p50') - m('direct.c1.p50');
+  const ratio = m('sluice.c32.rps') / m('direct.c32.rps');
+  console.log(`added p50 at 1 connection: ${(added * 1000).toFixed(0)} µs (target ≤ 500 µs); added p99: ${((m('sluice.c1.p99') - m('direct.c1.p99')) * 1000).toFixed(0)} µs`);
+  console.log(`throughput at 32 connections: ${(ratio * 100).toFixed(1)} % of direct (target ≥ 35 %); per-round: ${(r['sluice.c32.rps'] ?? []).map((v, i) => ((v / (r['direct.c32.rps']?.[i] ?? 1)) * 100).toFixed(0) + '%').join(' ')}`);
+}
+
+async function sequentialRun(origin: string, payload: string, n: number): Promise<{ p50: number; p99: number; rps: number }> {
+  const client = new Client(origin, { pipelining: 1 });
+  const times: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode} from ${origin}`);
+    times.push(performance.now() - t0);
+  }
+  const total = performance.now() - start;
+  await client.close();
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), rps: (n / total) * 1000 };
+}
+
+async function cannon(origin: string, payload: string, connections: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const res = await autocannon({ url: origin + '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, connections, duration: seconds });
+  if (res.non2xx > 0 || res.errors > 0) throw new Error(`${origin}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+  return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };
+}
+
+/** Sluice logs a line per request, as in production; its stdout goes to /dev/null so no reader can slow it. */
+async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
+  const child = spawn('node', ['dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (up) return { child, port };
+  }
+  throw new Error('sluice did not start');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProcess(cmd: string, args: string[], portFrom: (line: string) => number | undefined): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let found = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      if (found) return; // keep draining: Sluice logs a line per request
+      buf += d;
+      for (const line of buf.split('\n')) {
+        const port = portFrom(line.trim());
+        if (port !== undefined) { found = true; resolve({ child, port }); return; }
+      }
+    });
+    child.on('exit', (code) => { if (!found) reject(new Error(`${args.join(' ')} exited with ${code}`)); });
+  });
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
