@@ -28,13 +28,17 @@ async function main(): Promise<void> {
     '  - { name: auto, tiers: [{ backends: [direct] }] }',
   ].join('\n'));
   const sluice = await startSluice(config);
-  const targets = { direct: `http://127.0.0.1:${upstream.port}`, sluice: `http://127.0.0.1:${sluice.port}` };
+  const barePort = await freePort();
+  const bare = spawn('node', ['dist/bench/bare-proxy.js', `http://127.0.0.1:${upstream.port}`, String(barePort)], { stdio: 'ignore' });
+  children.push(bare);
+  await waitHealthy(barePort, '/v1/chat/completions', body(false));
+  const targets = { direct: `http://127.0.0.1:${upstream.port}`, bare: `http://127.0.0.1:${barePort}`, sluice: `http://127.0.0.1:${sluice.port}` };
   let peakRss = 0;
   const rss = setInterval(() => { peakRss = Math.max(peakRss, rssMb(sluice.child.pid!)); }, 100);
   try {
     console.log(`# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`);
     for (const stream of [false, true]) {
-      for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 300); // warm-up
+      for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 2000); // warm-up: V8 needs a few thousand requests to optimize the hot path
       const r: Record<string, number[]> = {};
       const add = (k: string, v: number) => (r[k] ??= []).push(v);
       for (let i = 0; i < rounds; i++) {
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(rss);
     sluice.child.kill('SIGTERM');
+    bare.kill('SIGTERM');
     upstream.child.kill('SIGTERM');
   }
 }
@@ -62,13 +67,14 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(`\n## ${title}`);
   console.log('| target | c1 p50 ms | c1 p99 ms | c1 req/s | c32 req/s | c32 p50 ms | c32 p99 ms |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const t of ['direct', 'sluice']) {
+  for (const t of ['direct', 'bare', 'sluice']) {
     console.log(`| ${t} | ${m(`${t}.c1.p50`).toFixed(3)} | ${m(`${t}.c1.p99`).toFixed(3)} | ${m(`${t}.c1.rps`).toFixed(0)} | ${m(`${t}.c32.rps`).toFixed(0)} | ${m(`${t}.c32.p50`).toFixed(1)} | ${m(`${t}.c32.p99`).toFixed(1)} |`);
   }
   const added = m('sluice.c1.p50') - m('direct.c1.p50');
   const ratio = m('sluice.c32.rps') / m('direct.c32.rps');
   console.log(`added p50 at 1 connection: ${(added * 1000).toFixed(0)} µs (target ≤ 500 µs); added p99: ${((m('sluice.c1.p99') - m('direct.c1.p99')) * 1000).toFixed(0)} µs`);
   console.log(`throughput at 32 connections: ${(ratio * 100).toFixed(1)} % of direct (target ≥ 35 %); per-round: ${(r['sluice.c32.rps'] ?? []).map((v, i) => ((v / (r['direct.c32.rps']?.[i] ?? 1)) * 100).toFixed(0) + '%').join(' ')}`);
+  console.log(`reference, bare fastify+undici pass-through: +${((m('bare.c1.p50') - m('direct.c1.p50')) * 1000).toFixed(0)} µs p50, ${((m('bare.c32.rps') / m('direct.c32.rps')) * 100).toFixed(1)} % of direct throughput; Sluice reaches ${((m('sluice.c32.rps') / m('bare.c32.rps')) * 100).toFixed(0)} % of bare`);
 }
 
 async function sequentialRun(origin: string, payload: string, n: number): Promise<{ p50: number; p99: number; rps: number }> {
@@ -97,13 +103,20 @@ async function cannon(origin: string, payload: string, connections: number): Pro
 /** Sluice logs a line per request, as in production; its stdout goes to /dev/null so no reader can slow it. */
 async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
   const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
-  const child = spawn('node', ['dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The same node flags as `npm start`.
+  const child = spawn('node', ['--max-semi-space-size=4', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  await waitHealthy(port, '/healthz');
+  return { child, port };
+}
+
+async function waitHealthy(port: number, path: string, post?: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (up) return { child, port };
+    const init = post ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: post } : {};
+    if (await fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.ok, () => false)) return;
   }
-  throw new Error('sluice did not start');
+  throw new Error(`nothing answers on port ${port}`);
 }
 
 function freePort(): Promise<number> {
@@ -115,8 +128,14 @@ function freePort(): Promise<number> {
   });
 }
 
+const children: ChildProcess[] = [];
+// Children never outlive the bench, however it ends.
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
 async function startProcess(cmd: string, args: string[], portFrom: (line: string) => number | undefined): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
   return new Promise((resolve, reject) => {
     let buf = '';
     let found = false;

@@ -7,7 +7,10 @@ import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) => Record<string, string>): StreamSink & { readonly opened: boolean } {
   const res = reply.raw;
   let opened = false;
+  let corked = false;
   const writable = () => !res.destroyed && !res.writableEnded;
+  // Events that arrive in the same tick (one upstream read often holds several) leave in one write.
+  const uncork = () => { corked = false; res.uncork(); };
   return {
     get opened() { return opened; },
     open(info) {
@@ -20,10 +23,10 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
         'x-accel-buffering': 'no',
         'x-request-id': String(reply.request.id),
       });
-      res.flushHeaders();
     },
     send(data: string) {
       if (!writable()) return;
+      if (!corked) { corked = true; res.cork(); process.nextTick(uncork); }
       if (res.write(`data: ${data}\n\n`)) return;
       return new Promise<void>((resolve) => {
         const done = () => { res.off('drain', done); res.off('close', done); resolve(); };

@@ -1,6 +1,6 @@
 // The OpenAI-compatible wire adapter: one undici Pool per backend (keep-alive, connection cap), per-call timers
 // for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
@@ -58,14 +58,25 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   return { backend, send, close: () => pool.close() };
 }
 
-async function* streamEvents(body: AsyncIterable<Buffer> & { destroy(): void }, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent> {
+/**
+ * Yields the SSE events of a body. The body is read through its iterator by hand: a `for await` would destroy
+ * it when the consumer stops at [DONE], a few bytes before the body's own end, and undici would then close the
+ * connection instead of reusing it. After [DONE] the remainder is drained (`dump`), so the socket goes back to
+ * the pool; any other early stop destroys the body.
+ */
+async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent> {
   const parser = createSseParser();
+  const chunks = body[Symbol.asyncIterator]();
   let first = true;
+  let sawDone = false;
   try {
-    for await (const chunk of body) {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
       if (!first) timer.touch();
-      for (const ev of parser.push(chunk)) {
+      for (const ev of parser.push(next.value as Buffer)) {
         if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
+        if (ev.data === '[DONE]') sawDone = true;
         yield ev;
       }
     }
@@ -74,9 +85,12 @@ async function* streamEvents(body: AsyncIterable<Buffer> & { destroy(): void }, 
     throw timer.failure() ?? classifyTransportError(err);
   } finally {
     timer.clear();
-    body.destroy();
+    if (sawDone) body.dump({ limit: 64 * 1024 }).catch(() => body.destroy());
+    else body.destroy();
   }
 }
+
+type BodyReadable = Dispatcher.ResponseData['body'];
 
 function parseJsonObject(text: string): Record<string, unknown> {
   let json: unknown;
