@@ -11,7 +11,7 @@ export interface Received {
 
 export type Reply =
   | { kind: 'json'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
-  | { kind: 'sse'; events: string[]; delayMs?: number; firstDelayMs?: number; done?: boolean; cutAfter?: number; stallAfter?: number; lineEnd?: string }
+  | { kind: 'sse'; events: string[]; delayMs?: number; firstDelayMs?: number; done?: boolean; cutAfter?: number; stallAfter?: number; lineEnd?: string; endDelayMs?: number }
   | { kind: 'stall' }
   | { kind: 'reset' };
 
@@ -93,6 +93,13 @@ async function send(reply: Reply, res: ServerResponse): Promise<void> {
         res.write(`data: ${reply.events[i]}${end}${end}`);
       }
       if (reply.cutAfter !== undefined && reply.cutAfter >= reply.events.length) { res.socket?.destroy(); return; }
+      if (reply.endDelayMs !== undefined) {
+        // [DONE] first, the end of the chunked body later (as many servers do).
+        if (reply.done !== false) res.write(`data: [DONE]${end}${end}`);
+        await sleep(reply.endDelayMs);
+        res.end();
+        return;
+      }
       res.end(reply.done === false ? '' : `data: [DONE]${end}${end}`);
     }
   }
