@@ -1,5 +1,5 @@
 // Config validation: strict keys, cross-references, missing secrets, all problems reported together with paths.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,7 +80,10 @@ describe('config validation', () => {
   });
 
   it('validates the shipped configs', () => {
-    for (const f of ['config/sluice.yaml']) expect(() => loadConfigFile(f, {})).not.toThrow();
+    const env = { OPENAI_API_KEY: 'x', STRONG_API_KEY: 'x' };
+    for (const f of ['config/sluice.yaml', ...readdirSync('config/examples').map((n) => `config/examples/${n}`)]) {
+      expect(() => loadConfigFile(f, env), f).not.toThrow();
+    }
   });
 });
 
