@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { JudgeFn } from './cascade/types.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createFinisher } from './http/finish-request.js';
 import { registerErrorHandling, sendError } from './http/error-handler.js';
@@ -16,13 +15,13 @@ import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import { LatencyTracker } from './state/latency-tracker.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
   logger?: Logger;
   /** Node process metrics in the registry (off in tests that compare exact scrapes). */
   processMetrics?: boolean;
-  judge?: JudgeFn;
 }
 
 export interface Sluice {
@@ -82,7 +81,7 @@ export function buildApp(opts: AppOptions): Sluice {
       });
     },
   });
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, ...(opts.judge && { judge: opts.judge }) };
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker() };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));

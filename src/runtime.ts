@@ -1,6 +1,10 @@
 // Everything derived from one loaded config: backend lookup, model resolution, upstream pools.
 // Swapped whole on reload, so a request sees one consistent config from start to end.
+import type { DifficultyModel } from './classify/difficulty-model.js';
+import { loadDifficultyModel, loadJudgeModel } from './classify/load-models.js';
 import type { LoadedConfig } from './config/load-config.js';
+import type { VerbosityScorer } from './judge/judge-answer.js';
+import { verbosityScorer } from './judge/verbosity-model.js';
 import type { BackendConfig, Config } from './config/schema.js';
 import { createTargetResolver, type ResolveTarget } from './route/resolve-target.js';
 import { closeUpstreams, createUpstreams } from './upstream/create-upstreams.js';
@@ -8,6 +12,8 @@ import type { Upstream } from './upstream/types.js';
 
 export interface Runtime {
   readonly config: Config;
+  readonly difficulty: DifficultyModel;
+  readonly verbosity: VerbosityScorer;
   readonly backends: ReadonlyMap<string, BackendConfig>;
   readonly resolveTarget: ResolveTarget;
   readonly upstreams: ReadonlyMap<string, Upstream>;
@@ -18,6 +24,8 @@ export function createRuntime(loaded: LoadedConfig): Runtime {
   const upstreams = createUpstreams(loaded);
   return {
     config: loaded.config,
+    difficulty: loadDifficultyModel(loaded.config.classifier.difficultyModel),
+    verbosity: verbosityScorer(loadJudgeModel(loaded.config.classifier.judgeModel)),
     backends: new Map(loaded.config.backends.map((b) => [b.id, b])),
     resolveTarget: createTargetResolver(loaded.config),
     upstreams,

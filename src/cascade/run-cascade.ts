@@ -13,6 +13,8 @@ export interface CascadeOptions {
   /** Whether cheap tiers are judged (false: `direct` streaming or a pinned backend). */
   judge: boolean;
   holdbackTokens: number | 'all';
+  /** Ask judged tiers for logprobs (the client did not); they are stripped from what the client gets. */
+  logprobs?: boolean;
 }
 
 export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: CascadeOptions): Promise<CascadeResult> {

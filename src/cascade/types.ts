@@ -15,6 +15,8 @@ export interface AnswerView {
   finishReason: string | null;
   /** Per-token logprobs of the answer's first choice, when the backend returned them. */
   logprobs?: number[];
+  /** The model's own refusal message (OpenAI `message.refusal`). */
+  refusal?: string | null;
 }
 
 export type Verdict = { kind: 'accept'; score?: number } | { kind: 'escalate'; reason: string; score?: number };

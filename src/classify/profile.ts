@@ -1,8 +1,10 @@
-// What classification says about a request: tokens in, tokens expected out, and the size class. Pure.
-import type { EndpointKind } from '../config/schema.js';
-import { promptText } from '../openai/message-text.js';
+// What classification says about a request: tokens in, tokens expected out, the size class and the difficulty.
+// Pure: the difficulty model is passed in.
+import type { EndpointKind, SizeEdges } from '../config/schema.js';
+import { lastUserText, promptText } from '../openai/message-text.js';
 import type { ChatMessage } from '../openai/types.js';
 import { countChatTokens, countText } from './count-tokens.js';
+import type { DifficultyModel } from './difficulty-model.js';
 
 export interface Profile {
   inputTokens: number;
@@ -12,33 +14,58 @@ export interface Profile {
   clientMaxTokens: number | undefined;
   sizeClass: SizeClass;
   tokensEstimated: boolean;
+  /** In [0,1]; absent for embeddings. */
+  difficulty?: number;
 }
 
 export type SizeClass = 'small' | 'medium' | 'large' | 'xlarge';
 
-/** Edges on input + expected output tokens. */
-export const defaultSizeEdges = { small: 1_000, medium: 8_000, large: 32_000 } as const;
+export const defaultSizeEdges: SizeEdges = { small: 1_000, medium: 8_000, large: 32_000 };
 
-export function sizeClassOf(total: number, edges = defaultSizeEdges): SizeClass {
+export function sizeClassOf(total: number, edges: SizeEdges = defaultSizeEdges): SizeClass {
   if (total <= edges.small) return 'small';
   if (total <= edges.medium) return 'medium';
   if (total <= edges.large) return 'large';
   return 'xlarge';
 }
 
-export function profileRequest(endpoint: EndpointKind, body: Record<string, unknown>, defaultMaxOutputTokens: number): Profile {
+export interface ClassifyOptions {
+  defaultMaxOutputTokens: number;
+  sizeEdges?: SizeEdges;
+  model?: DifficultyModel;
+}
+
+export function profileRequest(endpoint: EndpointKind, body: Record<string, unknown>, opts: ClassifyOptions): Profile {
+  const messages = body.messages as ChatMessage[] | undefined;
   const counted = endpoint === 'chat'
-    ? countChatTokens(body.messages as ChatMessage[], body.tools)
+    ? countChatTokens(messages!, body.tools)
     : countText(endpoint === 'embeddings' ? promptText(body.input) : promptText(body.prompt));
   const clientMaxTokens = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
-  const outputTokens = endpoint === 'embeddings' ? 0 : clientMaxTokens ?? defaultMaxOutputTokens;
-  return {
+  const outputTokens = endpoint === 'embeddings' ? 0 : clientMaxTokens ?? opts.defaultMaxOutputTokens;
+  const profile: Profile = {
     inputTokens: counted.tokens,
     outputTokens,
     clientMaxTokens,
-    sizeClass: sizeClassOf(counted.tokens + outputTokens),
+    sizeClass: sizeClassOf(counted.tokens + outputTokens, opts.sizeEdges),
     tokensEstimated: counted.estimated,
   };
+  if (endpoint === 'embeddings' || !opts.model) return profile;
+  const format = (body.response_format as { type?: unknown } | null | undefined)?.type;
+  profile.difficulty = opts.model.score({
+    question: endpoint === 'chat' ? lastUserText(messages!) : promptText(body.prompt),
+    inputTokens: counted.tokens,
+    turns: messages?.length ?? 1,
+    tools: Array.isArray(body.tools) && body.tools.length > 0,
+    jsonMode: format === 'json_object' || format === 'json_schema',
+  });
+  return profile;
+}
+
+/** A bounded label for metrics: difficulty in fifths. */
+export function difficultyBand(d: number | undefined): string {
+  if (d === undefined) return 'none';
+  const band = Math.min(4, Math.floor(d * 5));
+  return `${(band / 5).toFixed(1)}-${((band + 1) / 5).toFixed(1)}`;
 }
 
 function positiveInt(v: unknown): number | undefined {

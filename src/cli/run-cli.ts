@@ -2,6 +2,7 @@
 // (or null for serve, which keeps running).
 import { ConfigError, configPathFrom, loadConfigFile } from '../config/load-config.js';
 import { startServer } from '../server.js';
+import { calibrate, calibrateJudge, classifyStdin, trainDifficulty } from './model-commands.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -16,6 +17,13 @@ const commands: Record<string, Command> = {
     await startServer(loadConfigFile(configPathFrom(flag(args, '--config'))));
     return null;
   },
+  'train-difficulty': (args, io) => trainDifficulty({ data: required(args, '--data'), out: flag(args, '--out') ?? 'models/difficulty.json', folds: Number(flag(args, '--folds') ?? 5) }, io),
+  'calibrate-judge': (args, io) => calibrateJudge({ data: required(args, '--data'), out: flag(args, '--out') ?? 'models/judge.json' }, io),
+  calibrate: (args, io) => calibrate({
+    data: required(args, '--data'), share: Number(flag(args, '--strong-share') ?? 0.3), weights: flag(args, '--weights') ?? 'models/difficulty.json',
+    cheap: prices(flag(args, '--cheap-price') ?? '0.6/0.6'), strong: prices(flag(args, '--strong-price') ?? '10/30'), outputTokens: Number(flag(args, '--output-tokens') ?? 256),
+  }, io),
+  classify: (args, io) => classifyStdin({ weights: flag(args, '--weights') ?? 'models/difficulty.json' }, io),
   'check-config': async (args, io) => {
     const path = args.find((a) => !a.startsWith('--')) ?? configPathFrom(flag(args, '--config'));
     const loaded = loadConfigFile(path);
@@ -23,6 +31,21 @@ const commands: Record<string, Command> = {
     return 0;
   },
 };
+
+function required(args: string[], name: string): string {
+  const v = flag(args, name);
+  if (v === undefined) throw new UsageError(`${name} is required`);
+  return v;
+}
+
+/** "IN/OUT" USD per million tokens. */
+function prices(v: string): [number, number] {
+  const [i, o] = v.split('/').map(Number);
+  if (!Number.isFinite(i) || !Number.isFinite(o)) throw new UsageError(`prices look like 0.6/0.6 (input/output USD per million tokens), got ${v}`);
+  return [i!, o!];
+}
+
+class UsageError extends Error {}
 
 export function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -42,6 +65,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     if (err instanceof ConfigError) {
       io.stderr(`${err.message}\n`);
       return 1;
+    }
+    if (err instanceof UsageError) {
+      io.stderr(`sluice ${name}: ${err.message}\n`);
+      return 2;
     }
     throw err;
   }

@@ -51,6 +51,8 @@ const backend = z.strictObject({
   timeouts: timeouts.prefault({}),
   /** Whether the backend accepts stream_options.include_usage (most OpenAI-compatible servers do). */
   streamUsage: z.boolean().default(true),
+  /** Whether the backend returns token logprobs when asked (the judge can use them). */
+  logprobs: z.boolean().default(false),
   /** Extra headers sent upstream (never secrets: use apiKeyEnv). */
   headers: z.record(z.string(), z.string()).default({}),
   mock: mock.optional(),
@@ -58,6 +60,26 @@ const backend = z.strictObject({
 
 const tier = z.strictObject({
   backends: z.array(id).min(1),
+  /** Requests up to this difficulty may start here; harder ones start at a later tier. Absent: any. */
+  maxDifficulty: z.number().min(0).max(1).optional(),
+});
+
+const judge = z.strictObject({
+  verbosity: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Escalate when the verbosity-compensation score of a cheap answer is above this. */
+    threshold: z.number().min(0).max(1).default(0.5),
+  }).prefault({}),
+  /** Escalate answers that refuse (opt-in: a refusal is often the right answer). */
+  refusal: z.boolean().default(false),
+  /** Ask cheap tiers whose backend supports it for logprobs (stripped again unless the client asked). */
+  logprobs: z.boolean().default(false),
+});
+
+const streaming = z.strictObject({
+  /** holdback: judge the first tokens, then pass through; buffer: judge the whole cheap answer; direct: no judging. */
+  mode: z.enum(['holdback', 'buffer', 'direct']).default('holdback'),
+  holdbackTokens: z.number().int().positive().max(4096).default(48),
 });
 
 const route = z.strictObject({
@@ -73,6 +95,12 @@ const route = z.strictObject({
   maxAttempts: z.number().int().positive().max(20).default(4),
   /** Deadline for the whole request, all attempts included. */
   deadlineMs: ms.default(600_000),
+  judge: judge.prefault({}),
+  streaming: streaming.prefault({}),
+  /** Skip tiers whose observed time to first token for the request's size class is above this. */
+  slo: z.strictObject({ firstTokenMs: ms }).optional(),
+  /** When the tenant's budget runs low: refuse as usual, or stay on the cheapest tier. */
+  onBudgetLow: z.enum(['reject', 'downgrade']).default('reject'),
 });
 
 const server = z.strictObject({
@@ -95,9 +123,20 @@ const state = z.discriminatedUnion('driver', [
   z.strictObject({ driver: z.literal('redis'), url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('sluice:') }),
 ]);
 
+const classifier = z.strictObject({
+  /** Size class edges on input + expected output tokens. */
+  sizeEdges: z.strictObject({ small: z.number().int().positive(), medium: z.number().int().positive(), large: z.number().int().positive() })
+    .refine((e) => e.small < e.medium && e.medium < e.large, 'edges must grow: small < medium < large')
+    .default({ small: 1_000, medium: 8_000, large: 32_000 }),
+  /** Weights of the difficulty model and the verbosity judge (relative paths: from the Sluice install). */
+  difficultyModel: z.string().default('models/difficulty.json'),
+  judgeModel: z.string().default('models/judge.json'),
+});
+
 export const configSchema = z
   .strictObject({
     server: server.prefault({}),
+    classifier: classifier.prefault({}),
     state: state.default({ driver: 'memory' }),
     backends: z.array(backend).min(1),
     routes: z.array(route).min(1),
@@ -135,3 +174,5 @@ export type RouteConfig = Config['routes'][number];
 export type TierConfig = RouteConfig['tiers'][number];
 export type Pricing = BackendConfig['pricing'];
 export type MockConfig = z.output<typeof mock>;
+export type JudgeConfig = RouteConfig['judge'];
+export type SizeEdges = Config['classifier']['sizeEdges'];

@@ -3,8 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { runCascade } from '../cascade/run-cascade.js';
-import type { CascadeResult, JudgeFn } from '../cascade/types.js';
-import { profileRequest, type Profile } from '../classify/profile.js';
+import type { CascadeResult } from '../cascade/types.js';
+import { difficultyBand, profileRequest, type Profile } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import { accountRequest } from '../cost/account-request.js';
 import { SluiceError } from '../errors/sluice-error.js';
@@ -12,7 +12,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import { planRoute, type Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
+import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { Lifecycle } from './lifecycle.js';
+import { requestJudge } from './request-judge.js';
 import type { RequestRecord } from './request-record.js';
 import { costHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
@@ -22,7 +24,7 @@ export interface RoutedDeps {
   runtime: () => Runtime;
   metrics: Metrics;
   lifecycle: Lifecycle;
-  judge?: JudgeFn;
+  latency: LatencyTracker;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -46,26 +48,31 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     if (!target) throw new SluiceError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
     const route = target.route;
     request.sluiceRoute = route.name;
-    const profile = profileRequest(endpoint, body, route.defaultMaxOutputTokens);
-    const plan = planRoute({ route, profile, endpoint, backends: rt.backends });
+    const classifyStart = performance.now();
+    const profile = profileRequest(endpoint, body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, ...(!target.pinned && { model: rt.difficulty }) });
+    deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
+    const plan = planRoute({ route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b, size) => deps.latency.firstTokenMs(b, size) });
     if (plan.tiers.length === 0) throw emptyPlanError(plan, profile, endpoint);
+    deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
+    const judged = endpoint !== 'embeddings' && plan.tiers.length > 1 && !(stream && route.streaming.mode === 'direct');
     const abort = deps.lifecycle.track(reply);
     deps.metrics.inflight.inc({ route: route.name });
     let result: CascadeResult;
     try {
       result = await runCascade(
         { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }) },
-        { upstreams: rt.upstreams, now: () => performance.now(), ...(deps.judge && { judge: deps.judge }) },
-        { judge: !target.pinned && deps.judge !== undefined, holdbackTokens: 'all' },
+        { upstreams: rt.upstreams, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
+        { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
       );
     } finally {
       abort.dispose();
       deps.metrics.inflight.dec({ route: route.name });
     }
+    for (const a of result.attempts) if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
     const cost = accountRequest(result.attempts, result.delivered, rt.backends.get(baselineBackendId(route))!);
     request.sluiceAccounted = true;
     const finish = () => deps.finish(request, toRecord({ route, result, profile, plan, stream, startedAt, cost }));
@@ -109,6 +116,15 @@ function toRecord(o: { route: RouteConfig; result: CascadeResult; profile: Profi
     ...(o.cost && { cost: o.cost }),
     ...(result.error && { errorCode: result.error.code }),
   };
+}
+
+/** `x-sluice-min-tier: N` lets a caller who knows better skip the cheaper tiers. */
+function minTierHeader(request: FastifyRequest): number | undefined {
+  const raw = request.headers['x-sluice-min-tier'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new SluiceError('invalid_request', 'x-sluice-min-tier must be a tier number (0 = cheapest)', { param: 'x-sluice-min-tier' });
+  return n;
 }
 
 function emptyPlanError(plan: Plan, profile: Profile, endpoint: EndpointKind): SluiceError {

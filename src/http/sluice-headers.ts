@@ -12,6 +12,7 @@ export function routingHeaders(route: string, profile: Profile, info: CommitInfo
     'x-sluice-attempts': String(info.attempts),
     'x-sluice-escalations': info.escalations.join(','),
     'x-sluice-size': profile.sizeClass,
+    ...(profile.difficulty !== undefined && { 'x-sluice-difficulty': profile.difficulty.toFixed(3) }),
   };
 }
 

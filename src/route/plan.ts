@@ -1,9 +1,11 @@
 // The route policy: which tiers a request will try, cheapest first, and every tier skipped with its reason.
 // A pure function of the route, the request's profile and live backend state; logged with every request.
+// Steps, in order: endpoint and context (hard limits), unhealthy and slo (never leave nothing), min_tier (the
+// caller's header), budget (a route may stay on the cheapest tier when money is low), difficulty (where to start).
 import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
-import type { Profile } from '../classify/profile.js';
+import type { Profile, SizeClass } from '../classify/profile.js';
 
-export type SkipReason = 'endpoint' | 'context' | 'unhealthy';
+export type SkipReason = 'endpoint' | 'context' | 'unhealthy' | 'slo' | 'min_tier' | 'difficulty' | 'budget';
 
 export interface PlannedTier {
   /** Position in the route's configured tiers (0 = cheapest). */
@@ -23,32 +25,70 @@ export interface PlanInput {
   backends: ReadonlyMap<string, BackendConfig>;
   /** Whether a backend's circuit is closed; absent means all healthy. */
   isHealthy?: (backendId: string) => boolean;
+  /** Observed time to first token of a backend for a size class, when known. */
+  observedFirstTokenMs?: (backendId: string, size: SizeClass) => number | undefined;
+  /** Lowest tier index the caller asked for (x-sluice-min-tier). */
+  minTier?: number;
+  /** The tenant's budget is running low. */
+  budgetLow?: boolean;
 }
+
+type Step = (plan: Plan, input: PlanInput) => Plan;
 
 export function planRoute(input: PlanInput): Plan {
-  const { route, profile, endpoint } = input;
+  const steps: Step[] = [fitting, unhealthy, slo, minTier, budget, difficulty];
+  return steps.reduce((plan, step) => step(plan, input), { tiers: [], skipped: [] } as Plan);
+}
+
+function fitting(_: Plan, { route, profile, endpoint, backends }: PlanInput): Plan {
   const need = profile.inputTokens + profile.outputTokens;
-  const tiers: PlannedTier[] = [];
-  const skipped: Plan['skipped'] = [];
+  const plan: Plan = { tiers: [], skipped: [] };
   route.tiers.forEach((tier, index) => {
-    const serving = tier.backends.map((id) => input.backends.get(id)!).filter((b) => b.endpoints.includes(endpoint));
-    if (serving.length === 0) return skipped.push({ tier: index, reason: 'endpoint' });
-    const fitting = serving.filter((b) => b.contextWindow >= need || endpoint === 'embeddings');
-    if (fitting.length === 0) return skipped.push({ tier: index, reason: 'context' });
-    tiers.push({ index, backends: fitting });
+    const serving = tier.backends.map((id) => backends.get(id)!).filter((b) => b.endpoints.includes(endpoint));
+    if (serving.length === 0) return plan.skipped.push({ tier: index, reason: 'endpoint' });
+    const fits = serving.filter((b) => endpoint === 'embeddings' || b.contextWindow >= need);
+    if (fits.length === 0) return plan.skipped.push({ tier: index, reason: 'context' });
+    plan.tiers.push({ index, backends: fits });
   });
-  return dropUnhealthy({ tiers, skipped }, input.isHealthy);
+  return plan;
 }
 
-/** Skips tiers whose backends are all ejected, unless that would leave nothing to try. */
-function dropUnhealthy(plan: Plan, isHealthy: PlanInput['isHealthy']): Plan {
+/** Drops tiers that fail `keep`, with `reason`, unless that would leave nothing to try. */
+function dropSoft(plan: Plan, reason: SkipReason, keep: (t: PlannedTier) => boolean): Plan {
+  const kept = plan.tiers.filter(keep);
+  if (kept.length === 0 || kept.length === plan.tiers.length) return plan;
+  return { tiers: kept, skipped: [...plan.skipped, ...plan.tiers.filter((t) => !kept.includes(t)).map((t) => ({ tier: t.index, reason }))] };
+}
+
+function unhealthy(plan: Plan, { isHealthy }: PlanInput): Plan {
   if (!isHealthy) return plan;
-  const healthy = plan.tiers.filter((t) => t.backends.some((b) => isHealthy(b.id)));
-  if (healthy.length === 0) return plan;
-  const skipped = [...plan.skipped, ...plan.tiers.filter((t) => !healthy.includes(t)).map((t) => ({ tier: t.index, reason: 'unhealthy' as const }))];
-  return { tiers: healthy.map((t) => ({ ...t, backends: orderHealthyFirst(t.backends, isHealthy) })), skipped };
+  const healthyFirst = (t: PlannedTier) => ({ ...t, backends: [...t.backends.filter((b) => isHealthy(b.id)), ...t.backends.filter((b) => !isHealthy(b.id))] });
+  const next = dropSoft(plan, 'unhealthy', (t) => t.backends.some((b) => isHealthy(b.id)));
+  return { ...next, tiers: next.tiers.map(healthyFirst) };
 }
 
-function orderHealthyFirst(backends: BackendConfig[], isHealthy: (id: string) => boolean): BackendConfig[] {
-  return [...backends.filter((b) => isHealthy(b.id)), ...backends.filter((b) => !isHealthy(b.id))];
+function slo(plan: Plan, { route, profile, observedFirstTokenMs }: PlanInput): Plan {
+  const limit = route.slo?.firstTokenMs;
+  if (limit === undefined || !observedFirstTokenMs) return plan;
+  return dropSoft(plan, 'slo', (t) => t.backends.some((b) => (observedFirstTokenMs(b.id, profile.sizeClass) ?? 0) <= limit));
+}
+
+function minTier(plan: Plan, { minTier: min }: PlanInput): Plan {
+  if (min === undefined || min <= 0) return plan;
+  return dropSoft(plan, 'min_tier', (t) => t.index >= min);
+}
+
+/** Starts at the first tier whose maxDifficulty admits the request; the last tier always admits. */
+function difficulty(plan: Plan, { route, profile }: PlanInput): Plan {
+  const d = profile.difficulty;
+  if (d === undefined) return plan;
+  const start = plan.tiers.findIndex((t, i) => i === plan.tiers.length - 1 || d <= (route.tiers[t.index]!.maxDifficulty ?? 1));
+  if (start <= 0) return plan;
+  return { tiers: plan.tiers.slice(start), skipped: [...plan.skipped, ...plan.tiers.slice(0, start).map((t) => ({ tier: t.index, reason: 'difficulty' as const }))] };
+}
+
+function budget(plan: Plan, { route, budgetLow }: PlanInput): Plan {
+  if (!budgetLow || route.onBudgetLow !== 'downgrade' || plan.tiers.length <= 1) return plan;
+  const [cheapest, ...rest] = plan.tiers;
+  return { tiers: [cheapest!], skipped: [...plan.skipped, ...rest.map((t) => ({ tier: t.index, reason: 'budget' as const }))] };
 }
