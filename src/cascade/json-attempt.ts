@@ -17,6 +17,8 @@ export interface AttemptContext {
   judged: boolean;
   /** Aborts on client disconnect, shutdown or the request deadline (its reason says which). */
   signal: Cancel;
+  /** Logprobs were requested for the judge, not by the client: strip them from the answer. */
+  addLogprobs: boolean;
 }
 
 export type AttemptResult =
@@ -28,12 +30,13 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
   const t0 = a.deps.now();
   const upstream = a.deps.upstreams.get(a.backend.id)!;
   try {
-    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, false), stream: false, signal: a.signal, requestId: a.req.requestId });
+    let res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, false, { logprobs: a.addLogprobs }), stream: false, signal: a.signal, requestId: a.req.requestId });
     if (res.kind !== 'json') {
       res.cancel();
       throw new UpstreamFailure('protocol', 'expected a JSON answer');
     }
     const view = answerFromJson(res.json);
+    if (a.addLogprobs) res = withoutLogprobs(res);
     const usage = usageFrom(res.json.usage as ChatCompletion['usage'], { inputTokens: a.req.profile.inputTokens, outputText: view.text });
     const verdict: Verdict = a.judged && a.deps.judge && a.req.endpoint !== 'embeddings' ? a.deps.judge(view, { partial: false, backend: a.backend }) : { kind: 'accept' };
     const record: AttemptRecord = {
@@ -63,11 +66,20 @@ export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: nu
   };
 }
 
+/** Removes logprobs the client never asked for (they were requested for the judge). */
+function withoutLogprobs(res: UpstreamJson): UpstreamJson {
+  const choices = (res.json as ChatCompletion).choices;
+  if (!Array.isArray(choices)) return res;
+  for (const c of choices) if (c.logprobs != null) c.logprobs = null;
+  return { kind: 'json', json: res.json, text: JSON.stringify(res.json) };
+}
+
 export function answerFromJson(json: Record<string, unknown>): AnswerView {
   const choice = (json as ChatCompletion).choices?.[0] as (NonNullable<ChatCompletion['choices']>[number] & { text?: unknown }) | undefined;
   const message = choice?.message;
   const text = typeof message?.content === 'string' ? message.content : typeof choice?.text === 'string' ? choice.text : '';
   const toolCalls = (message?.tool_calls ?? []).map((c) => ({ ...(c.id !== undefined && { id: c.id }), name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' }));
   const logprobs = (choice?.logprobs as { content?: Array<{ logprob?: number }> } | null | undefined)?.content?.map((t) => t.logprob ?? 0);
-  return { text, toolCalls, finishReason: choice?.finish_reason ?? null, ...(logprobs && { logprobs }) };
+  const refusal = typeof message?.refusal === 'string' ? message.refusal : null;
+  return { text, toolCalls, finishReason: choice?.finish_reason ?? null, refusal, ...(logprobs && { logprobs }) };
 }

@@ -33,7 +33,8 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
       for (const backend of tier.backends) {
         if (stop.signal.aborted) return stopped(base, stop.signal.reason, failures);
         if (attempts.length >= req.route.maxAttempts) return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
-        const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged: opts.judge && t < tiers.length - 1, signal: stop.signal };
+        const judged = opts.judge && t < tiers.length - 1;
+        const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged, signal: stop.signal, addLogprobs: judged && opts.logprobs === true && backend.logprobs };
         const result: AttemptResult = req.sink
           ? await streamAttempt({
               ...ctx, sink: req.sink, holdbackTokens: opts.holdbackTokens,

@@ -19,10 +19,13 @@ export class StreamAccumulator {
   done = false;
   /** Events carrying answer content (text, tool calls or a finish reason). */
   contentEvents = 0;
+  /** Token logprobs of the first choice, when the backend sent them. */
+  readonly logprobs: number[] = [];
+  refusal = '';
   /** Template for a synthesized usage chunk: id, created, model of the stream. */
   head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown } = {};
 
-  constructor(private readonly clientWantsUsage: boolean) {}
+  constructor(private readonly clientWantsUsage: boolean, private readonly stripLogprobs = false) {}
 
   /** The answer is whole: `[DONE]`, or a finish reason on an upstream that omits `[DONE]`. */
   get complete(): boolean {
@@ -44,27 +47,42 @@ export class StreamAccumulator {
     }
     if (chunk.error !== undefined) throw streamError(ev.data);
     if (this.head.id === undefined) this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
-    this.read(chunk);
-    if (!('usage' in chunk) || this.clientWantsUsage) return ev.data;
-    if (chunk.usage && Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;
-    delete chunk.usage;
+    const hadLogprobs = this.read(chunk);
+    const stripUsage = 'usage' in chunk && !this.clientWantsUsage;
+    if (!stripUsage && !hadLogprobs) return ev.data;
+    if (stripUsage) {
+      if (chunk.usage && Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;
+      delete chunk.usage;
+    }
     return JSON.stringify(chunk);
   }
 
-  private read(chunk: ChatChunk): void {
+  /** Reads one chunk; returns whether it carried logprobs that must be stripped. */
+  private read(chunk: ChatChunk): boolean {
     if (chunk.usage) this.usage = chunk.usage;
     const choices = chunk.choices;
-    if (!Array.isArray(choices)) return;
+    if (!Array.isArray(choices)) return false;
+    let stripped = false;
     for (const choice of choices) {
+      if (choice.logprobs != null && this.stripLogprobs) { this.readLogprobs(choice); choice.logprobs = null; stripped = true; }
       if ((choice.index ?? 0) !== 0) continue;
+      if (!this.stripLogprobs) this.readLogprobs(choice);
       let content = false;
       const delta = choice.delta;
+      if (typeof delta?.refusal === 'string') this.refusal += delta.refusal;
       const text = delta?.content ?? (choice as { text?: unknown }).text;
       if (typeof text === 'string' && text !== '') { this.text += text; content = true; }
       if (delta?.tool_calls) { this.readToolCalls(delta.tool_calls); content = true; }
       if (choice.finish_reason) { this.finishReason = choice.finish_reason; content = true; }
       if (content) this.contentEvents++;
     }
+    return stripped;
+  }
+
+  private readLogprobs(choice: NonNullable<ChatChunk['choices']>[number]): void {
+    if ((choice.index ?? 0) !== 0) return;
+    const content = (choice.logprobs as { content?: Array<{ logprob?: unknown }> } | null | undefined)?.content;
+    if (Array.isArray(content)) for (const t of content) if (typeof t.logprob === 'number') this.logprobs.push(t.logprob);
   }
 
   private readToolCalls(calls: readonly ToolCall[]): void {

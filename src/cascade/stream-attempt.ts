@@ -21,7 +21,7 @@ export interface StreamAttemptContext extends AttemptContext {
 export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptResult> {
   const t0 = a.deps.now();
   const upstream = a.deps.upstreams.get(a.backend.id)!;
-  const acc = new StreamAccumulator(a.req.clientWantsUsage);
+  const acc = new StreamAccumulator(a.req.clientWantsUsage, a.addLogprobs);
   let committed = false;
   let firstEventMs: number | undefined;
   const held: string[] = [];
@@ -34,7 +34,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
   };
 
   try {
-    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, true), stream: true, signal: a.signal, requestId: a.req.requestId });
+    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, true, { logprobs: a.addLogprobs }), stream: true, signal: a.signal, requestId: a.req.requestId });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
     for await (const ev of res.events) {
       firstEventMs ??= a.deps.now() - t0;
@@ -51,14 +51,20 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     }
     if (!acc.complete) throw new UpstreamFailure('reset', 'the stream ended before the answer was complete');
     const usage = usageFrom(acc.usage, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(acc) });
+    let atEnd: Verdict | undefined;
     if (!committed) {
-      const verdict = judgePartial(a, acc, false);
-      if (verdict.kind === 'escalate') return escalate(a, acc, verdict, t0, firstEventMs, () => {});
+      atEnd = judgePartial(a, acc, false);
+      if (atEnd.kind === 'escalate') return escalate(a, acc, atEnd, t0, firstEventMs, () => {});
       await commit();
     }
     if (a.req.clientWantsUsage && !acc.usage) await a.sink.send(acc.usageChunk(usage));
     a.sink.done();
-    const record: AttemptRecord = { tier: a.tier, backend: a.backend.id, outcome: 'accepted', usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0, ...(firstEventMs !== undefined && { firstEventMs }) };
+    // Committed early (holdback): the whole answer is still judged, for the verbosity metrics.
+    const score = a.judged ? (atEnd ?? judgePartial(a, acc, false)).score : undefined;
+    const record: AttemptRecord = {
+      tier: a.tier, backend: a.backend.id, outcome: 'accepted', usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0,
+      ...(firstEventMs !== undefined && { firstEventMs }), ...(score !== undefined && { score }),
+    };
     return { kind: 'accepted', record };
   } catch (err) {
     const failure = classifyTransportError(err);
@@ -79,7 +85,8 @@ function reachedCommitPoint(a: StreamAttemptContext, acc: StreamAccumulator): bo
 
 function judgePartial(a: StreamAttemptContext, acc: StreamAccumulator, partial: boolean): Verdict {
   if (!a.judged || !a.deps.judge) return { kind: 'accept' };
-  return a.deps.judge({ text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason }, { partial: partial && !acc.complete, backend: a.backend });
+  const view = { text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason, refusal: acc.refusal || null, ...(acc.logprobs.length > 0 && { logprobs: acc.logprobs }) };
+  return a.deps.judge(view, { partial: partial && !acc.complete, backend: a.backend });
 }
 
 function escalate(a: StreamAttemptContext, acc: StreamAccumulator, verdict: Verdict & { kind: 'escalate' }, t0: number, firstEventMs: number | undefined, cancel: () => void): AttemptResult {

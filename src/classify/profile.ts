@@ -61,11 +61,11 @@ export function profileRequest(endpoint: EndpointKind, body: Record<string, unkn
   return profile;
 }
 
-/** A bounded label for metrics: difficulty in fifths. */
+/** A bounded label for metrics: difficulty in tenths ("0.5-0.6"), or "none" (embeddings, pinned backends). */
 export function difficultyBand(d: number | undefined): string {
   if (d === undefined) return 'none';
-  const band = Math.min(4, Math.floor(d * 5));
-  return `${(band / 5).toFixed(1)}-${((band + 1) / 5).toFixed(1)}`;
+  const band = Math.min(9, Math.floor(d * 10));
+  return `${(band / 10).toFixed(1)}-${((band + 1) / 10).toFixed(1)}`;
 }
 
 function positiveInt(v: unknown): number | undefined {

@@ -21,7 +21,7 @@ export function summarize(r: RequestRecord): Record<string, unknown> {
     status: r.status,
     stream: r.stream,
     ...(r.errorCode && { error: r.errorCode }),
-    ...(r.profile && { profile: { in: r.profile.inputTokens, out: r.profile.outputTokens, size: r.profile.sizeClass } }),
+    ...(r.profile && { profile: { in: r.profile.inputTokens, out: r.profile.outputTokens, size: r.profile.sizeClass, ...(r.profile.difficulty !== undefined && { difficulty: round(r.profile.difficulty) }) } }),
     ...(r.plan && { plan: { tiers: r.plan.tiers.map((t) => t.index), skipped: r.plan.skipped } }),
     attempts: r.attempts.map((a) => ({
       tier: a.tier, backend: a.backend, outcome: a.outcome, ...(a.reason && { reason: a.reason }), ...(a.status && { status: a.status }),

@@ -43,8 +43,10 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   f[4] = Math.min((count(lower, alternativeRe) / n) * 40, 1);
   f[5] = Math.min((count(lower, correctionRe) / n) * 40, 1);
   f[6] = Math.min(Math.max(lastNumbers.size - 1, 0) / 3, 1);
-  f[7] = conclusionRe.test(lastLine) || conclusionRe.test(answer.slice(-200)) ? 0 : 1;
-  f[8] = /[.!?)\]"'`*\d%$]\s*$/.test(answer.trimEnd()) ? 0 : 1;
+  // A short answer needs no conclusion marker: these two only speak for answers long enough to need one.
+  const long = words.length >= 30;
+  f[7] = long && !(conclusionRe.test(lastLine) || conclusionRe.test(answer.slice(-200))) ? 1 : 0;
+  f[8] = long && !/[.!?)\]"'`*\d%$]\s*$/.test(answer.trimEnd()) ? 1 : 0;
   f[9] = repetition(words);
   f[10] = 1 - distinctShare(lower, 5);
   f[11] = questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !answerNumbers.includes(q)).length / questionNumbers.size;

@@ -42,6 +42,8 @@ export function judgeAnswer(answer: AnswerView, req: JudgeRequest, settings: Jud
   const n = req.impliedWords;
   if (n !== undefined && (!partial || /\n/.test(text.trim())) && firstLineTooLong(text, n)) return { kind: 'escalate', reason: 'verbose', score: 1 };
   if (partial) return partialVerdict(text, n);
+  // A prompt that asks for a few words is judged by the paper's criterion alone, which the answer met.
+  if (n !== undefined) return { kind: 'accept', score: 0 };
   const s = score({ prompt: req.prompt, answer: text, ...(n !== undefined && { impliedWords: n }), ...(answer.logprobs && { logprobs: answer.logprobs }) });
   return s > settings.threshold ? { kind: 'escalate', reason: 'verbose', score: s } : { kind: 'accept', score: s };
 }

@@ -63,7 +63,8 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
     finishReason = 'length';
   }
   const label = `[simulated ${opts.model}]`;
-  const text = short !== undefined && !unsure ? out.join(' ') : `${label} ${out.join(' ')}`;
+  const body = unsure || finishReason === 'length' ? out.join(' ') : `${out.join(' ')}.`;
+  const text = short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
   return {
     text,
     finishReason,
@@ -71,6 +72,10 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
     completionTokens: countText(text).tokens,
     unsure,
   };
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function plainWords(seed: number, n: number): string[] {

@@ -26,12 +26,13 @@ export function createMockUpstream(backend: BackendConfig): Upstream {
     const answer = mockAnswer({ model: backend.model, mock, prompt, promptTokens, maxTokens });
     const id = `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);
+    const logprobs = req.body.logprobs === true;
     if (!req.stream) {
       if (answer.completionTokens > 0) await wait(tokensTime(mock, answer.completionTokens), req.signal);
-      return json(req.endpoint === 'chat' ? chatBody(id, created, backend.model, answer) : completionBody(id, created, backend.model, answer));
+      return json(req.endpoint === 'chat' ? chatBody(id, created, backend.model, answer, logprobs) : completionBody(id, created, backend.model, answer));
     }
     const includeUsage = (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    const events = streamAnswer({ id, created, model: backend.model, answer, mock, chat: req.endpoint === 'chat', includeUsage, signal: req.signal });
+    const events = streamAnswer({ id, created, model: backend.model, answer, mock, chat: req.endpoint === 'chat', includeUsage, logprobs, signal: req.signal });
     return { kind: 'stream', events, cancel: () => void events.return(undefined) };
   }
 
@@ -46,19 +47,26 @@ function usage(a: MockAnswer) {
   return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens };
 }
 
-function chatBody(id: string, created: number, model: string, a: MockAnswer): Record<string, unknown> {
+function chatBody(id: string, created: number, model: string, a: MockAnswer, logprobs: boolean): Record<string, unknown> {
+  const lp = logprobs ? { content: a.text.split(/(?<= )/).map((token, i) => tokenLogprob(token, i, a.unsure)) } : null;
   return {
     id, object: 'chat.completion', created, model, system_fingerprint: 'sluice-mock',
-    choices: [{ index: 0, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: null, finish_reason: a.finishReason }],
+    choices: [{ index: 0, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: lp, finish_reason: a.finishReason }],
     usage: usage(a),
   };
+}
+
+/** A sure model's tokens are near-certain; an unsure one's are not, its first token least of all. */
+function tokenLogprob(token: string, i: number, unsure: boolean) {
+  const logprob = unsure ? (i === 0 ? -1.6 : -0.9) : -0.02;
+  return { token, logprob, bytes: null, top_logprobs: [] };
 }
 
 function completionBody(id: string, created: number, model: string, a: MockAnswer): Record<string, unknown> {
   return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: [{ index: 0, text: a.text, logprobs: null, finish_reason: a.finishReason }], usage: usage(a) };
 }
 
-async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; signal: Cancel }): AsyncGenerator<SseEvent> {
+async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; signal: Cancel }): AsyncGenerator<SseEvent> {
   const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
   const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
   const choice = (delta: string, finish: string | null) =>
@@ -67,9 +75,11 @@ async function* streamAnswer(o: { id: string; created: number; model: string; an
   if (o.chat) yield { data: JSON.stringify({ ...base, choices: [choice('', null)] }) };
   const pieces = o.answer.text.split(/(?<= )/);
   const perPiece = tokensTime(o.mock, 1);
-  for (const piece of pieces) {
+  for (const [i, piece] of pieces.entries()) {
     await wait(perPiece, o.signal);
-    yield { data: JSON.stringify({ ...base, choices: [choice(piece, null)] }) };
+    const c = choice(piece, null);
+    if (o.logprobs && o.chat) c.logprobs = { content: [tokenLogprob(piece, i, o.answer.unsure)] } as never;
+    yield { data: JSON.stringify({ ...base, choices: [c] }) };
   }
   yield { data: JSON.stringify({ ...base, choices: [choice('', o.answer.finishReason)] }) };
   if (o.includeUsage) yield { data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer) }) };
