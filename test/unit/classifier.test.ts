@@ -1,0 +1,137 @@
+// Classifier features, determinism, training on a toy signal, the shipped weights, and the routing metrics.
+import { describe, expect, it } from 'vitest';
+import { extractFeatures, denseNames, hashBits, type DifficultyInput } from '../../src/classify/difficulty-features.js';
+import { difficultyModel } from '../../src/classify/difficulty-model.js';
+import { loadDifficultyModel } from '../../src/classify/load-models.js';
+import { train, predict, serialise, deserialise } from '../../src/classify/logistic-model.js';
+import { parseLabelledJsonl, foldsOf } from '../../src/classify/difficulty-data.js';
+import { apgr, auc, cpt } from '../../src/classify/routing-metrics.js';
+import { mulberry32 } from '../../src/classify/logistic-model.js';
+import { profileRequest, sizeClassOf, difficultyBand } from '../../src/classify/profile.js';
+import { countChatTokens, countText, exactLimitChars } from '../../src/classify/count-tokens.js';
+
+const input = (question: string, extra: Partial<DifficultyInput> = {}): DifficultyInput => ({ question, inputTokens: countText(question).tokens, turns: 1, tools: false, jsonMode: false, ...extra });
+const dense = (q: string, name: (typeof denseNames)[number], extra: Partial<DifficultyInput> = {}) => extractFeatures(input(q, extra)).dense[denseNames.indexOf(name)]!;
+
+describe('difficulty features', () => {
+  it('are deterministic and distinct per n-gram', () => {
+    const a = extractFeatures(input('Find the degree of the field extension Q(sqrt 2) over Q.'));
+    const b = extractFeatures(input('Find the degree of the field extension Q(sqrt 2) over Q.'));
+    expect(Array.from(a.hashed)).toEqual(Array.from(b.hashed));
+    expect(new Set(a.hashed).size).toBe(a.hashed.length);
+    expect(Math.max(...a.hashed)).toBeLessThan(1 << hashBits);
+    expect(a.hashedValue).toBeCloseTo(1 / Math.sqrt(a.hashed.length));
+  });
+  it('see code, maths, multiple choice, tools, JSON mode and reasoning verbs', () => {
+    expect(dense('```js\nconst x = 1;\n```', 'code')).toBe(1);
+    expect(dense('What is 2+2=?', 'math_symbols')).toBeGreaterThan(0);
+    expect(dense('Which is right?\nA. 1\nB. 2\nC. 3\nD. 4', 'multiple_choice')).toBe(1);
+    expect(dense('Which is right?\nA. 1\nB. 2\nC. 3\nD. 4', 'numeric_options')).toBe(1);
+    expect(dense('hi', 'tools', { tools: true })).toBe(1);
+    expect(dense('hi', 'json_mode', { jsonMode: true })).toBe(1);
+    expect(dense('Prove the theorem and derive the bound', 'reasoning_verbs')).toBe(0.5);
+  });
+  it('sample long prompts instead of scanning them whole', () => {
+    const long = 'lorem ipsum dolor sit amet '.repeat(20_000);
+    const x = extractFeatures(input(long));
+    expect(x.hashed.length).toBeLessThan(50);
+  });
+});
+
+describe('training', () => {
+  const rows = Array.from({ length: 400 }, (_, i) => ({ q: i % 2 ? `please prove lemma ${i}` : `say hello ${i}`, y: i % 2 }));
+  const xs = rows.map((r) => extractFeatures(input(r.q)));
+  it('is reproducible: same data and seed, same weights', () => {
+    const opts = { epochs: 3, learningRate: 0.1, l2: 1e-5, seed: 1 };
+    const a = train(xs, rows.map((r) => r.y), opts);
+    const b = train(xs, rows.map((r) => r.y), opts);
+    expect(Buffer.from(a.hashed.buffer).equals(Buffer.from(b.hashed.buffer))).toBe(true);
+    expect(Array.from(a.dense)).toEqual(Array.from(b.dense));
+  });
+  it('learns a signal in the words and survives a round trip through the weights file', () => {
+    const w = train(xs, rows.map((r) => r.y), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
+    const scores = xs.map((x) => predict(w, x));
+    expect(auc(scores, rows.map((r) => r.y === 1))).toBe(1);
+    const back = deserialise(JSON.parse(JSON.stringify(serialise(w, {}))));
+    expect(predict(back, xs[1]!)).toBeCloseTo(scores[1]!, 6);
+  });
+  it('gives a difficulty in [0,1] that rises with the cheap model\'s expected failure', () => {
+    const cheapWrong = train(xs, rows.map((r) => r.y), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
+    const strongWrong = train(xs, rows.map(() => 0), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
+    const model = difficultyModel({ cheapWrong, strongWrong });
+    const hard = model.score(input('please prove lemma 9'));
+    const easy = model.score(input('say hello 8'));
+    expect(hard).toBeGreaterThan(easy);
+    for (const d of [hard, easy]) expect(d).toBeGreaterThanOrEqual(0), expect(d).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the shipped weights', () => {
+  const model = loadDifficultyModel('models/difficulty.json');
+  it('load and score deterministically', () => {
+    const q = input('Find all zeros in the indicated finite field of the polynomial x^5 + 3x^3 + x^2 + 2x in Z_5');
+    expect(model.score(q)).toBe(model.score(q));
+    expect(model.score(q)).toBeGreaterThan(0);
+    expect(model.score(q)).toBeLessThan(1);
+  });
+});
+
+describe('labelled data', () => {
+  it('reads RouteLLM rows and your own logs, and reports bad lines', () => {
+    const text = [
+      '{"prompt":"a","weak_correct":true,"strong_correct":true,"source":"mmlu"}',
+      '{"messages":[{"role":"user","content":"b"}],"cheap_ok":false}',
+      'not json',
+      '{"prompt":"c"}',
+    ].join('\n');
+    const { rows, problems } = parseLabelledJsonl(text);
+    expect(rows.map((r) => [r.prompt, r.weakCorrect, r.strongCorrect, r.source])).toEqual([['a', true, true, 'mmlu'], ['b', false, true, 'all']]);
+    expect(problems).toHaveLength(2);
+  });
+  it('assigns stratified folds deterministically', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: String(i), weakCorrect: true, strongCorrect: true, source: i < 10 ? 'a' : 'b' }));
+    const f1 = foldsOf(rows, 5, mulberry32(3));
+    expect(f1).toEqual(foldsOf(rows, 5, mulberry32(3)));
+    for (const s of ['a', 'b']) for (let k = 0; k < 5; k++) expect(rows.filter((r, i) => r.source === s && f1[i] === k)).toHaveLength(2);
+  });
+});
+
+describe('routing metrics', () => {
+  const o = (score: number, weak: boolean, strong: boolean) => ({ score, weakCorrect: weak, strongCorrect: strong });
+  it('APGR is the trapezoid area under the PGR curve: high for an oracle, below 0.5 reversed; CPT follows the curve', () => {
+    const data = [o(0.9, false, true), o(0.8, false, true), o(0.1, true, true), o(0.0, true, true)];
+    // PGR after 0..4 strong calls: 0, 0.5, 1, 1, 1
+    expect(apgr(data)).toBeCloseTo((0.25 + 0.75 + 1 + 1) / 4);
+    expect(cpt(data, 0.5)).toBe(0.25);
+    expect(cpt(data, 1)).toBe(0.5);
+    const reversed = data.map((d) => ({ ...d, score: 1 - d.score }));
+    expect(apgr(reversed)).toBeLessThan(0.5);
+  });
+  it('AUC counts ties as half', () => {
+    expect(auc([1, 2, 3, 4], [false, false, true, true])).toBe(1);
+    expect(auc([1, 1, 1, 1], [false, true, false, true])).toBe(0.5);
+  });
+});
+
+describe('profile', () => {
+  it('counts chat tokens with per-message overhead and images, and sizes the request', () => {
+    const t = countChatTokens([{ role: 'user', content: [{ type: 'text', text: 'hello' }, { type: 'image_url', image_url: { url: 'x', detail: 'low' } }] }]);
+    expect(t.tokens).toBe(countText('user\nhello').tokens + 3 + 3 + 85);
+    expect(sizeClassOf(500)).toBe('small');
+    expect(sizeClassOf(9000, { small: 100, medium: 10_000, large: 20_000 })).toBe('medium');
+    expect(difficultyBand(0.55)).toBe('0.5-0.6');
+    expect(difficultyBand(1)).toBe('0.9-1.0');
+  });
+  it('estimates above the exact limit and marks it', () => {
+    const big = 'word '.repeat(exactLimitChars);
+    const c = countText(big);
+    expect(c.estimated).toBe(true);
+    expect(Math.abs(c.tokens - exactLimitChars) / exactLimitChars).toBeLessThan(0.05);
+  });
+  it('uses the client max tokens, else the route default; no difficulty without a model', () => {
+    const body = { messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 50 };
+    expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 })).toMatchObject({ outputTokens: 50, clientMaxTokens: 50 });
+    expect(profileRequest('chat', { messages: body.messages }, { defaultMaxOutputTokens: 512 }).outputTokens).toBe(512);
+    expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 }).difficulty).toBeUndefined();
+  });
+});
