@@ -38,8 +38,10 @@ export async function startTestApp(raw: Record<string, unknown>, opts: { env?: E
       return { status: res.statusCode, headers: res.headers as Record<string, string>, text, json };
     },
     async metric(name, labels = {}) {
-      const metric = await sluice.metrics.registry.getSingleMetric(name)?.get();
-      const match = metric?.values.filter((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
+      // Histogram series (_count, _sum, _bucket) live under their histogram's name.
+      const base = name.replace(/_(count|sum|bucket)$/, '');
+      const metric = await (sluice.metrics.registry.getSingleMetric(name) ?? sluice.metrics.registry.getSingleMetric(base))?.get();
+      const match = metric?.values.filter((v) => ((v as { metricName?: string }).metricName ?? name) === name && Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
       if (!match || match.length === 0) return undefined;
       return match.reduce((s, v) => s + v.value, 0);
     },
