@@ -5,7 +5,7 @@ import { loadDifficultyModel, loadJudgeModel } from './classify/load-models.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { VerbosityScorer } from './judge/judge-answer.js';
 import { verbosityScorer } from './judge/verbosity-model.js';
-import type { BackendConfig, Config } from './config/schema.js';
+import type { BackendConfig, Config, RouteConfig } from './config/schema.js';
 import { createTargetResolver, type ResolveTarget } from './route/resolve-target.js';
 import { closeUpstreams, createUpstreams } from './upstream/create-upstreams.js';
 import type { Upstream } from './upstream/types.js';
@@ -17,16 +17,25 @@ export interface Runtime {
   readonly backends: ReadonlyMap<string, BackendConfig>;
   readonly resolveTarget: ResolveTarget;
   readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** Distinct context windows of a route's backends (for exact token counts near them). */
+  contextWindows(route: RouteConfig): readonly number[];
   close(): Promise<void>;
 }
 
 export function createRuntime(loaded: LoadedConfig): Runtime {
   const upstreams = createUpstreams(loaded);
+  const backends = new Map(loaded.config.backends.map((b) => [b.id, b]));
+  const windows = new Map<RouteConfig, number[]>();
   return {
     config: loaded.config,
     difficulty: loadDifficultyModel(loaded.config.classifier.difficultyModel),
     verbosity: verbosityScorer(loadJudgeModel(loaded.config.classifier.judgeModel)),
-    backends: new Map(loaded.config.backends.map((b) => [b.id, b])),
+    backends,
+    contextWindows: (route) => {
+      let w = windows.get(route);
+      if (!w) windows.set(route, (w = [...new Set(route.tiers.flatMap((t) => t.backends.map((id) => backends.get(id)!.contextWindow)))]));
+      return w;
+    },
     resolveTarget: createTargetResolver(loaded.config),
     upstreams,
     close: () => closeUpstreams(upstreams),

@@ -1,6 +1,8 @@
 // Counts prompt tokens with the o200k BPE (gpt-tokenizer), plus OpenAI's per-message overhead and an estimate
-// per image. Above `exactLimitChars` of text it counts a head sample exactly and scales by length: past that
-// size the exact count cannot change a routing decision, and exact BPE on 100k tokens costs tens of ms.
+// per image. Exact BPE costs about 0.7 µs a token, so above `exactLimitChars` the count is estimated from an
+// exactly counted head and tail sample, and `profileRequest` recounts exactly whenever the estimate lands near a
+// decision (a size-class edge or a context window): exactness is spent only where it can change the route.
+// Billing never uses these counts when the backend reports usage.
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatMessage } from '../openai/types.js';
 
@@ -10,14 +12,15 @@ export interface TokenCount {
   estimated: boolean;
 }
 
-export const exactLimitChars = 32_000;
-const sampleChars = 8_000;
+/** Up to here every count is exact (about 300 tokens of English). */
+export const exactLimitChars = 1_200;
+const sampleChars = 600;
 const perMessage = 3;
 const replyPriming = 3;
 const imageTokens = { low: 85, high: 765 } as const;
 
-export function countText(text: string): TokenCount {
-  if (text.length <= exactLimitChars) return { tokens: countTokens(text), estimated: false };
+export function countText(text: string, opts: { exact?: boolean } = {}): TokenCount {
+  if (opts.exact || text.length <= exactLimitChars) return { tokens: countTokens(text), estimated: false };
   // Sample from the start and the end so a long code block or table at one end does not skew the ratio.
   const head = text.slice(0, sampleChars / 2);
   const tail = text.slice(-sampleChars / 2);
@@ -25,24 +28,38 @@ export function countText(text: string): TokenCount {
   return { tokens: Math.ceil(ratio * text.length), estimated: true };
 }
 
-export function countChatTokens(messages: readonly ChatMessage[], tools?: unknown): TokenCount {
-  let text = '';
-  let extra = replyPriming;
+/** Relative error the sampled estimate is allowed before an exact recount is needed near a boundary. */
+export const estimateMargin = 0.15;
+
+/**
+ * Short texts are gathered and counted in one call; a long one is counted on its own (sampled unless exact),
+ * so a 100k-token message is never copied into a bigger string.
+ */
+export function countChatTokens(messages: readonly ChatMessage[], tools?: unknown, opts: { exact?: boolean } = {}): TokenCount {
+  let small = '';
+  let tokens = replyPriming;
+  let estimated = false;
+  const add = (text: string) => {
+    if (text.length <= exactLimitChars) { small += text; return; }
+    const c = countText(text, opts);
+    tokens += c.tokens;
+    estimated ||= c.estimated;
+  };
   for (const m of messages) {
-    extra += perMessage;
-    text += m.role;
-    if (typeof m.name === 'string') { text += m.name; extra += 1; }
+    tokens += perMessage;
+    small += m.role;
+    if (typeof m.name === 'string') { small += m.name; tokens += 1; }
     const c = m.content;
-    if (typeof c === 'string') text += '\n' + c;
+    if (typeof c === 'string') { small += '\n'; add(c); }
     else if (Array.isArray(c)) {
       for (const part of c) {
-        if (typeof part.text === 'string') text += '\n' + part.text;
-        else if (part.type === 'image_url') extra += part.image_url?.detail === 'low' ? imageTokens.low : imageTokens.high;
+        if (typeof part.text === 'string') { small += '\n'; add(part.text); }
+        else if (part.type === 'image_url') tokens += part.image_url?.detail === 'low' ? imageTokens.low : imageTokens.high;
       }
     }
-    if (m.tool_calls) text += JSON.stringify(m.tool_calls);
+    if (m.tool_calls) add(JSON.stringify(m.tool_calls));
   }
-  if (tools !== undefined) text += JSON.stringify(tools);
-  const counted = countText(text);
-  return { tokens: counted.tokens + extra, estimated: counted.estimated };
+  if (tools !== undefined) add(JSON.stringify(tools));
+  const rest = countText(small, opts);
+  return { tokens: tokens + rest.tokens, estimated: estimated || rest.estimated };
 }

@@ -4,8 +4,8 @@
 
 export const hashBits = 18;
 const hashMask = (1 << hashBits) - 1;
-const headChars = 12_000;
-const tailChars = 4_000;
+const headChars = 2_000;
+const tailChars = 500;
 
 export const denseNames = [
   'bias', 'input_tokens', 'question_words', 'turns', 'digit_share', 'numbers', 'code', 'math_symbols', 'questions',
@@ -24,87 +24,157 @@ export interface DifficultyInput {
 }
 
 export interface FeatureVector {
-  /** Hashed n-gram indices (distinct), each with value `hashedValue`. */
+  /** Distinct hashed n-gram indices, each with value `hashedValue`. */
   hashed: Uint32Array;
   hashedValue: number;
   dense: Float64Array;
 }
 
-const wordRe = /[a-z]+|\d+(?:[.,]\d+)?|[$%?=+*/^<>]/g;
-const reasoningRe = /\b(prove|proof|derive|implement|explain why|justify|calculate|compute|solve|evaluate|determine|optimi[sz]e|design|analy[sz]e)\b/g;
-const constraintRe = /\b(at least|at most|exactly|must|only|no more than|no less than|between|without|except)\b/g;
-const ratioRe = /%|\b(percent|half|third|quarter|twice|thrice|ratio|fraction|average|rate)\b/g;
-const negationRe = /\b(not|except|false|incorrect|least likely|never)\b/g;
-const rateRe = /\b(per|each|every|hourly|daily|weekly|monthly|annually)\b/g;
 const optionLineRe = /^\s*\(?([A-Ja-j])[.)]\s+(.*)$/gm;
+const codeRe = /```|\bdef |\bfunction\b|\bclass \w+|;\s*$|\{\s*$/m;
+
+const categoryNames = ['reasoning', 'constraint', 'ratio', 'negation', 'rate'] as const;
+type Category = (typeof categoryNames)[number];
+const fnvSeed = 0x811c9dc5;
+// Hashes are kept to 30 bits so V8 holds them as small integers (no heap numbers in the hot loop); the feature
+// index is their low `hashBits` bits.
+const smi = 0x3fffffff;
+const fnv1a = (s: string) => { let h = fnvSeed; for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193); return h & smi; };
+const pairKey = (a: number, b: number) => (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b) & smi;
+
+/** Keyword categories keyed by word hash (and by bigram hash for two-word phrases): no substrings needed. */
+const categories = new Map<number, number>();
+const phraseStarts = new Set<number>();
+const add = (c: Category, words: string) => words.split(',').forEach((w) => {
+  const parts = w.split(' ').map(fnv1a);
+  const id = categoryNames.indexOf(c);
+  if (parts.length === 1) categories.set(parts[0]!, id);
+  else { categories.set(pairKey(parts[0]!, parts[1]!), id); phraseStarts.add(parts[0]!); }
+});
+add('reasoning', 'prove,proof,derive,implement,justify,calculate,compute,solve,evaluate,determine,optimise,optimize,design,analyse,analyze,explain why');
+add('constraint', 'must,only,exactly,between,without,except,at least,at most,no more,no less');
+add('ratio', '%,percent,half,third,quarter,twice,thrice,ratio,fraction,average,rate');
+add('negation', 'not,false,incorrect,never,least likely');
+add('rate', 'per,each,every,hourly,daily,weekly,monthly,annually');
+/** Character classes for the scanner: 1 letter (either case), 2 digit, 3 symbol token, 0 separator. */
+const charClass = new Uint8Array(65_536);
+for (let c = 97; c <= 122; c++) charClass[c] = 1;
+for (let c = 65; c <= 90; c++) charClass[c] = 1;
+for (let c = 48; c <= 57; c++) charClass[c] = 2;
+for (const ch of '$%?=+*/^<>√∑∫≤≥≠') charClass[ch.charCodeAt(0)] = 3;
+const maths = new Set([...'=+*/^<>√∑∫≤≥≠'].map((c) => c.charCodeAt(0)));
+
+// Scratch space for one call (safe: extraction is synchronous). Distinct n-grams are kept with a small
+// open-addressing table stamped with the call number: it stays in cache, unlike a table over all 2^18 features.
+const slots = 4_096;
+const found = new Uint32Array(3_000);
+const slotKeys = new Uint32Array(slots);
+const slotStamps = new Uint32Array(slots);
+let call = 0;
+
+/** Adds a feature index once; returns the new count of distinct indices. */
+function addDistinct(index: number, count: number): number {
+  if (count >= found.length) return count;
+  let slot = Math.imul(index, 0x9e3779b1) >>> 20;
+  for (;;) {
+    if (slotStamps[slot] !== call) {
+      slotStamps[slot] = call;
+      slotKeys[slot] = index;
+      found[count] = index;
+      return count + 1;
+    }
+    if (slotKeys[slot] === index) return count;
+    slot = (slot + 1) & (slots - 1);
+  }
+}
+
+interface Counts { words: number; numbers: number; digitChars: number; letters: number; longWords: number; wordChars: number; maths: number; questions: number; money: number; capitalised: number; sentences: number; cat: Record<Category, number> }
+
+/**
+ * One pass over the text, reading the same tokens as /[a-z]+|\d+(?:[.,]\d+)?|[$%?=+*\/^<>…]/ on its lower-cased
+ * form: hashes each as it goes (FNV-1a), counts, and records each distinct uni- and bigram hash (the model
+ * weighs n-grams by presence). Capitalised words and sentence ends are counted on the way.
+ */
+export function scan(text: string): { hashed: Uint32Array; counts: Counts } {
+  const cat = new Uint16Array(categoryNames.length);
+  let words = 0, numbers = 0, digitChars = 0, letters = 0, longWords = 0, wordChars = 0, mathCount = 0, questions = 0, money = 0, capitalised = 0, sentences = 0;
+  const lower = text;
+  let nFound = 0;
+  if (++call === 0xffffffff) { slotStamps.fill(0); call = 1; }
+  let prev = -1;
+  const n = lower.length;
+  let i = 0;
+  while (i < n) {
+    let c = lower.charCodeAt(i);
+    const kind = charClass[c]!;
+    if (kind === 0) {
+      if ((c === 46 || c === 33) && (i + 1 === n || lower.charCodeAt(i + 1) <= 32)) sentences++;
+      i++;
+      continue;
+    }
+    let h = fnvSeed;
+    const start = i;
+    if (kind === 1) {
+      if (c <= 90 && (i + 1 < n) && lower.charCodeAt(i + 1) >= 97 && (i === 0 || lower.charCodeAt(i - 1) <= 32)) capitalised++;
+      do { h = Math.imul(h ^ (c | 32), 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 1 && i < n);
+      letters++; wordChars += i - start; if (i - start >= 10) longWords++;
+    } else if (kind === 2) {
+      do { h = Math.imul(h ^ c, 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 2 && i < n);
+      if ((c === 46 || c === 44) && charClass[lower.charCodeAt(i + 1)] === 2) {
+        do { h = Math.imul(h ^ c, 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 2 && i < n);
+      }
+      numbers++; digitChars += i - start;
+    } else {
+      h = Math.imul(h ^ c, 0x01000193); i++;
+      if (c === 63) { questions++; if (i === n || lower.charCodeAt(i) <= 32) sentences++; } else if (c === 36) money++; else if (maths.has(c)) mathCount++;
+    }
+    h &= smi;
+    words++;
+    const single = categories.get(h);
+    if (single !== undefined) cat[single]!++;
+    nFound = addDistinct(h & hashMask, nFound);
+    if (prev >= 0) {
+      const pair = pairKey(prev, h);
+      if (phraseStarts.has(prev)) { const phrase = categories.get(pair); if (phrase !== undefined) cat[phrase]!++; }
+      nFound = addDistinct(pair & hashMask, nFound);
+    }
+    prev = h;
+  }
+  return { hashed: found.slice(0, nFound), counts: { words, numbers, digitChars, letters, longWords, wordChars, maths: mathCount, questions, money, capitalised, sentences, cat: Object.fromEntries(categoryNames.map((n, i) => [n, cat[i]!])) as Record<Category, number> } };
+}
+
 
 export function extractFeatures(input: DifficultyInput): FeatureVector {
   const full = input.question;
   const text = full.length > headChars + tailChars ? full.slice(0, headChars) + '\n' + full.slice(-tailChars) : full;
-  const lower = text.toLowerCase();
-  const words: string[] = lower.match(wordRe) ?? [];
-  const hashed = hashNgrams(words);
+  const { hashed, counts: k } = scan(text);
+  const options = text.includes('\n') ? [...text.matchAll(optionLineRe)].map((m) => m[2] ?? '') : [];
   const dense = new Float64Array(denseCount);
-  const numbers = words.filter((w) => w.charCodeAt(0) >= 48 && w.charCodeAt(0) <= 57).length;
-  const letters = words.filter((w) => w.charCodeAt(0) >= 97).length || 1;
-  const options = [...text.matchAll(optionLineRe)].map((m) => m[2] ?? '');
-  const rawWords = text.split(/\s+/).filter(Boolean);
   dense[0] = 1;
   dense[1] = Math.log1p(input.inputTokens) / 10;
-  dense[2] = Math.log1p(words.length) / 8;
+  dense[2] = Math.log1p(k.words) / 8;
   dense[3] = Math.min(input.turns, 10) / 10;
-  dense[4] = share(text, /\d/g);
-  dense[5] = Math.log1p(numbers) / 4;
-  dense[6] = /```|\bdef |\bfunction\b|\bclass \w+|;\s*$|\{\s*$/m.test(text) ? 1 : 0;
-  dense[7] = Math.log1p(count(text, /[=+*/^√∑∫≤≥≠]/g)) / 4;
-  dense[8] = Math.min(count(text, /\?/g), 5) / 5;
+  dense[4] = text.length === 0 ? 0 : k.digitChars / text.length;
+  dense[5] = Math.log1p(k.numbers) / 4;
+  dense[6] = codeRe.test(text) ? 1 : 0;
+  dense[7] = Math.log1p(k.maths) / 4;
+  dense[8] = Math.min(k.questions, 5) / 5;
   dense[9] = options.length >= 3 ? 1 : 0;
   dense[10] = options.length > 0 ? options.filter((o) => /^[-\d.,/\s$%()√^+*=a-z]{1,24}$/i.test(o) && /\d/.test(o)).length / options.length : 0;
-  dense[11] = options.length > 0 ? Math.log1p(options.reduce((s, o) => s + o.length, 0) / options.length) / 5 : 0;
-  dense[12] = Math.min(count(lower, reasoningRe), 4) / 4;
-  dense[13] = Math.min(count(lower, constraintRe), 4) / 4;
+  dense[11] = options.length > 0 ? Math.log1p(options.reduce((n, o) => n + o.length, 0) / options.length) / 5 : 0;
+  dense[12] = Math.min(k.cat.reasoning, 4) / 4;
+  dense[13] = Math.min(k.cat.constraint, 4) / 4;
   dense[14] = input.tools ? 1 : 0;
   dense[15] = input.jsonMode ? 1 : 0;
-  dense[16] = Math.log1p(count(text, /[.!?](\s|$)/g)) / 4;
-  dense[17] = Math.min(words.reduce((s, w) => s + w.length, 0) / (words.length || 1), 12) / 12;
-  dense[18] = Math.min(count(lower, ratioRe), 4) / 4;
-  dense[19] = Math.min(count(lower, negationRe), 3) / 3;
-  dense[20] = words.filter((w) => w.length >= 10).length / letters;
-  dense[21] = rawWords.filter((w) => /^[A-Z][a-z]/.test(w)).length / (rawWords.length || 1);
-  dense[22] = text.includes('$') ? 1 : 0;
-  dense[23] = Math.min(count(lower, rateRe), 4) / 4;
+  dense[16] = Math.log1p(k.sentences) / 4;
+  dense[17] = Math.min(k.wordChars / (k.letters || 1), 12) / 12;
+  dense[18] = Math.min(k.cat.ratio, 4) / 4;
+  dense[19] = Math.min(k.cat.negation, 3) / 3;
+  dense[20] = k.longWords / (k.letters || 1);
+  dense[21] = k.capitalised / (k.letters || 1);
+  dense[22] = k.money > 0 ? 1 : 0;
+  dense[23] = Math.min(k.cat.rate, 4) / 4;
   return { hashed, hashedValue: hashed.length > 0 ? 1 / Math.sqrt(hashed.length) : 0, dense };
 }
 
-function hashNgrams(words: readonly string[]): Uint32Array {
-  const seen = new Set<number>();
-  let prev = 0;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const h = fnv1a(w, 0x811c9dc5);
-    seen.add(h & hashMask);
-    if (i > 0) seen.add((Math.imul(prev ^ 0x9e3779b9, 0x85ebca6b) ^ h) & hashMask);
-    prev = h;
-  }
-  return Uint32Array.from(seen);
-}
 
-function fnv1a(s: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function count(text: string, re: RegExp): number {
-  re.lastIndex = 0;
-  let n = 0;
-  while (re.exec(text) !== null) n++;
-  return n;
-}
-
-function share(text: string, re: RegExp): number {
-  return text.length === 0 ? 0 : count(text, re) / text.length;
-}

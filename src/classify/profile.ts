@@ -3,7 +3,7 @@
 import type { EndpointKind, SizeEdges } from '../config/schema.js';
 import { lastUserText, promptText } from '../openai/message-text.js';
 import type { ChatMessage } from '../openai/types.js';
-import { countChatTokens, countText } from './count-tokens.js';
+import { countChatTokens, countText, estimateMargin } from './count-tokens.js';
 import type { DifficultyModel } from './difficulty-model.js';
 
 export interface Profile {
@@ -33,15 +33,26 @@ export interface ClassifyOptions {
   defaultMaxOutputTokens: number;
   sizeEdges?: SizeEdges;
   model?: DifficultyModel;
+  /** Context windows the route's backends offer: an estimate near one of them is recounted exactly. */
+  contextWindows?: readonly number[];
+}
+
+/** Whether an estimated total could fall on the other side of a size edge or a context window. */
+function nearDecision(total: number, opts: ClassifyOptions): boolean {
+  const edges = opts.sizeEdges ?? defaultSizeEdges;
+  const limits = [edges.small, edges.medium, edges.large, ...(opts.contextWindows ?? [])];
+  return limits.some((l) => Math.abs(total - l) <= l * estimateMargin);
 }
 
 export function profileRequest(endpoint: EndpointKind, body: Record<string, unknown>, opts: ClassifyOptions): Profile {
   const messages = body.messages as ChatMessage[] | undefined;
-  const counted = endpoint === 'chat'
-    ? countChatTokens(messages!, body.tools)
-    : countText(endpoint === 'embeddings' ? promptText(body.input) : promptText(body.prompt));
+  const count = (exact: boolean) => endpoint === 'chat'
+    ? countChatTokens(messages!, body.tools, { exact })
+    : countText(endpoint === 'embeddings' ? promptText(body.input) : promptText(body.prompt), { exact });
   const clientMaxTokens = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
   const outputTokens = endpoint === 'embeddings' ? 0 : clientMaxTokens ?? opts.defaultMaxOutputTokens;
+  let counted = count(false);
+  if (counted.estimated && nearDecision(counted.tokens + outputTokens, opts)) counted = count(true);
   const profile: Profile = {
     inputTokens: counted.tokens,
     outputTokens,

@@ -49,7 +49,10 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const route = target.route;
     request.sluiceRoute = route.name;
     const classifyStart = performance.now();
-    const profile = profileRequest(endpoint, body, { defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, ...(!target.pinned && { model: rt.difficulty }) });
+    const profile = profileRequest(endpoint, body, {
+      defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
+      ...(!target.pinned && { model: rt.difficulty }),
+    });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
     const plan = planRoute({ route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b, size) => deps.latency.firstTokenMs(b, size) });
     if (plan.tiers.length === 0) throw emptyPlanError(plan, profile, endpoint);

@@ -11,11 +11,12 @@ export function messagesText(messages: readonly ChatMessage[]): string {
   return out;
 }
 
-/** The last user message's text: what the request is asking now. */
+/** The last user message's text: what the request is asking now (the string itself when it is one). */
 export function lastUserText(messages: readonly ChatMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
-    if (m?.role === 'user') return messagesText([m]);
+    if (m?.role !== 'user') continue;
+    return typeof m.content === 'string' ? m.content : messagesText([m]);
   }
   return '';
 }

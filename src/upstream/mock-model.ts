@@ -69,7 +69,7 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
     text,
     finishReason,
     promptTokens: opts.promptTokens,
-    completionTokens: countText(text).tokens,
+    completionTokens: countText(text, { exact: true }).tokens,
     unsure,
   };
 }

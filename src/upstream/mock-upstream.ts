@@ -21,7 +21,7 @@ export function createMockUpstream(backend: BackendConfig): Upstream {
     if (req.endpoint === 'embeddings') return json(embeddings(backend.model, req.body));
     const messages = (req.body.messages ?? []) as ChatMessage[];
     const prompt = req.endpoint === 'chat' ? messagesText(messages) : promptText(req.body.prompt);
-    const promptTokens = req.endpoint === 'chat' ? countChatTokens(messages).tokens : countText(prompt).tokens;
+    const promptTokens = req.endpoint === 'chat' ? countChatTokens(messages, undefined, { exact: true }).tokens : countText(prompt, { exact: true }).tokens;
     const maxTokens = numberField(req.body, 'max_completion_tokens') ?? numberField(req.body, 'max_tokens');
     const answer = mockAnswer({ model: backend.model, mock, prompt, promptTokens, maxTokens });
     const id = `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${randomUUID().slice(0, 8)}`;
