@@ -17,6 +17,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node config ./config
+COPY --chown=node:node models ./models
 USER node
 EXPOSE 8080
 STOPSIGNAL SIGTERM
