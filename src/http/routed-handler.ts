@@ -51,7 +51,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const classifyStart = performance.now();
     const profile = profileRequest(endpoint, body, {
       defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
-      ...(!target.pinned && { model: rt.difficulty }),
+      // Difficulty only matters where there is a tier to choose.
+      ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
     const plan = planRoute({ route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b, size) => deps.latency.firstTokenMs(b, size) });
