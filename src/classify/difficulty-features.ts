@@ -4,8 +4,8 @@
 
 export const hashBits = 18;
 const hashMask = (1 << hashBits) - 1;
-const headChars = 2_000;
-const tailChars = 500;
+const headChars = 1_200;
+const tailChars = 300;
 
 export const denseNames = [
   'bias', 'input_tokens', 'question_words', 'turns', 'digit_share', 'numbers', 'code', 'math_symbols', 'questions',
