@@ -2,6 +2,7 @@
 // A mock backend has a `skill`; on prompts that look harder than its skill it becomes unsure and, like real
 // models, pads its answer with hedges and alternatives (verbosity compensation). Pure: same request, same answer.
 import { countText } from '../classify/count-tokens.js';
+import { impliedWords } from '../judge/implied-length.js';
 import type { MockConfig } from '../config/schema.js';
 
 export interface MockAnswer {
@@ -23,19 +24,6 @@ export function perceivedDifficulty(prompt: string): number {
   return Math.min(1, score);
 }
 
-/** Words the prompt asks the answer to be within, if it says so ("in one word", "at most 3 words", "a number"). */
-export function requestedShortAnswer(prompt: string): number | undefined {
-  const m = /\b(?:in|with|using|at most|no more than|max(?:imum)?(?: of)?)\s+(one|two|three|four|five|\d+)\s+words?\b/i.exec(prompt);
-  if (m?.[1]) return wordNumber(m[1]);
-  if (/\b(?:answer with|reply with|respond with|just give)\s+(?:only\s+)?(?:a|the|one)\s+(?:number|word|letter|name)\b/i.test(prompt)) return 1;
-  return undefined;
-}
-
-function wordNumber(w: string): number {
-  const n = ['zero', 'one', 'two', 'three', 'four', 'five'].indexOf(w.toLowerCase());
-  return n >= 0 ? n : Number(w);
-}
-
 const vocabulary = [
   'the', 'answer', 'follows', 'from', 'given', 'facts', 'so', 'we', 'combine', 'each', 'part', 'and', 'check', 'result',
   'which', 'holds', 'in', 'this', 'case', 'first', 'then', 'value', 'is', 'clear', 'because', 'rule', 'applies', 'directly',
@@ -54,7 +42,7 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   const { mock, prompt } = opts;
   const seed = hash32(prompt);
   const unsure = mock.verboseWhenUnsure && perceivedDifficulty(prompt) > mock.skill;
-  const short = requestedShortAnswer(prompt);
+  const short = impliedWords(prompt);
   const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
   let out = words;
   let finishReason: MockAnswer['finishReason'] = 'stop';
