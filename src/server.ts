@@ -34,19 +34,23 @@ export async function startServer(loaded: LoadedConfig): Promise<Running> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  process.on('SIGHUP', () => reload(sluice, loaded.source));
+  process.on('SIGHUP', () => reloadFromFile(sluice, loaded.source));
   return { sluice, port: Number(new URL(address).port), stop };
 }
 
-function reload(sluice: Sluice, source: string): void {
+/** Reloads the config file into a running app: a valid file replaces the config atomically, an invalid one is
+ * refused and the old config stays. Either way it is counted and logged. */
+export function reloadFromFile(sluice: Sluice, source: string): boolean {
   try {
     sluice.reload(loadConfigFile(source));
     sluice.metrics.configReloads.inc({ result: 'ok' });
     sluice.app.log.info({ config: source }, 'config reloaded');
+    return true;
   } catch (err) {
     sluice.metrics.configReloads.inc({ result: 'error' });
     const problems = err instanceof ConfigError ? err.problems : [String(err)];
     sluice.app.log.error({ config: source, problems }, 'config reload failed; keeping the old config');
+    return false;
   }
 }
 
