@@ -141,7 +141,11 @@ export const configSchema = z
     backends: z.array(backend).min(1),
     routes: z.array(route).min(1),
   })
-  .superRefine(checkReferences);
+  .superRefine(checkReferences)
+  .superRefine((cfg, ctx) => {
+    // Shared state on Redis is not built yet: refuse it rather than run with a silently different store.
+    if (cfg.state.driver === 'redis') ctx.addIssue({ code: 'custom', path: ['state', 'driver'], message: 'the redis state store is not available in this version; use memory' });
+  });
 
 function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }, ctx: z.RefinementCtx): void {
   const backendIds = new Set<string>();

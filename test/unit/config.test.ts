@@ -70,6 +70,10 @@ describe('config validation', () => {
     expect(loaded.secrets.get('a')).toBe('sk-secret');
   });
 
+  it('refuses the redis state store, which this version does not have', () => {
+    expect(problems({ state: { driver: 'redis' }, backends: [backend], routes: [route] })).toEqual(['state.driver: the redis state store is not available in this version; use memory']);
+  });
+
   it('lets PORT override server.port', () => {
     expect(loadConfigObject({ backends: [backend], routes: [route] }, { env: { PORT: '9999' } }).config.server.port).toBe(9999);
   });
