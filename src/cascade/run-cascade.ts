@@ -40,6 +40,7 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
               ...ctx, sink: req.sink, holdbackTokens: opts.holdbackTokens,
               commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
               onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
+              ...(req.explain && { trailer: (final, head) => req.explain!([...attempts, final], head) }),
             })
           : await jsonAttempt(ctx);
         attempts.push(result.record);

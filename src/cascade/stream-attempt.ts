@@ -16,6 +16,8 @@ export interface StreamAttemptContext extends AttemptContext {
   /** When the cheap answer is judged before commit: after N answer tokens (holdback) or at its end (buffer). */
   holdbackTokens: number | 'all';
   onFirstByte: () => void;
+  /** An extra event to send before [DONE], built from the final attempt (x-sluice-explain). */
+  trailer?: (final: AttemptRecord, head: StreamAccumulator['head']) => string;
 }
 
 export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptResult> {
@@ -58,13 +60,14 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
       await commit();
     }
     if (a.req.clientWantsUsage && !acc.usage) await a.sink.send(acc.usageChunk(usage));
-    a.sink.done();
     // Committed early (holdback): the whole answer is still judged, for the verbosity metrics.
     const score = a.judged ? (atEnd ?? judgePartial(a, acc, false)).score : undefined;
     const record: AttemptRecord = {
       tier: a.tier, backend: a.backend.id, outcome: 'accepted', usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0,
       ...(firstEventMs !== undefined && { firstEventMs }), ...(score !== undefined && { score }),
     };
+    if (a.trailer) await a.sink.send(a.trailer(record, acc.head));
+    a.sink.done();
     return { kind: 'accepted', record };
   } catch (err) {
     const failure = classifyTransportError(err);

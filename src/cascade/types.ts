@@ -57,6 +57,8 @@ export interface CascadeRequest {
   /** Present for streaming requests. */
   sink?: StreamSink;
   clientWantsUsage: boolean;
+  /** Streams with x-sluice-explain: the data of an extra event before [DONE], from every attempt so far. */
+  explain?: (attempts: readonly AttemptRecord[], head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown }) => string;
   /** performance.now() when the request arrived. */
   startedAt: number;
 }

@@ -6,11 +6,33 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digi
 const usd = z.number().nonnegative().finite();
 const ms = z.number().int().positive();
 
+const selfHosted = z.strictObject({
+  /** What the machine costs an hour (GPU rental, amortised hardware...). */
+  hourlyUsd: usd,
+  /** Measured decoding throughput at the load you run it at. */
+  outputTokensPerSecond: z.number().positive(),
+  /** Measured prefill throughput; default 10× the output rate. */
+  inputTokensPerSecond: z.number().positive().optional(),
+});
+
+/**
+ * Per-token prices, given directly or, for a self-hosted backend, derived from its hourly price and measured
+ * throughput (price per token = hourly price / tokens served in an hour).
+ */
 const pricing = z.strictObject({
-  inputPerMTok: usd.default(0),
+  inputPerMTok: usd.optional(),
   cachedInputPerMTok: usd.optional(),
-  outputPerMTok: usd.default(0),
+  outputPerMTok: usd.optional(),
   perRequest: usd.default(0),
+  selfHosted: selfHosted.optional(),
+}).superRefine((p, ctx) => {
+  if (p.selfHosted && (p.inputPerMTok !== undefined || p.outputPerMTok !== undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give per-token prices or selfHosted, not both' });
+  }
+}).transform(({ selfHosted: sh, ...p }) => {
+  if (!sh) return { ...p, inputPerMTok: p.inputPerMTok ?? 0, outputPerMTok: p.outputPerMTok ?? 0 };
+  const perMTok = (tokensPerSecond: number) => (sh.hourlyUsd / (tokensPerSecond * 3600)) * 1_000_000;
+  return { ...p, inputPerMTok: perMTok(sh.inputTokensPerSecond ?? sh.outputTokensPerSecond * 10), outputPerMTok: perMTok(sh.outputTokensPerSecond) };
 });
 
 const timeouts = z.strictObject({

@@ -2,6 +2,7 @@
 // Handlers throw SluiceErrors; the error handler writes them. Every request leaves one record (metrics + log).
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AttemptRecord } from '../cascade/attempt.js';
 import { runCascade } from '../cascade/run-cascade.js';
 import type { CascadeResult } from '../cascade/types.js';
 import { difficultyBand, profileRequest, type Profile } from '../classify/profile.js';
@@ -14,6 +15,7 @@ import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { Lifecycle } from './lifecycle.js';
+import { explain, wantsExplain } from './explain.js';
 import { requestJudge } from './request-judge.js';
 import type { RequestRecord } from './request-record.js';
 import { costHeaders, routingHeaders } from './sluice-headers.js';
@@ -62,13 +64,22 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
+    const explaining = wantsExplain(request.headers['x-sluice-explain']);
+    const baseline = rt.backends.get(baselineBackendId(route))!;
+    const streamExplain = explaining && stream
+      ? (attempts: readonly AttemptRecord[], head: object) => {
+        const delivered = attempts[attempts.length - 1];
+        const cost = accountRequest(attempts, delivered, baseline);
+        return JSON.stringify({ ...head, choices: [], sluice: explain({ route: route.name, profile, plan, attempts, delivered, cost }) });
+      }
+      : undefined;
     const judged = endpoint !== 'embeddings' && plan.tiers.length > 1 && !(stream && route.streaming.mode === 'direct');
     const abort = deps.lifecycle.track(reply);
     deps.metrics.inflight.inc({ route: route.name });
     let result: CascadeResult;
     try {
       result = await runCascade(
-        { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }) },
+        { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }), ...(streamExplain && { explain: streamExplain }) },
         { upstreams: rt.upstreams, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
         { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
       );
@@ -77,7 +88,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       deps.metrics.inflight.dec({ route: route.name });
     }
     for (const a of result.attempts) if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
-    const cost = accountRequest(result.attempts, result.delivered, rt.backends.get(baselineBackendId(route))!);
+    const cost = accountRequest(result.attempts, result.delivered, baseline);
     request.sluiceAccounted = true;
     const finish = () => deps.finish(request, toRecord({ route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {
@@ -93,8 +104,11 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }),
       ...costHeaders(cost),
     });
+    const text = explaining
+      ? JSON.stringify({ ...result.answer!.json, sluice: explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost }) })
+      : result.answer!.text;
     // The answer goes out first; metrics and the log line are written while the client reads it.
-    reply.type('application/json').send(result.answer!.text);
+    reply.type('application/json').send(text);
     finish();
     return reply;
   };
