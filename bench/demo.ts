@@ -11,7 +11,7 @@ import type { Metrics } from '../src/metrics/metrics.js';
 const seconds = Number(process.env.DEMO_SECONDS ?? 60);
 const concurrency = Number(process.env.DEMO_CONCURRENCY ?? 8);
 const port = Number(process.env.PORT ?? 8080);
-const dataPath = '../shared/data/routing/mixtral-gpt4.dev.jsonl';
+const dataPath = process.env.DEMO_PROMPTS ?? '../shared/data/routing/mixtral-gpt4.dev.jsonl';
 
 const builtIn = [
   'What is the capital of France? Answer in one word.', 'Translate "good morning" into Spanish.', 'List three primary colours.',
@@ -28,12 +28,14 @@ function prompts(): string[] {
 }
 
 async function main(): Promise<void> {
-  const loaded = loadConfigFile(configPathFrom(undefined));
-  const sluice = buildApp({ loaded, logger: pino({ level: 'warn' }) });
-  await sluice.app.listen({ host: '127.0.0.1', port });
-  const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+  // DEMO_TARGET: feed a Sluice that is already running (the compose stack) instead of starting one.
+  const target = process.env.DEMO_TARGET;
+  const loaded = target ? undefined : loadConfigFile(configPathFrom(undefined));
+  const sluice = loaded ? buildApp({ loaded, logger: pino({ level: 'warn' }) }) : undefined;
+  if (sluice) await sluice.app.listen({ host: '127.0.0.1', port });
+  const url = `${target ?? `http://127.0.0.1:${port}`}/v1/chat/completions`;
   const pool = prompts();
-  console.log(`Sluice on ${url} with ${loaded.source} (simulated backends); ${concurrency} clients for ${seconds}s, ${pool.length} prompts\n`);
+  console.log(`Sluice on ${url}${loaded ? ` with ${loaded.source} (simulated backends)` : ''}; ${concurrency} clients for ${seconds}s, ${pool.length} prompts\n`);
   const deadline = Date.now() + seconds * 1000;
   let n = 0;
   const client = async () => {
@@ -44,11 +46,13 @@ async function main(): Promise<void> {
       await res.body.text();
     }
   };
-  const ticker = setInterval(() => void summary(sluice.metrics, false), 3000);
+  const ticker = setInterval(() => (sluice ? void summary(sluice.metrics, false) : console.log(`sent ${n} requests`)), 3000);
   await Promise.all(Array.from({ length: concurrency }, client));
   clearInterval(ticker);
-  await summary(sluice.metrics, true);
-  await sluice.close();
+  if (sluice) {
+    await summary(sluice.metrics, true);
+    await sluice.close();
+  }
 }
 
 async function sum(m: Metrics, name: keyof Metrics, by?: string): Promise<Map<string, number>> {

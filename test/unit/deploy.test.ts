@@ -1,7 +1,8 @@
 // The SRE package stays true to the code: the dashboard and the alerts query only metrics Sluice exports, the
 // PrometheusRule carries the same rules as alerts.yml, promtool accepts them, kustomize renders, configs load.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../src/config/load-config.js';
@@ -42,6 +43,19 @@ describe('prometheus', () => {
   it.runIf(has('promtool') || needTools)('promtool accepts the rules and the scrape config', () => {
     expect(execFileSync('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml'], { encoding: 'utf8' })).toContain('SUCCESS: 9 rules found');
     expect(execFileSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'], { encoding: 'utf8' })).toContain('SUCCESS');
+  });
+});
+
+describe('compose', () => {
+  it('mounts files that exist and runs the same Prometheus rules', () => {
+    const compose = parse(readFileSync('deploy/compose.yaml', 'utf8')) as { services: Record<string, { volumes?: string[] }> };
+    const mounts = Object.values(compose.services).flatMap((svc) => svc.volumes ?? []).map((v) => v.split(':')[0]!);
+    expect(mounts.length).toBeGreaterThanOrEqual(5);
+    for (const m of mounts) expect(existsSync(join('deploy', m)), m).toBe(true);
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['sluice', 'gateway', 'prometheus', 'grafana', 'traffic']));
+  });
+  it.runIf(has('promtool') || needTools)('promtool accepts the compose scrape config', () => {
+    expect(execFileSync('promtool', ['check', 'config', 'prometheus.compose.yml'], { cwd: 'deploy/prometheus', encoding: 'utf8' })).toContain('SUCCESS');
   });
 });
 
