@@ -1,12 +1,15 @@
 // Reads the YAML config, validates it with the schema, resolves backend keys from the environment and freezes it.
 // The only module that reads process.env. Every problem is reported at once, each with its path.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
   readonly config: Config;
+  /** Things worth a startup warning: backends with no price (their cost reads as zero). */
+  readonly warnings: readonly string[];
   /** Backend id → API key, resolved from `apiKeyEnv`. Kept apart so the config itself can be logged. */
   readonly secrets: ReadonlyMap<string, string>;
   readonly source: string;
@@ -47,15 +50,44 @@ export function parseConfig(text: string, opts: { source?: string; env?: Env } =
 }
 
 /** Validates an already-parsed config object (tests and tools build configs as objects). */
-export function loadConfigObject(raw: unknown, opts: { source?: string; env?: Env } = {}): LoadedConfig {
+export function loadConfigObject(raw: unknown, opts: { source?: string; env?: Env; prices?: PriceTable } = {}): LoadedConfig {
   const source = opts.source ?? '<object>';
   const env = opts.env ?? process.env;
-  const parsed = configSchema.safeParse(withEnvOverrides(raw, env));
+  const priced = withListPrices(raw, opts.prices ?? shippedPrices());
+  const parsed = configSchema.safeParse(withEnvOverrides(priced.raw, env));
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues));
   const config = parsed.data;
   const { secrets, problems } = resolveSecrets(config, env);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { config: deepFreeze(config), secrets, source };
+  return { config: deepFreeze(config), secrets, source, warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
+}
+
+export type PriceTable = Readonly<Record<string, Record<string, number>>>;
+
+let priceTable: PriceTable | undefined;
+/** The shipped list prices (config/prices.yaml beside the install), read once. */
+export function shippedPrices(): PriceTable {
+  if (!priceTable) {
+    const path = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../config/prices.yaml' : '../../config/prices.yaml', import.meta.url));
+    priceTable = (parseDocument(readFileSync(path, 'utf8')).toJS() ?? {}) as PriceTable;
+  }
+  return priceTable;
+}
+
+/** Fills `pricing` of backends that set none from the table: exact model name, else the longest matching prefix. */
+function withListPrices(raw: unknown, table: PriceTable): { raw: unknown; unpriced: string[] } {
+  const obj = raw as { backends?: unknown };
+  if (typeof raw !== 'object' || raw === null || !Array.isArray(obj.backends)) return { raw, unpriced: [] };
+  const unpriced: string[] = [];
+  const names = Object.keys(table).sort((a, b) => b.length - a.length);
+  const backends = obj.backends.map((b: Record<string, unknown>) => {
+    if (typeof b !== 'object' || b === null || 'pricing' in b || b.protocol === 'mock') return b;
+    const model = String(b.model ?? '');
+    const match = table[model] ? model : names.find((n) => model.startsWith(n));
+    if (!match) { unpriced.push(String(b.id)); return b; }
+    return { ...b, pricing: { ...table[match] } };
+  });
+  return { raw: { ...obj, backends }, unpriced };
 }
 
 function withEnvOverrides(raw: unknown, env: Env): unknown {

@@ -70,6 +70,20 @@ describe('config validation', () => {
     expect(loaded.secrets.get('a')).toBe('sk-secret');
   });
 
+  it('prices backends without pricing from the shipped list, by model name or prefix, and warns about the rest', () => {
+    const loaded = loadConfigObject({
+      backends: [
+        { ...backend, id: 'mini', model: 'gpt-4o-mini-2024-07-18' },
+        { ...backend, id: 'own', model: 'gpt-4o', pricing: { inputPerMTok: 1 } },
+        { ...backend, id: 'odd', model: 'my-finetune' },
+      ],
+      routes: [{ name: 'auto', tiers: [{ backends: ['mini', 'own', 'odd'] }] }],
+    }, { env: {} });
+    expect(loaded.config.backends[0]!.pricing).toMatchObject({ inputPerMTok: 0.15, cachedInputPerMTok: 0.075, outputPerMTok: 0.6 });
+    expect(loaded.config.backends[1]!.pricing).toMatchObject({ inputPerMTok: 1, outputPerMTok: 0 });
+    expect(loaded.warnings).toEqual(['backend "odd" has no pricing and its model is not in config/prices.yaml: its cost reads as zero']);
+  });
+
   it('refuses the redis state store, which this version does not have', () => {
     expect(problems({ state: { driver: 'redis' }, backends: [backend], routes: [route] })).toEqual(['state.driver: the redis state store is not available in this version; use memory']);
   });
