@@ -24,6 +24,7 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
   const stop = linkAbort(req.signal, req.route.deadlineMs - (deps.now() - req.startedAt));
   let firstByteMs: number | undefined;
   const base = { attempts, escalations };
+  const failed = (): CascadeResult => ({ ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) });
 
   try {
     const tiers = req.plan.tiers;
@@ -32,7 +33,7 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
       let reason: string | undefined;
       for (const backend of tier.backends) {
         if (stop.signal.aborted) return stopped(base, stop.signal.reason, failures);
-        if (attempts.length >= req.route.maxAttempts) return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+        if (attempts.length >= req.route.maxAttempts) return failed();
         const judged = opts.judge && t < tiers.length - 1;
         const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged, signal: stop.signal, addLogprobs: judged && opts.logprobs === true && backend.logprobs };
         const result: AttemptResult = req.sink
@@ -50,13 +51,13 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         if (result.kind === 'escalate') { reason = result.reason; break; }
         failures.push(result.failure);
         if (result.committed || result.failure.kind === 'aborted') return stopped({ ...base, committed: result.committed, firstByteMs }, stop.signal.reason, failures);
-        if (!result.failure.retryable) return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+        if (!result.failure.retryable) return failed();
         reason = result.failure.reason;
       }
       const next = tiers[t + 1];
       if (next && reason) escalations.push({ from: tier.index, to: next.index, reason });
     }
-    return { ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) };
+    return failed();
   } finally {
     stop.dispose();
   }

@@ -11,8 +11,6 @@ export interface TokenUsage {
   estimated: boolean;
 }
 
-export const zeroUsage: Readonly<TokenUsage> = Object.freeze({ input: 0, cachedInput: 0, output: 0, estimated: false });
-
 const nanoPerUsd = 1_000_000_000;
 
 /** USD per million tokens → integer micro-dollars per million tokens (exact for prices with up to 6 decimals). */
