@@ -15,7 +15,9 @@ import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
+import { createStateStore } from './state/create-store.js';
 import { LatencyTracker } from './state/latency-tracker.js';
+import { TenantLimits } from './tenants/tenant-limits.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -59,6 +61,15 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceRoute', undefined);
   app.decorateRequest('sluiceStartedAt', 0);
   app.decorateRequest('sluiceAccounted', false);
+  app.decorateRequest('sluiceTenant', undefined);
+  const store = createStateStore(opts.loaded.config.state);
+  const limits = new TenantLimits(store, opts.loaded.config.state, {
+    storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
+    modeChange: (degraded) => degraded
+      ? logger.error({ state: store.kind }, 'state store unreachable: rate limits fall back to per-replica limits')
+      : logger.info({ state: store.kind }, 'state store reachable again: shared rate limits restored'),
+    limited: (reason) => metrics.rateLimited.inc({ reason }),
+  });
   const finish = createFinisher(metrics);
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -76,16 +87,16 @@ export function buildApp(opts: AppOptions): Sluice {
       if (request.sluiceAccounted || !request.url.startsWith('/v1/')) return;
       request.sluiceAccounted = true;
       finish(request, {
-        route: request.sluiceRoute ?? unroutedLabel, outcome: error.status >= 500 ? 'error' : 'rejected', status: error.status,
+        route: request.sluiceRoute ?? unroutedLabel, ...(request.sluiceTenant && { tenant: request.sluiceTenant }), outcome: error.status >= 500 ? 'error' : 'rejected', status: error.status,
         durationMs: performance.now() - request.sluiceStartedAt, stream: false, attempts: [], escalations: [], errorCode: error.code,
       });
     },
   });
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker() };
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
-  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, serveMetrics: server.metricsPort === undefined });
+  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, limits, serveMetrics: server.metricsPort === undefined });
 
   return {
     app, metrics, lifecycle,
@@ -104,6 +115,7 @@ export function buildApp(opts: AppOptions): Sluice {
       app.server.closeAllConnections();
       await closing;
       await runtime.close();
+      await store.close();
     },
   };
 }

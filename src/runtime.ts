@@ -5,6 +5,7 @@ import { loadDifficultyModel, loadJudgeModel } from './classify/load-models.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { VerbosityScorer } from './judge/judge-answer.js';
 import { verbosityScorer } from './judge/verbosity-model.js';
+import { createKeyRegistry, type KeyRegistry } from './tenants/key-registry.js';
 import type { BackendConfig, Config, RouteConfig } from './config/schema.js';
 import { createTargetResolver, type ResolveTarget } from './route/resolve-target.js';
 import { closeUpstreams, createUpstreams } from './upstream/create-upstreams.js';
@@ -17,6 +18,7 @@ export interface Runtime {
   readonly backends: ReadonlyMap<string, BackendConfig>;
   readonly resolveTarget: ResolveTarget;
   readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly keys: KeyRegistry;
   /** Distinct context windows of a route's backends (for exact token counts near them). */
   contextWindows(route: RouteConfig): readonly number[];
   close(): Promise<void>;
@@ -38,6 +40,7 @@ export function createRuntime(loaded: LoadedConfig): Runtime {
     },
     resolveTarget: createTargetResolver(loaded.config),
     upstreams,
+    keys: createKeyRegistry(loaded.config.keys),
     close: () => closeUpstreams(upstreams),
   };
 }

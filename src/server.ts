@@ -56,6 +56,7 @@ export function reloadFromFile(sluice: Sluice, source: string): boolean {
 
 function warnIfOpen(sluice: Sluice, loaded: LoadedConfig): void {
   for (const w of loaded.warnings) sluice.app.log.warn(w);
+  if (loaded.config.keys.length === 0) sluice.app.log.warn('no virtual keys configured: the gateway is OPEN to anyone who can reach it');
   if (loaded.config.backends.some((b) => b.protocol === 'mock')) {
     sluice.app.log.warn('config uses simulated (mock) backends: answers are generated locally, not by a real model');
   }

@@ -1,7 +1,9 @@
 // The `sluice` subcommands, testable in-process: each writes to the given streams and returns an exit code
 // (or null for serve, which keeps running).
 import { ConfigError, configPathFrom, loadConfigFile } from '../config/load-config.js';
+import { randomBytes } from 'node:crypto';
 import { startServer } from '../server.js';
+import { hashKey } from '../tenants/key-registry.js';
 import { calibrate, calibrateJudge, classifyStdin, trainDifficulty } from './model-commands.js';
 
 export interface CliIo {
@@ -24,6 +26,14 @@ const commands: Record<string, Command> = {
     cheap: prices(flag(args, '--cheap-price') ?? '0.6/0.6'), strong: prices(flag(args, '--strong-price') ?? '10/30'), outputTokens: Number(flag(args, '--output-tokens') ?? 256),
   }, io),
   classify: (args, io) => classifyStdin({ weights: flag(args, '--weights') ?? 'models/difficulty.json' }, io),
+  'hash-key': async (args, io) => {
+    // `--new` mints a key; otherwise the key comes as an argument or on stdin. Only the hash goes in the config.
+    const key = args.includes('--new') ? `sk-sluice-${randomBytes(24).toString('base64url')}` : args.find((a) => !a.startsWith('--')) ?? (await io.stdin?.())?.trim();
+    if (!key) throw new UsageError('give a key, pipe one on stdin, or pass --new');
+    if (args.includes('--new')) io.stdout(`key:    ${key}\n`);
+    io.stdout(`sha256: ${hashKey(key)}\n`);
+    return 0;
+  },
   'check-config': async (args, io) => {
     const path = args.find((a) => !a.startsWith('--')) ?? configPathFrom(flag(args, '--config'));
     const loaded = loadConfigFile(path);

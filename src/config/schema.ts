@@ -142,8 +142,28 @@ const server = z.strictObject({
 
 const state = z.discriminatedUnion('driver', [
   z.strictObject({ driver: z.literal('memory') }),
-  z.strictObject({ driver: z.literal('redis'), url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('sluice:') }),
+  z.strictObject({
+    driver: z.literal('redis'),
+    url: z.string().default('redis://127.0.0.1:6379'),
+    prefix: z.string().default('sluice:'),
+    /** A Redis slower than this counts as down for that command. */
+    commandTimeoutMs: z.number().int().positive().default(100),
+    /** Replicas sharing the limits: while Redis is down each one enforces its share (limit / replicas). */
+    replicas: z.number().int().positive().default(1),
+  }),
 ]);
+
+const key = z.strictObject({
+  tenant: id,
+  /** SHA-256 of the key, hex (`sluice hash-key`); the key itself is never stored. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters (sluice hash-key)'),
+  /** Model names (routes, aliases, backend ids) the key may use; absent: all. */
+  routes: z.array(z.string().min(1)).optional(),
+  /** Requests and tokens (prompt + expected output, settled to actual) per minute. */
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  revoked: z.boolean().default(false),
+});
 
 const classifier = z.strictObject({
   /** Size class edges on input + expected output tokens. */
@@ -162,12 +182,23 @@ export const configSchema = z
     state: state.default({ driver: 'memory' }),
     backends: z.array(backend).min(1),
     routes: z.array(route).min(1),
+    /** Virtual keys; none configured means the gateway is open (and says so at startup). */
+    keys: z.array(key).default([]),
   })
   .superRefine(checkReferences)
-  .superRefine((cfg, ctx) => {
-    // Shared state on Redis is not built yet: refuse it rather than run with a silently different store.
-    if (cfg.state.driver === 'redis') ctx.addIssue({ code: 'custom', path: ['state', 'driver'], message: 'the redis state store is not available in this version; use memory' });
+  .superRefine(checkKeys);
+
+function checkKeys(cfg: { keys: KeyInput[]; routes: RouteInput[]; backends: BackendInput[] }, ctx: z.RefinementCtx): void {
+  const models = new Set([...cfg.routes.flatMap((r) => [r.name, ...r.aliases]), ...cfg.backends.map((b) => b.id)]);
+  const hashes = new Set<string>();
+  cfg.keys.forEach((k, i) => {
+    if (hashes.has(k.sha256)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: 'the same key is listed twice' });
+    hashes.add(k.sha256);
+    k.routes?.forEach((r, j) => { if (!models.has(r)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'routes', j], message: `unknown route or backend "${r}"` }); });
   });
+}
+
+type KeyInput = z.output<typeof key>;
 
 function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }, ctx: z.RefinementCtx): void {
   const backendIds = new Set<string>();
@@ -199,4 +230,6 @@ export type BackendConfig = Config['backends'][number];
 export type RouteConfig = Config['routes'][number];
 export type Pricing = BackendConfig['pricing'];
 export type MockConfig = z.output<typeof mock>;
+export type KeyConfig = Config['keys'][number];
+export type StateConfig = Config['state'];
 export type SizeEdges = Config['classifier']['sizeEdges'];

@@ -17,6 +17,7 @@ export function createFinisher(metrics: Metrics) {
 export function summarize(r: RequestRecord): Record<string, unknown> {
   return {
     route: r.route,
+    ...(r.tenant && { tenant: r.tenant }),
     outcome: r.outcome,
     status: r.status,
     stream: r.stream,

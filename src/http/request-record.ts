@@ -12,6 +12,8 @@ export const unroutedLabel = '_unrouted';
 
 export interface RequestRecord {
   route: string;
+  /** The key's tenant (logs only: never a metric label). */
+  tenant?: string;
   outcome: RequestOutcome;
   status: number;
   durationMs: number;

@@ -14,6 +14,7 @@ import { planRoute, type Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
+import type { TenantLimits } from '../tenants/tenant-limits.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { requestJudge } from './request-judge.js';
@@ -27,6 +28,7 @@ export interface RoutedDeps {
   metrics: Metrics;
   lifecycle: Lifecycle;
   latency: LatencyTracker;
+  limits: TenantLimits;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -37,6 +39,7 @@ declare module 'fastify' {
     sluiceRoute: string | undefined;
     sluiceStartedAt: number;
     sluiceAccounted: boolean;
+    sluiceTenant: string | undefined;
   }
 }
 
@@ -44,12 +47,16 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     const rt = deps.runtime();
+    const tenant = rt.keys.authenticate(request.headers);
+    request.sluiceTenant = tenant?.name;
     const body = validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
     if (!target) throw new SluiceError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
+    rt.keys.authorize(tenant, model);
     const route = target.route;
     request.sluiceRoute = route.name;
+    if (tenant) reply.headers(await deps.limits.admitRequest(tenant));
     const classifyStart = performance.now();
     const profile = profileRequest(endpoint, body, {
       defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
@@ -59,6 +66,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
     const plan = planRoute({ route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b, size) => deps.latency.firstTokenMs(b, size) });
     if (plan.tiers.length === 0) throw emptyPlanError(plan, profile, endpoint);
+    const estimate = profile.inputTokens + profile.outputTokens;
+    if (tenant) reply.headers(await deps.limits.admitTokens(tenant, estimate));
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
     const stream = endpoint !== 'embeddings' && body.stream === true;
@@ -89,8 +98,9 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     }
     for (const a of result.attempts) if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
     const cost = accountRequest(result.attempts, result.delivered, baseline);
+    if (tenant) void deps.limits.settleTokens(tenant, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0) - estimate);
     request.sluiceAccounted = true;
-    const finish = () => deps.finish(request, toRecord({ route, result, profile, plan, stream, startedAt, cost }));
+    const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {
       finish();
       throw result.error!;
@@ -114,12 +124,13 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   };
 }
 
-function toRecord(o: { route: RouteConfig; result: CascadeResult; profile: Profile; plan: Plan; stream: boolean; startedAt: number; cost: RequestRecord['cost'] }): RequestRecord {
+function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: CascadeResult; profile: Profile; plan: Plan; stream: boolean; startedAt: number; cost: RequestRecord['cost'] }): RequestRecord {
   const { result } = o;
   const durationMs = performance.now() - o.startedAt;
   const upstreamMs = result.attempts.reduce((s, a) => s + a.durationMs, 0);
   return {
     route: o.route.name,
+    ...(o.tenant && { tenant: o.tenant }),
     outcome: result.outcome,
     status: result.error?.status ?? (result.outcome === 'client_aborted' ? 499 : 200),
     durationMs,

@@ -17,6 +17,7 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
       opened = true;
       reply.hijack();
       res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
         ...headers(info),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',

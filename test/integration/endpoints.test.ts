@@ -56,7 +56,7 @@ describe('info endpoints', () => {
     expect((await request(app.url + '/healthz')).statusCode).toBe(200);
     const ready = await request(app.url + '/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(await ready.body.json()).toEqual({ status: 'ready', state: 'memory' });
+    expect(await ready.body.json()).toEqual({ status: 'ready', state: 'memory', mode: 'ok' });
   });
   it('serves a pinned backend by id: no cascade, still accounted', async () => {
     up.script(() => ({ kind: 'json', body: { id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'pinned' }, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 1 } } }));

@@ -84,8 +84,13 @@ describe('config validation', () => {
     expect(loaded.warnings).toEqual(['backend "odd" has no pricing and its model is not in config/prices.yaml: its cost reads as zero']);
   });
 
-  it('refuses the redis state store, which this version does not have', () => {
-    expect(problems({ state: { driver: 'redis' }, backends: [backend], routes: [route] })).toEqual(['state.driver: the redis state store is not available in this version; use memory']);
+  it('checks virtual keys: hash format, duplicates, routes that exist', () => {
+    const sha = 'a'.repeat(64);
+    expect(problems({ backends: [backend], routes: [route], keys: [{ tenant: 't', sha256: sha, routes: ['auto', 'nope'] }, { tenant: 'u', sha256: sha }, { tenant: 'v', sha256: 'xyz' }] })).toEqual([
+      'keys[2].sha256: 64 lower-case hex characters (sluice hash-key)',
+      'keys[0].routes[1]: unknown route or backend "nope"',
+      'keys[1].sha256: the same key is listed twice',
+    ]);
   });
 
   it('lets PORT override server.port', () => {

@@ -1,0 +1,19 @@
+// The embedded store: state lives in this process (one replica). Expired entries are swept as they are touched.
+import { gcra, type RateResult, type StateStore } from './store.js';
+
+export function createMemoryStore(now: () => number = Date.now): StateStore {
+  const tats = new Map<string, { tat: number; expires: number }>();
+  let calls = 0;
+  return {
+    kind: 'memory',
+    async rate(key, limit, windowMs, cost): Promise<RateResult> {
+      const t = now();
+      if (++calls % 1024 === 0) for (const [k, v] of tats) if (v.expires < t) tats.delete(k);
+      const step = gcra(tats.get(key)?.tat ?? t, t, limit, windowMs, cost);
+      tats.set(key, { tat: step.tat, expires: step.tat + windowMs });
+      return step.result;
+    },
+    async ping() {},
+    async close() { tats.clear(); },
+  };
+}

@@ -1,0 +1,34 @@
+// The one interface to state that replicas may share. `memory` is the embedded default (one process); `redis`
+// shares it across replicas. Only the redis implementation imports ioredis.
+
+export interface RateResult {
+  allowed: boolean;
+  /** Units still available in the window after this call (0 when refused). */
+  remaining: number;
+  /** When refused: how long until `cost` units fit. */
+  retryAfterMs: number;
+}
+
+export interface StateStore {
+  readonly kind: 'memory' | 'redis';
+  /**
+   * GCRA over a sliding window: at most `limit` units per `windowMs`, bursts up to the whole limit. Atomic; a
+   * negative cost gives units back (settling an estimate). Refused calls consume nothing.
+   */
+  rate(key: string, limit: number, windowMs: number, cost: number): Promise<RateResult>;
+  /** Resolves when the store answers; rejects when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The GCRA step, shared by both stores' logic (the Lua script mirrors it). Pure. */
+export function gcra(tat: number, now: number, limit: number, windowMs: number, cost: number): { tat: number; result: RateResult } {
+  const interval = windowMs / limit;
+  const start = Math.max(tat, now);
+  const next = Math.max(now, start + cost * interval);
+  const used = next - now;
+  if (cost > 0 && used > windowMs) {
+    return { tat, result: { allowed: false, remaining: Math.max(0, Math.floor((windowMs - (start - now)) / interval)), retryAfterMs: Math.ceil(used - windowMs) } };
+  }
+  return { tat: next, result: { allowed: true, remaining: Math.max(0, Math.floor((windowMs - used) / interval)), retryAfterMs: 0 } };
+}

@@ -1,0 +1,68 @@
+// One contract, two stores: the in-memory default and Redis (the real server) must behave the same.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/state/memory-store.js';
+import { createRedisStore, redisKey } from '../../src/state/redis-store.js';
+import type { StateStore } from '../../src/state/store.js';
+import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
+
+const hasRedis = await redisAvailable();
+const prefix = testPrefix('contract');
+const stores: Array<[string, () => StateStore, boolean]> = [
+  ['memory', () => createMemoryStore(), true],
+  ['redis', () => createRedisStore({ url: redisUrl, prefix }), hasRedis],
+];
+afterAll(async () => { if (hasRedis) await cleanPrefix(prefix); });
+
+for (const [name, make, enabled] of stores) {
+  describe.runIf(enabled)(`${name} store`, () => {
+    const store = make();
+    afterAll(() => store.close());
+    let n = 0;
+    const key = () => `tenant${++n}:rpm`;
+
+    it('lets a full burst through, then refuses with the wait until one unit fits', async () => {
+      const k = key();
+      for (let i = 0; i < 5; i++) expect(await store.rate(k, 5, 60_000, 1)).toMatchObject({ allowed: true, remaining: 4 - i });
+      const refused = await store.rate(k, 5, 60_000, 1);
+      expect(refused.allowed).toBe(false);
+      expect(refused.remaining).toBe(0);
+      expect(refused.retryAfterMs).toBeGreaterThan(11_000); // one unit every 12 s
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(12_000);
+    });
+    it('charges a cost in units and refuses what does not fit, consuming nothing', async () => {
+      const k = key();
+      expect(await store.rate(k, 1000, 60_000, 700)).toMatchObject({ allowed: true, remaining: 300 });
+      expect((await store.rate(k, 1000, 60_000, 400)).allowed).toBe(false);
+      expect(await store.rate(k, 1000, 60_000, 300)).toMatchObject({ allowed: true, remaining: 0 });
+    });
+    it('gives units back with a negative cost (settling an estimate), never below empty', async () => {
+      const k = key();
+      await store.rate(k, 1000, 60_000, 900);
+      expect((await store.rate(k, 1000, 60_000, -500)).remaining).toBe(600);
+      expect((await store.rate(k, 1000, 60_000, -5_000)).remaining).toBe(1000);
+    });
+    it('is atomic under concurrency: 50 racing calls, exactly the limit allowed', async () => {
+      const k = key();
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.rate(k, 20, 60_000, 1)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(20);
+    });
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+describe('redis keys', () => {
+  it('carry the prefix and a hash tag, so one tenant stays on one cluster slot', () => {
+    expect(redisKey('sluice:', 'team-a:rpm')).toBe('sluice:{team-a}:rpm');
+    expect(redisKey('p:', 'solo')).toBe('p:{solo}');
+  });
+});
+
+describe.runIf(hasRedis)('redis unreachable', () => {
+  it('fails fast instead of hanging', async () => {
+    const store = createRedisStore({ url: 'redis://127.0.0.1:1', prefix, commandTimeoutMs: 100 });
+    await expect(store.rate('x:rpm', 5, 60_000, 1)).rejects.toThrow();
+    await store.close();
+  });
+});
