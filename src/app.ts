@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
 import { LatencyTracker } from './state/latency-tracker.js';
+import { TenantBudgets } from './tenants/tenant-budget.js';
 import { TenantLimits } from './tenants/tenant-limits.js';
 
 export interface AppOptions {
@@ -92,7 +93,11 @@ export function buildApp(opts: AppOptions): Sluice {
       });
     },
   });
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits };
+  const budgets = new TenantBudgets(store, opts.loaded.config.state, {
+    storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
+    exhausted: () => metrics.rateLimited.inc({ reason: 'budget' }),
+  });
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));

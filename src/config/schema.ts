@@ -150,6 +150,8 @@ const state = z.discriminatedUnion('driver', [
     commandTimeoutMs: z.number().int().positive().default(100),
     /** Replicas sharing the limits: while Redis is down each one enforces its share (limit / replicas). */
     replicas: z.number().int().positive().default(1),
+    /** While Redis is down: refuse requests of tenants with a budget (closed), or let them through (open). */
+    budgetsOnStoreFailure: z.enum(['closed', 'open']).default('closed'),
   }),
 ]);
 
@@ -162,6 +164,8 @@ const key = z.strictObject({
   /** Requests and tokens (prompt + expected output, settled to actual) per minute. */
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
+  /** Spend limits per UTC day and calendar month; the worst case is reserved before a call, settled after. */
+  budgetUsd: z.strictObject({ perDay: usd.positive().optional(), perMonth: usd.positive().optional() }).optional(),
   revoked: z.boolean().default(false),
 });
 

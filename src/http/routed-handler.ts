@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttemptRecord } from '../cascade/attempt.js';
 import { runCascade } from '../cascade/run-cascade.js';
 import type { CascadeResult } from '../cascade/types.js';
-import { difficultyBand, profileRequest, type Profile } from '../classify/profile.js';
+import { difficultyBand, profileRequest, type Profile, type SizeClass } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import { accountRequest } from '../cost/account-request.js';
 import { SluiceError } from '../errors/sluice-error.js';
@@ -15,6 +15,8 @@ import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { TenantLimits } from '../tenants/tenant-limits.js';
+import type { TenantBudgets } from '../tenants/tenant-budget.js';
+import { planWithinBudget } from '../tenants/plan-within-budget.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { requestJudge } from './request-judge.js';
@@ -29,6 +31,7 @@ export interface RoutedDeps {
   lifecycle: Lifecycle;
   latency: LatencyTracker;
   limits: TenantLimits;
+  budgets: TenantBudgets;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -64,10 +67,12 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const plan = planRoute({ route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b, size) => deps.latency.firstTokenMs(b, size) });
-    if (plan.tiers.length === 0) throw emptyPlanError(plan, profile, endpoint);
+    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size) };
+    const fullPlan = planRoute(planInput);
+    if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const estimate = profile.inputTokens + profile.outputTokens;
     if (tenant) reply.headers(await deps.limits.admitTokens(tenant, estimate));
+    const { plan, reservation } = await planWithinBudget({ budgets: deps.budgets, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) });
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
     const stream = endpoint !== 'embeddings' && body.stream === true;
@@ -99,6 +104,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     for (const a of result.attempts) if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
     const cost = accountRequest(result.attempts, result.delivered, baseline);
     if (tenant) void deps.limits.settleTokens(tenant, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0) - estimate);
+    void deps.budgets.settle(reservation, cost.costNano);
     request.sluiceAccounted = true;
     const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {

@@ -3,6 +3,7 @@ import { gcra, type RateResult, type StateStore } from './store.js';
 
 export function createMemoryStore(now: () => number = Date.now): StateStore {
   const tats = new Map<string, { tat: number; expires: number }>();
+  const spends = new Map<string, { spent: number; expires: number }>();
   let calls = 0;
   return {
     kind: 'memory',
@@ -13,7 +14,14 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       tats.set(key, { tat: step.tat, expires: step.tat + windowMs });
       return step.result;
     },
+    async reserve(limits, amountNano) {
+      const t = now();
+      const current = limits.map((l) => { const e = spends.get(l.key); return e && e.expires > t ? e.spent : 0; });
+      if (amountNano > 0 && limits.some((l, i) => current[i]! + amountNano > l.limitNano)) return { ok: false, spentNano: current };
+      const spentNano = current.map((c, i) => { const v = c + amountNano; spends.set(limits[i]!.key, { spent: v, expires: t + limits[i]!.ttlMs }); return v; });
+      return { ok: true, spentNano };
+    },
     async ping() {},
-    async close() { tats.clear(); },
+    async close() { tats.clear(); spends.clear(); },
   };
 }

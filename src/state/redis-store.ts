@@ -21,8 +21,24 @@ redis.call('SET', KEYS[1], tostring(nxt), 'PX', math.ceil(used) + window)
 return {1, math.max(0, math.floor((window - used) / interval)), 0}
 `;
 
+// KEYS: one counter per period; ARGV: amount, then limit and ttl per key. Checks every limit, then adds to all.
+const reserveScript = `
+local amount = tonumber(ARGV[1])
+local spent = {}
+for i, key in ipairs(KEYS) do spent[i] = tonumber(redis.call('GET', key) or '0') end
+for i = 1, #KEYS do
+  if amount > 0 and spent[i] + amount > tonumber(ARGV[2 * i]) then return {0, unpack(spent)} end
+end
+for i, key in ipairs(KEYS) do
+  spent[i] = redis.call('INCRBY', key, amount)
+  redis.call('PEXPIRE', key, ARGV[2 * i + 1])
+end
+return {1, unpack(spent)}
+`;
+
 interface GcraRedis extends Redis {
   sluiceGcra(key: string, windowMs: number, limit: number, cost: number): Promise<[number, number, number]>;
+  sluiceReserve(...args: Array<string | number>): Promise<number[]>;
 }
 
 export interface RedisStoreOptions {
@@ -48,6 +64,7 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   }) as GcraRedis;
   redis.defineCommand('sluiceGcra', { numberOfKeys: 1, lua: gcraScript });
+  redis.defineCommand('sluiceReserve', { lua: reserveScript });
   redis.on('error', () => {}); // failures surface on each command; the caller counts and logs them
   const timeout = opts.commandTimeoutMs ?? 100;
   /** With no offline queue a command sent while (re)connecting fails at once: wait for the link, briefly. */
@@ -65,6 +82,12 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       await ready();
       const [allowed, remaining, retryAfterMs] = await redis.sluiceGcra(redisKey(opts.prefix, key), windowMs, limit, cost);
       return { allowed: allowed === 1, remaining, retryAfterMs };
+    },
+    async reserve(limits, amountNano) {
+      await ready();
+      const args = [limits.length, ...limits.map((l) => redisKey(opts.prefix, l.key)), Math.round(amountNano), ...limits.flatMap((l) => [Math.round(l.limitNano), Math.ceil(l.ttlMs)])];
+      const [ok, ...spentNano] = await redis.sluiceReserve(...args);
+      return { ok: ok === 1, spentNano: spentNano.map(Number) };
     },
     async ping() { await ready(); await redis.ping(); },
     async close() { redis.disconnect(); },

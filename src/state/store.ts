@@ -9,8 +9,27 @@ export interface RateResult {
   retryAfterMs: number;
 }
 
+export interface SpendLimit {
+  key: string;
+  /** Nano-dollars allowed in the period. */
+  limitNano: number;
+  /** How long the counter lives (a little past the end of its period). */
+  ttlMs: number;
+}
+
+export interface ReserveResult {
+  ok: boolean;
+  /** Spent so far in each period, after this call (unchanged when refused). */
+  spentNano: number[];
+}
+
 export interface StateStore {
   readonly kind: 'memory' | 'redis';
+  /**
+   * Adds `amountNano` to every counter, atomically, only if none would pass its limit (a negative amount always
+   * applies: settling a reservation down). Concurrent callers on any replica cannot overshoot together.
+   */
+  reserve(limits: readonly SpendLimit[], amountNano: number): Promise<ReserveResult>;
   /**
    * GCRA over a sliding window: at most `limit` units per `windowMs`, bursts up to the whole limit. Atomic; a
    * negative cost gives units back (settling an estimate). Refused calls consume nothing.

@@ -46,6 +46,21 @@ for (const [name, make, enabled] of stores) {
       const results = await Promise.all(Array.from({ length: 50 }, () => store.rate(k, 20, 60_000, 1)));
       expect(results.filter((r) => r.allowed)).toHaveLength(20);
     });
+    it('reserves against every period at once, or not at all', async () => {
+      const t = `t${++n}`;
+      const day = { key: `${t}:day`, limitNano: 1_000, ttlMs: 60_000 };
+      const month = { key: `${t}:month`, limitNano: 1_500, ttlMs: 60_000 };
+      expect(await store.reserve([day, month], 800)).toEqual({ ok: true, spentNano: [800, 800] });
+      expect(await store.reserve([day, month], 300)).toEqual({ ok: false, spentNano: [800, 800] }); // the day would pass
+      expect(await store.reserve([day, month], -600)).toEqual({ ok: true, spentNano: [200, 200] }); // settled down
+      expect(await store.reserve([{ ...day, limitNano: 10_000 }, month], 1_400)).toEqual({ ok: false, spentNano: [200, 200] }); // the month would pass
+    });
+    it('lets no two reservations overshoot together: 50 racing, exactly the budget spent', async () => {
+      const limit = { key: `t${++n}:day`, limitNano: 20_000, ttlMs: 60_000 };
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.reserve([limit], 1_000)));
+      expect(results.filter((r) => r.ok)).toHaveLength(20);
+      expect(Math.max(...results.flatMap((r) => r.spentNano))).toBe(20_000);
+    });
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -1,0 +1,85 @@
+// Spend budgets: the worst case reserved before the call, settled after; exhausted → 429 insufficient_quota;
+// two replicas on one Redis cannot overshoot together; downgrade routes stay cheap; a dead store fails closed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countChatTokens } from '../../src/classify/count-tokens.js';
+import { hashKey } from '../../src/tenants/key-registry.js';
+import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
+import { proxyConfig, startTestApp } from '../helpers/test-app.js';
+
+const key = 'sk-budget-team-123456';
+const as = { authorization: `Bearer ${key}` };
+const msg = [{ role: 'user', content: 'hi' }];
+const hasRedis = await redisAvailable();
+const prefix = testPrefix('budgets');
+// Priced at $1 in / $2 out per million tokens; each call uses 10 in + 5 out = $20e-6; with max_tokens 10 the
+// worst case is (prompt tokens) × $1e-6 + 10 × $2e-6.
+const worstNano = countChatTokens(msg).tokens * 1_000 + 10 * 2_000;
+let up: FakeUpstream;
+beforeAll(async () => { up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) })); });
+afterAll(async () => { await up.close(); if (hasRedis) await cleanPrefix(prefix); });
+
+const budgetKey = (perDay: number) => [{ tenant: 'team', sha256: hashKey(key), budgetUsd: { perDay } }];
+
+describe('budgets', () => {
+  it('refuses with 429 insufficient_quota once the day is spent, and says not to retry', async () => {
+    const app = await startTestApp({ ...proxyConfig([up.url]), keys: budgetKey(0.0001) }, { env: { TEST_KEY: 'k' } });
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status);
+    // $100e-6; each call reserves its worst case (~$28e-6) and settles to $20e-6: after four, $20e-6 is left,
+    // less than the next worst case, so the fifth is refused although it would have cost only $20e-6.
+    expect(worstNano).toBeGreaterThan(20_000);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429]);
+    const refused = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
+    expect(refused.json.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
+    expect(refused.headers['x-should-retry']).toBe('false');
+    expect(await app.metric('sluice_rate_limited_total', { reason: 'budget' })).toBe(4);
+    await app.close();
+  });
+
+  it('downgrade routes stay on the cheapest tier when the full plan does not fit', async () => {
+    const strong = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('strong') }));
+    const cfg = {
+      backends: [
+        { id: 'cheap', protocol: 'openai', baseUrl: up.url, model: 'c', pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
+        { id: 'strong', protocol: 'openai', baseUrl: strong.url, model: 's', pricing: { inputPerMTok: 100, outputPerMTok: 200 } },
+      ],
+      routes: [{ name: 'auto', onBudgetLow: 'downgrade', tiers: [{ backends: ['cheap'], maxDifficulty: 0 }, { backends: ['strong'] }] }],
+      keys: budgetKey(0.0005),
+    };
+    const app = await startTestApp(cfg);
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-sluice-backend']).toBe('cheap'); // difficulty alone would have started at strong
+    expect(app.logs.find((l) => l.msg === 'request')).toMatchObject({ plan: { tiers: [0], skipped: [{ tier: 1, reason: 'budget' }] } });
+    await app.close();
+    await strong.close();
+  });
+
+  it('fail closed when the store is down (503, retryable), or open when the config says so', async () => {
+    const dead = { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 };
+    const closed = await startTestApp({ ...proxyConfig([up.url]), state: dead, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
+    const res = await closed.post('/v1/chat/completions', { model: 'auto', messages: msg }, as);
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('budget_unavailable');
+    expect(await closed.metric('sluice_state_store_errors_total', { operation: 'budget_reserve' })).toBe(1);
+    await closed.close();
+    const open = await startTestApp({ ...proxyConfig([up.url]), state: { ...dead, budgetsOnStoreFailure: 'open' }, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
+    expect((await open.post('/v1/chat/completions', { model: 'auto', messages: msg }, as)).status).toBe(200);
+    await open.close();
+  });
+});
+
+describe.runIf(hasRedis)('two replicas on one Redis', () => {
+  it('cannot overshoot the budget under 50 concurrent requests split across both', async () => {
+    const slow = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }), delayMs: 100 }));
+    const budgetNano = worstNano * 10;
+    const cfg = { ...proxyConfig([slow.url]), state: { driver: 'redis', url: redisUrl, prefix, replicas: 2 }, keys: budgetKey(budgetNano / 1e9) };
+    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)));
+    // All 50 are in flight before any settles: exactly ten worst cases fit.
+    expect(results.filter((r) => r.status === 200)).toHaveLength(10);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(40);
+    await Promise.all([a.close(), b.close(), slow.close()]);
+  });
+});
