@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
 import { LatencyTracker } from './state/latency-tracker.js';
+import { BackendHealth } from './health/backend-health.js';
 import { TenantBudgets } from './tenants/tenant-budget.js';
 import { TenantLimits } from './tenants/tenant-limits.js';
 
@@ -97,7 +98,17 @@ export function buildApp(opts: AppOptions): Sluice {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
     exhausted: () => metrics.rateLimited.inc({ reason: 'budget' }),
   });
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets };
+  const h = opts.loaded.config.health;
+  const health = new BackendHealth(store, {
+    transition: (backend, up, source) => logger.warn({ backend, source }, up ? 'backend circuit closed' : 'backend circuit open: skipping it'),
+    gauge: (backend, up) => metrics.backendUp.set({ backend }, up ? 1 : 0),
+    storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
+  }, {
+    enabled: h.enabled, syncMs: h.syncMs,
+    settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
+  });
+  if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets, health };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
@@ -119,6 +130,7 @@ export function buildApp(opts: AppOptions): Sluice {
       await lifecycle.drain(server.shutdownGraceMs);
       app.server.closeAllConnections();
       await closing;
+      health.stop();
       await runtime.close();
       await store.close();
     },

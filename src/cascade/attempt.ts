@@ -22,6 +22,8 @@ export interface AttemptRecord {
   firstEventMs?: number;
   /** Judge score, when the answer was judged. */
   score?: number;
+  /** A failure that says the backend is unwell (not the request's fault, not a rate limit). */
+  healthFailure?: boolean;
 }
 
 /** Usage from the upstream when it reported it, else estimated from what was sent and received. */

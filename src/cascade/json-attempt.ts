@@ -63,6 +63,7 @@ export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: nu
     tier: a.tier, backend: a.backend.id, outcome: failure.kind === 'aborted' ? 'aborted' : 'failed', reason: failure.reason,
     error: failure.message, usage, costNano: processed ? priceAttempt(a.backend, usage) : 0, durationMs: a.deps.now() - t0,
     ...(failure.status !== undefined && { status: failure.status }),
+    ...(failure.countsAgainstHealth && { healthFailure: true }),
   };
 }
 

@@ -179,9 +179,25 @@ const classifier = z.strictObject({
   judgeModel: z.string().default('models/judge.json'),
 });
 
+const health = z.strictObject({
+  /** Circuit breakers per backend, shared by replicas through the state store. */
+  enabled: z.boolean().default(true),
+  consecutiveFailures: z.number().int().positive().default(5),
+  /** Trip when at least `minSamples` of the last `window` outcomes fail at this rate. */
+  failureRate: z.number().gt(0).max(1).default(0.5),
+  window: z.number().int().positive().default(20),
+  minSamples: z.number().int().positive().default(10),
+  /** First cool-down; it doubles with each trip in a row, up to `maxCooldownMs`. */
+  cooldownMs: ms.default(5_000),
+  maxCooldownMs: ms.default(300_000),
+  /** How often a replica adopts the trips other replicas published. */
+  syncMs: ms.default(1_000),
+});
+
 export const configSchema = z
   .strictObject({
     server: server.prefault({}),
+    health: health.prefault({}),
     classifier: classifier.prefault({}),
     state: state.default({ driver: 'memory' }),
     backends: z.array(backend).min(1),

@@ -16,6 +16,7 @@ import type { Runtime } from '../runtime.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { TenantLimits } from '../tenants/tenant-limits.js';
 import type { TenantBudgets } from '../tenants/tenant-budget.js';
+import type { BackendHealth } from '../health/backend-health.js';
 import { planWithinBudget } from '../tenants/plan-within-budget.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
@@ -32,6 +33,7 @@ export interface RoutedDeps {
   latency: LatencyTracker;
   limits: TenantLimits;
   budgets: TenantBudgets;
+  health: BackendHealth;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -67,7 +69,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), observedFirstTokenMs: (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size) };
+    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy: (id: string) => deps.health.isHealthy(id), observedFirstTokenMs: (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size) };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const estimate = profile.inputTokens + profile.outputTokens;
@@ -101,7 +103,10 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       abort.dispose();
       deps.metrics.inflight.dec({ route: route.name });
     }
-    for (const a of result.attempts) if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
+    for (const a of result.attempts) {
+      if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
+      if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure)) deps.health.record(a.backend, a.outcome !== 'failed');
+    }
     const cost = accountRequest(result.attempts, result.delivered, baseline);
     if (tenant) void deps.limits.settleTokens(tenant, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0) - estimate);
     void deps.budgets.settle(reservation, cost.costNano);

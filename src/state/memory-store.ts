@@ -4,6 +4,7 @@ import { gcra, type RateResult, type StateStore } from './store.js';
 export function createMemoryStore(now: () => number = Date.now): StateStore {
   const tats = new Map<string, { tat: number; expires: number }>();
   const spends = new Map<string, { spent: number; expires: number }>();
+  const breakers = new Map<string, { state: { openUntil: number; trips: number }; expires: number }>();
   let calls = 0;
   return {
     kind: 'memory',
@@ -20,6 +21,15 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       if (amountNano > 0 && limits.some((l, i) => current[i]! + amountNano > l.limitNano)) return { ok: false, spentNano: current };
       const spentNano = current.map((c, i) => { const v = c + amountNano; spends.set(limits[i]!.key, { spent: v, expires: t + limits[i]!.ttlMs }); return v; });
       return { ok: true, spentNano };
+    },
+    async publishBreaker(backend, state, ttlMs) {
+      breakers.set(backend, { state, expires: now() + ttlMs });
+    },
+    async readBreakers(backends) {
+      const t = now();
+      const out = new Map<string, { openUntil: number; trips: number }>();
+      for (const b of backends) { const e = breakers.get(b); if (e && e.expires > t) out.set(b, e.state); }
+      return out;
     },
     async ping() {},
     async close() { tats.clear(); spends.clear(); },

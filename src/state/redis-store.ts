@@ -89,6 +89,18 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       const [ok, ...spentNano] = await redis.sluiceReserve(...args);
       return { ok: ok === 1, spentNano: spentNano.map(Number) };
     },
+    async publishBreaker(backend, state, ttlMs) {
+      await ready();
+      await redis.set(redisKey(opts.prefix, `breakers:${backend}`), JSON.stringify(state), 'PX', Math.max(1, Math.ceil(ttlMs)));
+    },
+    async readBreakers(backends) {
+      await ready();
+      const out = new Map<string, { openUntil: number; trips: number }>();
+      if (backends.length === 0) return out;
+      const values = await redis.mget(...backends.map((b) => redisKey(opts.prefix, `breakers:${b}`)));
+      values.forEach((v, i) => { if (v) out.set(backends[i]!, JSON.parse(v) as { openUntil: number; trips: number }); });
+      return out;
+    },
     async ping() { await ready(); await redis.ping(); },
     async close() { redis.disconnect(); },
   };

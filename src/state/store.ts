@@ -35,6 +35,10 @@ export interface StateStore {
    * negative cost gives units back (settling an estimate). Refused calls consume nothing.
    */
   rate(key: string, limit: number, windowMs: number, cost: number): Promise<RateResult>;
+  /** Publishes a backend's tripped circuit so other replicas skip it too (expires when the cool-down ends). */
+  publishBreaker(backend: string, state: { openUntil: number; trips: number }, ttlMs: number): Promise<void>;
+  /** The circuits other replicas published, by backend. */
+  readBreakers(backends: readonly string[]): Promise<Map<string, { openUntil: number; trips: number }>>;
   /** Resolves when the store answers; rejects when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,7 +11,8 @@ const timeouts = { connectMs: 500, firstTokenMs: 300, idleMs: 300, totalMs: 2_00
 beforeAll(async () => {
   a = await startFakeUpstream();
   b = await startFakeUpstream();
-  app = await startTestApp(proxyConfig([a.url, b.url], { backend: { timeouts } }), { env: { TEST_KEY: 'k' } });
+  // Breakers off: these tests fail the same backend on purpose and expect it to be tried every time.
+  app = await startTestApp({ ...proxyConfig([a.url, b.url], { backend: { timeouts } }), health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
 });
 afterAll(async () => { await app.close(); await a.close(); await b.close(); });
 afterEach(() => { a.requests.length = 0; b.requests.length = 0; });
