@@ -108,7 +108,7 @@ export function buildApp(opts: AppOptions): Sluice {
     settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
   });
   if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets, health };
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets, health, store };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));

@@ -121,6 +121,12 @@ const route = z.strictObject({
   streaming: streaming.prefault({}),
   /** Skip tiers whose observed time to first token for the request's size class is above this. */
   slo: z.strictObject({ firstTokenMs: ms }).optional(),
+  /** Exact-match response cache for deterministic requests (temperature 0, or `x-sluice-cache: true`). */
+  cache: z.strictObject({
+    enabled: z.boolean().default(false),
+    ttlSeconds: z.number().int().positive().default(300),
+    maxEntryBytes: z.number().int().positive().default(256 * 1024),
+  }).prefault({}),
   /** When the tenant's budget runs low: refuse as usual, or stay on the cheapest tier. */
   onBudgetLow: z.enum(['reject', 'downgrade']).default('reject'),
 });

@@ -20,6 +20,9 @@ import type { BackendHealth } from '../health/backend-health.js';
 import { planWithinBudget } from '../tenants/plan-within-budget.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
+import { probeCache, sendCached, storeAnswer, type CachedAnswer } from './response-cache.js';
+import { priceUsage } from '../cost/pricing.js';
+import type { StateStore } from '../state/store.js';
 import { requestJudge } from './request-judge.js';
 import type { RequestRecord } from './request-record.js';
 import { costHeaders, routingHeaders } from './sluice-headers.js';
@@ -34,6 +37,7 @@ export interface RoutedDeps {
   limits: TenantLimits;
   budgets: TenantBudgets;
   health: BackendHealth;
+  store: StateStore;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -62,6 +66,12 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const route = target.route;
     request.sluiceRoute = route.name;
     if (tenant) reply.headers(await deps.limits.admitRequest(tenant));
+    const stream = endpoint !== 'embeddings' && body.stream === true;
+    const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
+    const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
+    const cache = await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError });
+    if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
+    if (cache.result === 'hit') return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     const classifyStart = performance.now();
     const profile = profileRequest(endpoint, body, {
       defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
@@ -77,8 +87,6 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const { plan, reservation } = await planWithinBudget({ budgets: deps.budgets, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) });
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
-    const stream = endpoint !== 'embeddings' && body.stream === true;
-    const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
     const baseline = rt.backends.get(baselineBackendId(route))!;
@@ -125,6 +133,9 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }),
       ...costHeaders(cost),
     });
+    if (cache.result === 'miss' && result.answer) {
+      storeAnswer({ store: deps.store, route, key: cache.key, storeError, answer: { body: result.answer.text, backend: delivered.backend, tier: delivered.tier, input: delivered.usage.input, output: delivered.usage.output } });
+    }
     const text = explaining
       ? JSON.stringify({ ...result.answer!.json, sluice: explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost }) })
       : result.answer!.text;
@@ -156,6 +167,21 @@ function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: C
     ...(o.cost && { cost: o.cost }),
     ...(result.error && { errorCode: result.error.code }),
   };
+}
+
+/** A cache hit: no upstream call, no cost; the saving is what the baseline would have charged for the answer. */
+function answerFromCache(request: FastifyRequest, reply: FastifyReply, o: { deps: RoutedDeps; rt: Runtime; route: RouteConfig; answer: CachedAnswer; stream: boolean; clientWantsUsage: boolean }) {
+  const baselineNano = priceUsage(o.rt.backends.get(baselineBackendId(o.route))!.pricing, { input: o.answer.input, cachedInput: 0, output: o.answer.output, estimated: false });
+  const cost = { costNano: 0, baselineNano, savedNano: baselineNano };
+  const headers = {
+    'x-sluice-route': o.route.name, 'x-sluice-backend': o.answer.backend, 'x-sluice-tier': String(o.answer.tier),
+    'x-sluice-attempts': '0', 'x-sluice-escalations': '', ...(o.stream ? {} : costHeaders(cost)),
+  };
+  sendCached(reply, o.answer, { stream: o.stream, includeUsage: o.clientWantsUsage, headers });
+  request.sluiceAccounted = true;
+  const durationMs = performance.now() - request.sluiceStartedAt;
+  o.deps.finish(request, { route: o.route.name, ...(request.sluiceTenant && { tenant: request.sluiceTenant }), outcome: 'ok', status: 200, durationMs, overheadMs: durationMs, stream: o.stream, attempts: [], escalations: [], cost });
+  return reply;
 }
 
 /** `x-sluice-min-tier: N` lets a caller who knows better skip the cheaper tiers. */

@@ -25,6 +25,7 @@ function pinnedRoute(b: BackendConfig): RouteConfig {
     defaultMaxOutputTokens: 512, maxAttempts: 2, deadlineMs: b.timeouts.totalMs,
     judge: { verbosity: { enabled: false, threshold: 1 }, refusal: false, logprobs: false },
     streaming: { mode: 'direct' as const, holdbackTokens: 1 }, onBudgetLow: 'reject' as const,
+    cache: { enabled: false, ttlSeconds: 1, maxEntryBytes: 1 },
   });
 }
 

@@ -5,6 +5,8 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
   const tats = new Map<string, { tat: number; expires: number }>();
   const spends = new Map<string, { spent: number; expires: number }>();
   const breakers = new Map<string, { state: { openUntil: number; trips: number }; expires: number }>();
+  const cache = new Map<string, { value: string; expires: number }>();
+  const maxCacheEntries = 10_000;
   let calls = 0;
   return {
     kind: 'memory',
@@ -31,7 +33,17 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       for (const b of backends) { const e = breakers.get(b); if (e && e.expires > t) out.set(b, e.state); }
       return out;
     },
+    async cacheGet(key) {
+      const e = cache.get(key);
+      if (!e) return undefined;
+      if (e.expires <= now()) { cache.delete(key); return undefined; }
+      return e.value;
+    },
+    async cacheSet(key, value, ttlMs) {
+      if (cache.size >= maxCacheEntries) cache.delete(cache.keys().next().value!); // oldest first
+      cache.set(key, { value, expires: now() + ttlMs });
+    },
     async ping() {},
-    async close() { tats.clear(); spends.clear(); },
+    async close() { tats.clear(); spends.clear(); cache.clear(); },
   };
 }

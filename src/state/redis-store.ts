@@ -101,6 +101,14 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       values.forEach((v, i) => { if (v) out.set(backends[i]!, JSON.parse(v) as { openUntil: number; trips: number }); });
       return out;
     },
+    async cacheGet(key) {
+      await ready();
+      return (await redis.get(redisKey(opts.prefix, `cache:${key}`))) ?? undefined;
+    },
+    async cacheSet(key, value, ttlMs) {
+      await ready();
+      await redis.set(redisKey(opts.prefix, `cache:${key}`), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    },
     async ping() { await ready(); await redis.ping(); },
     async close() { redis.disconnect(); },
   };

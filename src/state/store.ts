@@ -39,6 +39,8 @@ export interface StateStore {
   publishBreaker(backend: string, state: { openUntil: number; trips: number }, ttlMs: number): Promise<void>;
   /** The circuits other replicas published, by backend. */
   readBreakers(backends: readonly string[]): Promise<Map<string, { openUntil: number; trips: number }>>;
+  cacheGet(key: string): Promise<string | undefined>;
+  cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
   /** Resolves when the store answers; rejects when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
