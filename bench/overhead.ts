@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       report(stream ? 'streaming' : 'non-streaming', r);
     }
     console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB)`);
+    await tenantRun(upstream.port);
   } finally {
     clearInterval(rss);
     sluice.child.kill('SIGTERM');
@@ -77,13 +78,65 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(`reference, bare fastify+undici pass-through: +${((m('bare.c1.p50') - m('direct.c1.p50')) * 1000).toFixed(0)} µs p50, ${((m('bare.c32.rps') / m('direct.c32.rps')) * 100).toFixed(1)} % of direct throughput; Sluice reaches ${((m('sluice.c32.rps') / m('bare.c32.rps')) * 100).toFixed(0)} % of bare`);
 }
 
-async function sequentialRun(origin: string, payload: string, n: number): Promise<{ p50: number; p99: number; rps: number }> {
+/**
+ * Keys, rate limits and a budget on every request: the memory store against Redis (127.0.0.1 only), same run.
+ * What it measures is what the shared checks cost (three Redis round trips a request: rpm, tpm, budget).
+ */
+async function tenantRun(upstreamPort: number): Promise<void> {
+  const redisUp = await import('ioredis').then(async ({ Redis }) => {
+    const r = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500 });
+    r.on('error', () => {});
+    try { await r.connect(); await r.ping(); return true; } catch { return false; } finally { r.disconnect(); }
+  });
+  if (!redisUp) { console.log('\n## tenant checks: Redis at 127.0.0.1:6379 does not answer, skipped'); return; }
+  const key = 'sk-bench-tenant-key';
+  const { createHash } = await import('node:crypto');
+  const sha = createHash('sha256').update(key).digest('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tenants-'));
+  const make = async (state: string) => {
+    const config = join(dir, `${state.startsWith('{') ? 'redis' : 'memory'}.yaml`);
+    writeFileSync(config, [
+      `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
+      `state: ${state}`,
+      'backends:',
+      `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstreamPort}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
+      'routes:',
+      '  - { name: auto, tiers: [{ backends: [direct] }] }',
+      'keys:',
+      `  - { tenant: bench, sha256: "${sha}", rpm: 100000000, tpm: 1000000000, budgetUsd: { perDay: 1000000 } }`,
+    ].join('\n'));
+    return startSluice(config);
+  };
+  const memory = await make('{ driver: memory }');
+  const redis = await make(`{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench:${Date.now()}:" }`);
+  const headers = { authorization: `Bearer ${key}` };
+  const targets = { memory: `http://127.0.0.1:${memory.port}`, redis: `http://127.0.0.1:${redis.port}` };
+  for (const t of Object.values(targets)) await sequentialRun(t, body(false), 2000, headers);
+  const r: Record<string, number[]> = {};
+  const add = (k: string, v: number) => (r[k] ??= []).push(v);
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, url] of Object.entries(targets)) {
+      const lat = await sequentialRun(url, body(false), sequential, headers);
+      add(`${name}.p50`, lat.p50); add(`${name}.p99`, lat.p99);
+    }
+    for (const [name, url] of Object.entries(targets)) add(`${name}.rps`, (await cannon(url, body(false), 32, headers)).rps);
+  }
+  const m = (k: string) => median(r[k] ?? []);
+  console.log('\n## tenant checks (key, rpm, tpm, day budget), non-streaming: memory store vs Redis');
+  console.log('| store | c1 p50 ms | c1 p99 ms | c32 req/s |\n|---|---|---|---|');
+  for (const t of ['memory', 'redis']) console.log(`| ${t} | ${m(`${t}.p50`).toFixed(3)} | ${m(`${t}.p99`).toFixed(3)} | ${m(`${t}.rps`).toFixed(0)} |`);
+  console.log(`Redis adds ${((m('redis.p50') - m('memory.p50')) * 1000).toFixed(0)} µs at p50 (target ≤ 300 µs) and ${((m('redis.p99') - m('memory.p99')) * 1000).toFixed(0)} µs at p99; throughput ${((m('redis.rps') / m('memory.rps')) * 100).toFixed(0)} % of the memory store`);
+  memory.child.kill('SIGTERM');
+  redis.child.kill('SIGTERM');
+}
+
+async function sequentialRun(origin: string, payload: string, n: number, headers: Record<string, string> = {}): Promise<{ p50: number; p99: number; rps: number }> {
   const client = new Client(origin, { pipelining: 1 });
   const times: number[] = [];
   const start = performance.now();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
     await res.body.text();
     if (res.statusCode !== 200) throw new Error(`status ${res.statusCode} from ${origin}`);
     times.push(performance.now() - t0);
@@ -94,8 +147,8 @@ async function sequentialRun(origin: string, payload: string, n: number): Promis
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), rps: (n / total) * 1000 };
 }
 
-async function cannon(origin: string, payload: string, connections: number): Promise<{ rps: number; p50: number; p99: number }> {
-  const res = await autocannon({ url: origin + '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, connections, duration: seconds });
+async function cannon(origin: string, payload: string, connections: number, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number }> {
+  const res = await autocannon({ url: origin + '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload, connections, duration: seconds });
   if (res.non2xx > 0 || res.errors > 0) throw new Error(`${origin}: ${res.non2xx} non-2xx, ${res.errors} errors`);
   return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };
 }

@@ -18,6 +18,8 @@ import type { TenantLimits } from '../tenants/tenant-limits.js';
 import type { TenantBudgets } from '../tenants/tenant-budget.js';
 import type { BackendHealth } from '../health/backend-health.js';
 import { planWithinBudget } from '../tenants/plan-within-budget.js';
+import type { Tenant } from '../tenants/key-registry.js';
+import type { Reservation } from '../tenants/tenant-budget.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { probeCache, sendCached, storeAnswer, type CachedAnswer } from './response-cache.js';
@@ -65,13 +67,15 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     rt.keys.authorize(tenant, model);
     const route = target.route;
     request.sluiceRoute = route.name;
-    if (tenant) reply.headers(await deps.limits.admitRequest(tenant));
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
     const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
     const cache = await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError });
     if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
-    if (cache.result === 'hit') return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
+    if (cache.result === 'hit') {
+      if (tenant) reply.headers(await deps.limits.admitRequest(tenant));
+      return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
+    }
     const classifyStart = performance.now();
     const profile = profileRequest(endpoint, body, {
       defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
@@ -83,8 +87,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const estimate = profile.inputTokens + profile.outputTokens;
-    if (tenant) reply.headers(await deps.limits.admitTokens(tenant, estimate));
-    const { plan, reservation } = await planWithinBudget({ budgets: deps.budgets, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) });
+    const { plan, reservation } = await admitTenant({ deps, tenant, reply, estimate,
+      budget: () => planWithinBudget({ budgets: deps.budgets, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) }) });
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
@@ -167,6 +171,21 @@ function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: C
     ...(o.cost && { cost: o.cost }),
     ...(result.error && { errorCode: result.error.code }),
   };
+}
+
+/**
+ * The tenant's request rate, token rate and budget, checked at once: issued in the same tick, the three store calls
+ * share one round trip to Redis. Each is atomic on its own; when one refuses, what the others took is given back.
+ */
+async function admitTenant(o: { deps: RoutedDeps; tenant: Tenant | undefined; reply: FastifyReply; estimate: number; budget: () => Promise<{ plan: Plan; reservation?: Reservation }> }): Promise<{ plan: Plan; reservation?: Reservation }> {
+  if (!o.tenant) return o.budget();
+  const [requests, tokens, budget] = await Promise.allSettled([o.deps.limits.admitRequest(o.tenant), o.deps.limits.admitTokens(o.tenant, o.estimate), o.budget()]);
+  for (const r of [requests, tokens]) if (r.status === 'fulfilled') o.reply.headers(r.value);
+  const refused = [requests, tokens, budget].find((r) => r.status === 'rejected');
+  if (!refused) return (budget as PromiseFulfilledResult<{ plan: Plan; reservation?: Reservation }>).value;
+  if (tokens.status === 'fulfilled') void o.deps.limits.settleTokens(o.tenant, -o.estimate);
+  if (budget.status === 'fulfilled') void o.deps.budgets.settle(budget.value.reservation, 0);
+  throw (refused as PromiseRejectedResult).reason;
 }
 
 /** A cache hit: no upstream call, no cost; the saving is what the baseline would have charged for the answer. */
