@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
 import { createFinisher } from './http/finish-request.js';
 import { registerErrorHandling, sendError } from './http/error-handler.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
 import { Lifecycle } from './http/lifecycle.js';
 import { unroutedLabel } from './http/request-record.js';
@@ -46,7 +47,9 @@ export function buildApp(opts: AppOptions): Sluice {
   const logger = opts.logger ?? createLogger({ level: server.logLevel });
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
   const lifecycle = new Lifecycle();
-  let runtime = createRuntime(opts.loaded);
+  const store = createStateStore(opts.loaded.config.state);
+  const managedKeys = opts.loaded.adminKey ? { get: (sha: string) => store.keyGet(sha) } : undefined;
+  let runtime = createRuntime(opts.loaded, { ...(managedKeys && { managedKeys }) });
   for (const b of opts.loaded.config.backends) metrics.backendUp.set({ backend: b.id }, 1);
 
   const app = Fastify({
@@ -64,7 +67,6 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceStartedAt', 0);
   app.decorateRequest('sluiceAccounted', false);
   app.decorateRequest('sluiceTenant', undefined);
-  const store = createStateStore(opts.loaded.config.state);
   const limits = new TenantLimits(store, opts.loaded.config.state, {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
     modeChange: (degraded) => degraded
@@ -112,6 +114,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
+  if (opts.loaded.adminKey) registerAdminRoutes(app, { adminKey: opts.loaded.adminKey, store });
   registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, limits, serveMetrics: server.metricsPort === undefined });
 
   return {
@@ -119,7 +122,7 @@ export function buildApp(opts: AppOptions): Sluice {
     runtime: () => runtime,
     reload(loaded) {
       const old = runtime;
-      runtime = createRuntime(loaded);
+      runtime = createRuntime(loaded, { ...(managedKeys && { managedKeys }) });
       void old.close();
     },
     async close() {

@@ -5,7 +5,7 @@ import { loadDifficultyModel, loadJudgeModel } from './classify/load-models.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { VerbosityScorer } from './judge/judge-answer.js';
 import { verbosityScorer } from './judge/verbosity-model.js';
-import { createKeyRegistry, type KeyRegistry } from './tenants/key-registry.js';
+import { createKeyRegistry, type KeyRegistry, type ManagedKeys } from './tenants/key-registry.js';
 import type { BackendConfig, Config, RouteConfig } from './config/schema.js';
 import { createTargetResolver, type ResolveTarget } from './route/resolve-target.js';
 import { closeUpstreams, createUpstreams } from './upstream/create-upstreams.js';
@@ -24,7 +24,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(loaded: LoadedConfig): Runtime {
+export function createRuntime(loaded: LoadedConfig, opts: { managedKeys?: ManagedKeys } = {}): Runtime {
   const upstreams = createUpstreams(loaded);
   const backends = new Map(loaded.config.backends.map((b) => [b.id, b]));
   const windows = new Map<RouteConfig, number[]>();
@@ -40,7 +40,7 @@ export function createRuntime(loaded: LoadedConfig): Runtime {
     },
     resolveTarget: createTargetResolver(loaded.config),
     upstreams,
-    keys: createKeyRegistry(loaded.config.keys),
+    keys: createKeyRegistry(loaded.config.keys, opts.managedKeys),
     close: () => closeUpstreams(upstreams),
   };
 }

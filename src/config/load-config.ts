@@ -12,6 +12,8 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
   /** Backend id → API key, resolved from `apiKeyEnv`. Kept apart so the config itself can be logged. */
   readonly secrets: ReadonlyMap<string, string>;
+  /** The admin API key (from `server.adminKeyEnv`), when set. */
+  readonly adminKey?: string;
   readonly source: string;
 }
 
@@ -59,7 +61,8 @@ export function loadConfigObject(raw: unknown, opts: { source?: string; env?: En
   const config = parsed.data;
   const { secrets, problems } = resolveSecrets(config, env);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { config: deepFreeze(config), secrets, source, warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
+  const adminKey = env[config.server.adminKeyEnv];
+  return { config: deepFreeze(config), secrets, source, ...(adminKey && { adminKey }), warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
 }
 
 export type PriceTable = Readonly<Record<string, Record<string, number>>>;

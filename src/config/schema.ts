@@ -142,6 +142,8 @@ const server = z.strictObject({
   /** How long in-flight requests and streams may run after SIGTERM. */
   shutdownGraceMs: z.number().int().nonnegative().default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The environment variable holding the admin key; when it is set, /admin manages keys in the state store. */
+  adminKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('SLUICE_ADMIN_KEY'),
   /** Log prompt and answer text (debugging only: it may hold personal data). */
   logContent: z.boolean().default(false),
 });

@@ -25,6 +25,7 @@ export const errorCatalogue = {
   upstream_rate_limited: { status: 429, type: 'rate_limit_error', retry: true, description: 'Every backend that could serve the request is rate limiting; `retry-after` is passed on.' },
   upstream_rejected: { status: 400, type: 'invalid_request_error', retry: false, description: 'The backend refused the request itself (status and message passed through).' },
   upstream_error: { status: 502, type: 'api_error', retry: true, description: 'The backend failed or gave an unusable answer.' },
+  key_store_unavailable: { status: 503, type: 'api_error', retry: true, description: 'Keys added through the admin API cannot be checked: the state store does not answer.' },
   budget_unavailable: { status: 503, type: 'api_error', retry: true, description: 'The state store holding budgets is down and budgets fail closed.' },
   no_backend_available: { status: 503, type: 'api_error', retry: true, description: 'No backend of the route could be reached.' },
   shutting_down: { status: 503, type: 'api_error', retry: true, description: 'This replica is draining; retry goes to another.' },

@@ -58,7 +58,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     const rt = deps.runtime();
-    const tenant = rt.keys.authenticate(request.headers);
+    const tenant = await rt.keys.authenticate(request.headers);
     request.sluiceTenant = tenant?.name;
     const body = validateBody(endpoint, request.body);
     const model = body.model as string;

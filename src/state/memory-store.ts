@@ -7,6 +7,7 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
   const breakers = new Map<string, { state: { openUntil: number; trips: number }; expires: number }>();
   const cache = new Map<string, { value: string; expires: number }>();
   const maxCacheEntries = 10_000;
+  const managedKeys = new Map<string, string>();
   let calls = 0;
   return {
     kind: 'memory',
@@ -32,6 +33,12 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       const out = new Map<string, { openUntil: number; trips: number }>();
       for (const b of backends) { const e = breakers.get(b); if (e && e.expires > t) out.set(b, e.state); }
       return out;
+    },
+    async keyGet(sha256) { return managedKeys.get(sha256); },
+    async keyPut(sha256, value) { managedKeys.set(sha256, value); },
+    async spendRead(keys) {
+      const t = now();
+      return keys.map((k) => { const e = spends.get(k); return e && e.expires > t ? e.spent : 0; });
     },
     async cacheGet(key) {
       const e = cache.get(key);

@@ -101,6 +101,19 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       values.forEach((v, i) => { if (v) out.set(backends[i]!, JSON.parse(v) as { openUntil: number; trips: number }); });
       return out;
     },
+    async keyGet(sha256) {
+      await ready();
+      return (await redis.get(redisKey(opts.prefix, `keys:${sha256}`))) ?? undefined;
+    },
+    async keyPut(sha256, value) {
+      await ready();
+      await redis.set(redisKey(opts.prefix, `keys:${sha256}`), value);
+    },
+    async spendRead(keys) {
+      await ready();
+      if (keys.length === 0) return [];
+      return (await redis.mget(...keys.map((k) => redisKey(opts.prefix, k)))).map((v) => Number(v ?? 0));
+    },
     async cacheGet(key) {
       await ready();
       return (await redis.get(redisKey(opts.prefix, `cache:${key}`))) ?? undefined;

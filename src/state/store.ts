@@ -39,6 +39,11 @@ export interface StateStore {
   publishBreaker(backend: string, state: { openUntil: number; trips: number }, ttlMs: number): Promise<void>;
   /** The circuits other replicas published, by backend. */
   readBreakers(backends: readonly string[]): Promise<Map<string, { openUntil: number; trips: number }>>;
+  /** Keys managed through the admin API, by SHA-256: the serialised key settings, or undefined. */
+  keyGet(sha256: string): Promise<string | undefined>;
+  keyPut(sha256: string, value: string): Promise<void>;
+  /** Current values of spend counters (nano-dollars; 0 when absent). */
+  spendRead(keys: readonly string[]): Promise<number[]>;
   cacheGet(key: string): Promise<string | undefined>;
   cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
   /** Resolves when the store answers; rejects when it does not. */

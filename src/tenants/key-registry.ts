@@ -13,7 +13,7 @@ export interface KeyRegistry {
   /** No keys configured: every request is let in (the gateway says so loudly at startup). */
   readonly open: boolean;
   /** The tenant behind the request's key; throws 401 when there is none. Undefined when the gateway is open. */
-  authenticate(headers: Record<string, string | string[] | undefined>): Tenant | undefined;
+  authenticate(headers: Record<string, string | string[] | undefined>): Promise<Tenant | undefined>;
   /** Throws 403 when the tenant may not use this model name. */
   authorize(tenant: Tenant | undefined, model: string): void;
 }
@@ -24,16 +24,43 @@ export function hashKey(key: string): string {
 
 const invalid = () => new SluiceError('invalid_api_key', 'Incorrect API key provided. Check the key Sluice gave you.');
 
-export function createKeyRegistry(keys: readonly KeyConfig[]): KeyRegistry {
+export interface ManagedKeys {
+  get(sha256: string): Promise<string | undefined>;
+}
+
+/**
+ * Keys come from the config and, when an admin key is set, from the state store (added and revoked through the
+ * admin API without a restart). Store lookups are cached for `cacheMs`, so a revocation reaches every replica
+ * within that time; a store that does not answer fails closed.
+ */
+export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedKeys, opts: { cacheMs?: number; now?: () => number } = {}): KeyRegistry {
   const byHash = new Map(keys.map((k) => [k.sha256, k]));
+  const cache = new Map<string, { key: KeyConfig | undefined; expires: number }>();
+  const now = opts.now ?? Date.now;
+  const fromStore = async (sha: string): Promise<KeyConfig | undefined> => {
+    const hit = cache.get(sha);
+    if (hit && hit.expires > now()) return hit.key;
+    let value: string | undefined;
+    try {
+      value = await managed!.get(sha);
+    } catch (err) {
+      throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: err });
+    }
+    const key = value ? (JSON.parse(value) as KeyConfig) : undefined;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(sha, { key, expires: now() + (opts.cacheMs ?? 2_000) });
+    return key;
+  };
+  const open = keys.length === 0 && !managed;
   return {
-    open: keys.length === 0,
-    authenticate(headers) {
-      if (keys.length === 0) return undefined;
+    open,
+    async authenticate(headers) {
+      if (open) return undefined;
       const token = bearer(headers.authorization) ?? single(headers['api-key']);
       if (!token || token.length > 512) throw invalid();
       const digest = createHash('sha256').update(token, 'utf8').digest();
-      const key = byHash.get(digest.toString('hex'));
+      const sha = digest.toString('hex');
+      const key = byHash.get(sha) ?? (managed ? await fromStore(sha) : undefined);
       if (!key || !timingSafeEqual(Buffer.from(key.sha256, 'hex'), digest) || key.revoked) throw invalid();
       return { name: key.tenant, key };
     },
