@@ -17,6 +17,7 @@ import { createLogger } from './log/create-logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
+import { monitorStore } from './state/monitored-store.js';
 import { LatencyTracker } from './state/latency-tracker.js';
 import { BackendHealth } from './health/backend-health.js';
 import { TenantBudgets } from './tenants/tenant-budget.js';
@@ -47,7 +48,11 @@ export function buildApp(opts: AppOptions): Sluice {
   const logger = opts.logger ?? createLogger({ level: server.logLevel });
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
   const lifecycle = new Lifecycle();
-  const store = createStateStore(opts.loaded.config.state);
+  const stateConfig = opts.loaded.config.state;
+  const monitor = monitorStore(createStateStore(stateConfig), (degraded) => degraded
+    ? logger.error({ state: stateConfig.driver }, `state store unreachable: rate limits per replica, budgets ${stateConfig.driver === 'redis' && stateConfig.budgetsOnStoreFailure === 'open' ? 'open' : 'closed'}, cache bypassed, breakers local`)
+    : logger.info({ state: stateConfig.driver }, 'state store reachable again: shared limits, budgets, cache and breakers restored'));
+  const store = monitor.store;
   const managedKeys = opts.loaded.adminKey ? { get: (sha: string) => store.keyGet(sha) } : undefined;
   let runtime = createRuntime(opts.loaded, { ...(managedKeys && { managedKeys }) });
   for (const b of opts.loaded.config.backends) metrics.backendUp.set({ backend: b.id }, 1);
@@ -69,9 +74,6 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceTenant', undefined);
   const limits = new TenantLimits(store, opts.loaded.config.state, {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
-    modeChange: (degraded) => degraded
-      ? logger.error({ state: store.kind }, 'state store unreachable: rate limits fall back to per-replica limits')
-      : logger.info({ state: store.kind }, 'state store reachable again: shared rate limits restored'),
     limited: (reason) => metrics.rateLimited.inc({ reason }),
   });
   const finish = createFinisher(metrics);
@@ -115,7 +117,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
   if (opts.loaded.adminKey) registerAdminRoutes(app, { adminKey: opts.loaded.adminKey, store });
-  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, limits, serveMetrics: server.metricsPort === undefined });
+  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, monitor, serveMetrics: server.metricsPort === undefined });
 
   return {
     app, metrics, lifecycle,

@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Runtime } from '../runtime.js';
 import type { StateStore } from '../state/store.js';
-import type { TenantLimits } from '../tenants/tenant-limits.js';
+import type { StoreMonitor } from '../state/monitored-store.js';
 import type { Lifecycle } from './lifecycle.js';
 
-export function registerInfoRoutes(app: FastifyInstance, opts: { runtime: () => Runtime; lifecycle: Lifecycle; metrics: Metrics; store: StateStore; limits: TenantLimits; serveMetrics: boolean }): void {
+export function registerInfoRoutes(app: FastifyInstance, opts: { runtime: () => Runtime; lifecycle: Lifecycle; metrics: Metrics; store: StateStore; monitor: StoreMonitor; serveMetrics: boolean }): void {
   const created = Math.floor(Date.now() / 1000);
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Ready while the store answers or its declared fallback is in force (degraded); never blocks on the store.
@@ -14,7 +14,7 @@ export function registerInfoRoutes(app: FastifyInstance, opts: { runtime: () => 
     const state = opts.store.kind;
     if (opts.lifecycle.draining) return reply.code(503).send({ status: 'draining', state });
     const reachable = await opts.store.ping().then(() => true, () => false);
-    return { status: 'ready', state, mode: reachable && opts.limits.mode === 'ok' ? 'ok' : 'degraded' };
+    return { status: 'ready', state, mode: reachable && !opts.monitor.degraded ? 'ok' : 'degraded' };
   });
   app.get('/v1/models', async () => {
     const { config } = opts.runtime();

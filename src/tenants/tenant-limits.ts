@@ -1,7 +1,7 @@
 // Requests and tokens per minute per tenant, on the shared store. Tokens are charged as estimated before the
 // call (prompt + expected output) and settled to actual usage after it. When the store fails, limits fall back to
-// a per-replica limiter (each replica enforcing its share), every failure is counted, and the switch in each
-// direction is logged once: never silent, never blocking.
+// a per-replica limiter (each replica enforcing its share) and every failure is counted (the monitored store logs
+// the switch in each direction once): never silent, never blocking.
 import type { StateConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import { createMemoryStore } from '../state/memory-store.js';
@@ -12,19 +12,13 @@ const minute = 60_000;
 
 export interface LimitEvents {
   storeError(operation: string, err: unknown): void;
-  modeChange(degraded: boolean): void;
   limited(reason: 'rpm' | 'tpm'): void;
 }
 
 export class TenantLimits {
   private readonly local = createMemoryStore();
-  private degraded = false;
 
   constructor(private readonly store: StateStore, private readonly state: StateConfig, private readonly events: LimitEvents) {}
-
-  get mode(): 'ok' | 'degraded' {
-    return this.degraded ? 'degraded' : 'ok';
-  }
 
   /** Counts one request; throws 429 with OpenAI's rate-limit headers when over `rpm`. */
   async admitRequest(tenant: Tenant): Promise<Record<string, string>> {
@@ -60,12 +54,9 @@ export class TenantLimits {
 
   private async rate(key: string, limit: number, cost: number, operation: string, settling = false): Promise<RateResult> {
     try {
-      const r = await this.store.rate(key, limit, minute, cost);
-      if (this.degraded) { this.degraded = false; this.events.modeChange(false); }
-      return r;
+      return await this.store.rate(key, limit, minute, cost);
     } catch (err) {
       this.events.storeError(operation, err);
-      if (!this.degraded) { this.degraded = true; this.events.modeChange(true); }
       const share = this.state.driver === 'redis' ? Math.max(1, Math.floor(limit / this.state.replicas)) : limit;
       const r = await this.local.rate(key, share, minute, settling ? cost : Math.min(cost, share));
       return r;

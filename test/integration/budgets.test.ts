@@ -63,6 +63,10 @@ describe('budgets', () => {
     expect(res.status).toBe(503);
     expect(res.json.error.code).toBe('budget_unavailable');
     expect(await closed.metric('sluice_state_store_errors_total', { operation: 'budget_reserve' })).toBe(1);
+    await closed.post('/v1/chat/completions', { model: 'auto', messages: msg }, as);
+    const switches = closed.logs.filter((l) => String(l.msg).startsWith('state store unreachable'));
+    expect(switches).toHaveLength(1); // logged once, however many calls fail
+    expect(switches[0]!.msg).toContain('budgets closed');
     await closed.close();
     const open = await startTestApp({ ...proxyConfig([up.url]), state: { ...dead, budgetsOnStoreFailure: 'open' }, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
     expect((await open.post('/v1/chat/completions', { model: 'auto', messages: msg }, as)).status).toBe(200);

@@ -57,8 +57,8 @@ it.runIf(hasRedis)('falls back when Redis stops and recovers when it returns', a
   await startRedis();
   await expect.poll(async () => (await ask()).headers['x-ratelimit-remaining-requests'], { timeout: 10_000 }).toBe('998');
   const messages = app.logs.map((l) => l.msg);
-  expect(messages.filter((m) => m === 'state store unreachable: rate limits fall back to per-replica limits')).toHaveLength(1);
-  expect(messages.filter((m) => m === 'state store reachable again: shared rate limits restored')).toHaveLength(1);
+  expect(messages.filter((m) => String(m).startsWith('state store unreachable'))).toHaveLength(1);
+  expect(messages.filter((m) => String(m).startsWith('state store reachable again'))).toHaveLength(1);
   expect(await app.metric('sluice_state_store_errors_total', { operation: 'rate_limit' })).toBeGreaterThanOrEqual(1);
   await app.close();
 }, 20_000);
