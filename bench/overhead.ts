@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
+import { hashKey } from '../src/tenants/key-registry.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -90,8 +91,7 @@ async function tenantRun(upstreamPort: number): Promise<void> {
   });
   if (!redisUp) { console.log('\n## tenant checks: Redis at 127.0.0.1:6379 does not answer, skipped'); return; }
   const key = 'sk-bench-tenant-key';
-  const { createHash } = await import('node:crypto');
-  const sha = createHash('sha256').update(key).digest('hex');
+  const sha = hashKey(key);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tenants-'));
   const make = async (state: string) => {
     const config = join(dir, `${state.startsWith('{') ? 'redis' : 'memory'}.yaml`);

@@ -1,9 +1,8 @@
 // The `sluice` subcommands, testable in-process: each writes to the given streams and returns an exit code
 // (or null for serve, which keeps running).
 import { ConfigError, configPathFrom, loadConfigFile } from '../config/load-config.js';
-import { randomBytes } from 'node:crypto';
 import { startServer } from '../server.js';
-import { hashKey } from '../tenants/key-registry.js';
+import { hashKey, mintKey } from '../tenants/key-registry.js';
 import { calibrate, calibrateJudge, classifyStdin, trainDifficulty } from './model-commands.js';
 
 export interface CliIo {
@@ -28,7 +27,7 @@ const commands: Record<string, Command> = {
   classify: (args, io) => classifyStdin({ weights: flag(args, '--weights') ?? 'models/difficulty.json' }, io),
   'hash-key': async (args, io) => {
     // `--new` mints a key; otherwise the key comes as an argument or on stdin. Only the hash goes in the config.
-    const key = args.includes('--new') ? `sk-sluice-${randomBytes(24).toString('base64url')}` : args.find((a) => !a.startsWith('--')) ?? (await io.stdin?.())?.trim();
+    const key = args.includes('--new') ? mintKey() : args.find((a) => !a.startsWith('--')) ?? (await io.stdin?.())?.trim();
     if (!key) throw new UsageError('give a key, pipe one on stdin, or pass --new');
     if (args.includes('--new')) io.stdout(`key:    ${key}\n`);
     io.stdout(`sha256: ${hashKey(key)}\n`);

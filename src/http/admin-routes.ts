@@ -1,11 +1,11 @@
 // The admin API, on when an admin key is set: mint and revoke virtual keys without a restart (they live in the
 // state store, shared by replicas) and read a tenant's spend. Responses carry a new key once; only hashes are kept.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { StateStore } from '../state/store.js';
-import { hashKey } from '../tenants/key-registry.js';
+import { bearer, hashKey, mintKey } from '../tenants/key-registry.js';
 
 const newKey = z.strictObject({
   tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/),
@@ -18,16 +18,16 @@ const newKey = z.strictObject({
 export function registerAdminRoutes(app: FastifyInstance, opts: { adminKey: string; store: StateStore }): void {
   const expected = createHash('sha256').update(opts.adminKey).digest();
   const authorize = (request: FastifyRequest) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(String(request.headers.authorization ?? ''));
-    const given = createHash('sha256').update(m?.[1] ?? '').digest();
-    if (!m || !timingSafeEqual(given, expected)) throw new SluiceError('invalid_api_key', 'The admin API needs the admin key.');
+    const token = bearer(request.headers.authorization);
+    const given = createHash('sha256').update(token ?? '').digest();
+    if (!token || !timingSafeEqual(given, expected)) throw new SluiceError('invalid_api_key', 'The admin API needs the admin key.');
   };
 
   app.post('/admin/keys', async (request, reply) => {
     authorize(request);
     const parsed = newKey.safeParse(request.body);
     if (!parsed.success) throw new SluiceError('invalid_request', `Invalid key settings: ${parsed.error.issues[0]?.message}`, { param: parsed.error.issues[0]?.path.join('.') ?? '' });
-    const key = `sk-sluice-${randomBytes(24).toString('base64url')}`;
+    const key = mintKey();
     const sha256 = hashKey(key);
     await opts.store.keyPut(sha256, JSON.stringify({ ...parsed.data, sha256, revoked: false }));
     request.log.info({ tenant: parsed.data.tenant, sha256 }, 'admin: key created');

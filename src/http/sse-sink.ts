@@ -22,7 +22,6 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
         'x-accel-buffering': 'no',
-        'x-request-id': String(reply.request.id),
       });
     },
     send(data: string) {

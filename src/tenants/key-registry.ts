@@ -1,6 +1,6 @@
 // Virtual keys: the client's key is hashed (SHA-256) and matched against configured hashes with a constant-time
 // comparison; keys are never stored or logged. Unknown, revoked and malformed keys get one and the same error.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KeyConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 
@@ -16,6 +16,11 @@ export interface KeyRegistry {
   authenticate(headers: Record<string, string | string[] | undefined>): Promise<Tenant | undefined>;
   /** Throws 403 when the tenant may not use this model name. */
   authorize(tenant: Tenant | undefined, model: string): void;
+}
+
+/** A new random key; only its hash is ever stored. */
+export function mintKey(): string {
+  return `sk-sluice-${randomBytes(24).toString('base64url')}`;
 }
 
 export function hashKey(key: string): string {
@@ -72,7 +77,8 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
   };
 }
 
-function bearer(v: string | string[] | undefined): string | undefined {
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearer(v: string | string[] | undefined): string | undefined {
   const s = single(v);
   const m = s ? /^Bearer\s+(\S+)$/i.exec(s) : null;
   return m?.[1];

@@ -61,6 +61,7 @@ describe('streaming', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/event-stream');
     expect(res.headers['x-sluice-backend']).toBe('b0');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/); // set in onRequest, carried into the hijacked stream
     expect(up.requests[0]!.body.stream_options).toEqual({ include_usage: true });
     const data = sseData(res.text);
     expect(data).toEqual([...events.slice(0, -1), '[DONE]']);
