@@ -76,14 +76,25 @@ describe('budgets', () => {
 
 describe.runIf(hasRedis)('two replicas on one Redis', () => {
   it('cannot overshoot the budget under 50 concurrent requests split across both', async () => {
-    const slow = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }), delayMs: 100 }));
+    // The upstream holds every answer until each of the 50 has either reached it or been refused, so no settlement
+    // can free budget while others are still being admitted: however slow the machine, exactly ten worst cases fit.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let arrived = 0;
+    let refused = 0;
+    const settle = () => { if (arrived + refused === 50) release(); };
+    const slow = await startFakeUpstream(async () => { arrived++; settle(); await gate; return { kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) }; });
     const budgetNano = worstNano * 10;
     const cfg = { ...proxyConfig([slow.url]), state: { driver: 'redis', url: redisUrl, prefix, replicas: 2 }, keys: budgetKey(budgetNano / 1e9) };
     const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)));
-    // All 50 are in flight before any settles: exactly ten worst cases fit.
+    const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const res = await (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
+      if (res.status !== 200) { refused++; settle(); }
+      return res;
+    }));
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(40);
+    expect(slow.requests).toHaveLength(10);
     await Promise.all([a.close(), b.close(), slow.close()]);
   });
 });
