@@ -91,7 +91,7 @@ function cascade(rows: LabelledPrompt[], difficulty: number[], judge: Map<Labell
     const target = 0.95 * mean(items.map((x) => Number(x.r.strongCorrect)));
     const useJudge = items.every((x) => x.s !== undefined);
     const dGrid = quantiles(items.map((x) => x.d), 50);
-    const sGrid = useJudge ? [0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.01] : [1.01];
+    const sGrid = useJudge ? quantiles(items.map((x) => x.s!), 100) : [Infinity];
     let best: { share: number; acc: number; td: number; ts: number; escalated: number; direct: number } | undefined;
     for (const td of dGrid) for (const ts of sGrid) {
       let spent = 0; let correct = 0; let escalated = 0; let direct = 0;
@@ -105,7 +105,7 @@ function cascade(rows: LabelledPrompt[], difficulty: number[], judge: Map<Labell
     }
     if (!best) { console.log(`${source}: 95 % of strong accuracy not reachable`); continue; }
     console.log(`${source} (${useJudge ? 'router + judge' : 'router only'}): ${pct(best.share)} of always-strong cost reaches ${pct(best.acc)} accuracy (target ${pct(target)}); ` +
-      `${pct(best.direct / items.length)} sent straight to strong, ${pct(best.escalated / items.length)} escalated by the judge (maxDifficulty ${best.td.toFixed(4)}, judge threshold ${best.ts})`);
+      `${pct(best.direct / items.length)} sent straight to strong, ${pct(best.escalated / items.length)} escalated by the judge (maxDifficulty ${best.td.toFixed(4)}, judge threshold ${best.ts.toFixed(3)})`);
   }
   console.log();
 }

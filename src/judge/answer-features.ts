@@ -1,12 +1,15 @@
 // Verbosity-compensation features of an answer, in the sense of "Verbosity ≠ Veracity" (Zhang et al. 2024): an
 // unsure model pads its answer with hedges, alternatives, repetition and self-corrections, ends without a clear
-// conclusion, and (when logprobs are known) shows low confidence. Generic text signals, no task-specific rules.
+// conclusion, and (when logprobs are known) shows low confidence; and an answer whose written-out arithmetic is
+// false is wrong whatever its tone. Generic text signals, no task-specific rules.
 // Pure; no tokenizer (word counts stand in for tokens), so it runs in microseconds.
+
+import { checkArithmetic, normaliseNumber } from './arithmetic.js';
 
 export const answerFeatureNames = [
   'bias', 'length', 'length_vs_implied', 'hedges', 'alternatives', 'self_corrections', 'final_candidates',
   'no_conclusion', 'abrupt_end', 'repetition', 'compressibility', 'question_numbers_unused', 'fractional_result',
-  'steps', 'false_equations', 'unsupported_final', 'first_token_doubt', 'mean_logprob_doubt',
+  'steps', 'false_arithmetic', 'unsupported_final', 'first_token_doubt', 'mean_logprob_doubt',
 ] as const;
 export const answerFeatureCount = answerFeatureNames.length;
 
@@ -52,8 +55,8 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   f[11] = questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !answerNumbers.includes(q)).length / questionNumbers.size;
   f[12] = final !== undefined && /\.\d*[1-9]/.test(final) ? 1 : 0;
   f[13] = Math.min(count(answer, /=/g) / 10, 1);
-  const eq = checkEquations(answer);
-  f[14] = eq.checked === 0 ? 0 : eq.wrong / eq.checked;
+  const eq = checkArithmetic(answer);
+  f[14] = eq.wrong > 0 ? 1 : 0;
   f[15] = final !== undefined && eq.results.size > 0 && !eq.results.has(final) && !questionNumbers.has(final) ? 1 : 0;
   if (input.logprobs && input.logprobs.length > 0) {
     f[16] = 1 - Math.exp(input.logprobs[0]!);
@@ -62,27 +65,8 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   return f;
 }
 
-const equationRe = /(-?\d[\d,]*(?:\.\d+)?)\s*([-+*/x×÷])\s*(-?\d[\d,]*(?:\.\d+)?)\s*=\s*\$?(-?\d[\d,]*(?:\.\d+)?)/g;
-
-/** Checks the simple arithmetic an answer writes out ("a op b = c"): how much is false, and which results it has. */
-function checkEquations(text: string): { checked: number; wrong: number; results: Set<string> } {
-  let checked = 0;
-  let wrong = 0;
-  const results = new Set<string>();
-  equationRe.lastIndex = 0;
-  for (let m = equationRe.exec(text); m !== null; m = equationRe.exec(text)) {
-    const [a, b, c] = [m[1]!, m[3]!, m[4]!].map((v) => Number(v.replace(/,/g, '')));
-    const op = m[2]!;
-    const value = op === '+' ? a! + b! : op === '-' ? a! - b! : op === '/' || op === '÷' ? a! / b! : a! * b!;
-    checked++;
-    if (!Number.isFinite(value) || Math.abs(value - c!) > Math.max(0.011, Math.abs(c!) * 0.001)) wrong++;
-    results.add(m[4]!.replace(/,/g, '').replace(/\.0+$/, ''));
-  }
-  return { checked, wrong, results };
-}
-
 function numbersIn(text: string): string[] {
-  return (text.match(numberRe) ?? []).map((s) => s.replace(/,/g, '').replace(/\.0+$/, ''));
+  return (text.match(numberRe) ?? []).map(normaliseNumber);
 }
 
 function count(text: string, re: RegExp): number {

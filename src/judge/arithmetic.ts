@@ -1,0 +1,115 @@
+// Checks the arithmetic an answer writes out: every "expression = value" (and chains "a = b = c", and the
+// calculator notation "<<12*3=36>>") is evaluated and compared with what the answer claims. A false equation is
+// one of the plainest signs of a wrong answer, whatever the subject. Pure, no eval: a small recursive-descent
+// parser over numbers, + - * / (also × x ÷ and \*) and parentheses.
+
+export interface ArithmeticCheck {
+  /** Equations with at least one operator that could be evaluated. */
+  checked: number;
+  /** Of those, how many claim a value the expression does not have. */
+  wrong: number;
+  /** The values the answer states as results (normalised number text). */
+  results: Set<string>;
+}
+
+// A run of arithmetic: numbers, operators, parentheses, spaces, "$" and the "=" signs that chain it.
+// Bounded so a long digit string costs linear time.
+const runRe = /(?:-(?=\d)|[\d$(])[\d\s.,+\-*/×÷x()$\\=]{0,160}=[\d\s.,+\-*/×÷x()$\\=]{0,160}\d/g;
+
+export function checkArithmetic(text: string): ArithmeticCheck {
+  const out: ArithmeticCheck = { checked: 0, wrong: 0, results: new Set() };
+  runRe.lastIndex = 0;
+  for (let m = runRe.exec(text); m !== null; m = runRe.exec(text)) {
+    // A run glued to a word or a percent sign ("3x = 12", "50% = 0.5") is algebra or units, and one after an
+    // operator ("x * 4 = 32") is the tail of an expression with unknowns: neither is checkable arithmetic.
+    const before = /(\S?)(\s*)$/.exec(text.slice(Math.max(0, m.index - 8), m.index))!;
+    const prev = before[1]!;
+    if (/[+*/×÷=\\-]/.test(prev) || (before[2] === '' && /[A-Za-z%.]/.test(prev))) continue;
+    if (m[0].startsWith('-') && /[A-Za-z0-9)]/.test(prev) && before[2] === '') continue;
+    checkChain(m[0].split('='), out);
+  }
+  return out;
+}
+
+function checkChain(sides: string[], out: ArithmeticCheck): void {
+  const values = sides.map(evaluate);
+  for (let i = 1; i < sides.length; i++) {
+    const left = values[i - 1];
+    const right = values[i];
+    if (left === undefined || right === undefined || !hasOperator(sides[i - 1]!)) continue;
+    out.checked++;
+    if (Math.abs(left - right) > tolerance(sides[i]!, right)) out.wrong++;
+  }
+  const last = sides[sides.length - 1]!.trim().replace(/[$,\s]/g, '');
+  if (/^-?\d+(?:\.\d+)?$/.test(last)) out.results.add(normaliseNumber(last));
+}
+
+/** A claimed value may be rounded to the decimals it shows ("= 3.33"), and a little beyond for long numbers. */
+function tolerance(claimed: string, value: number): number {
+  const decimals = /\.(\d+)\s*$/.exec(claimed)?.[1]?.length ?? 0;
+  return Math.max(0.5 * 10 ** -decimals, Math.abs(value) * 1e-3) + 1e-9;
+}
+
+const hasOperator = (s: string) => /\d\s*(?:[+*/×÷x-]|\\\*)\s*[\d($]/.test(s) || /\)\s*(?:[+*/×÷x-]|\\\*)|(?:[+*/×÷x-]|\\\*)\s*\(/.test(s);
+
+export function normaliseNumber(s: string): string {
+  return s.replace(/,/g, '').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/** Value of an arithmetic expression, or undefined when it is not one. */
+export function evaluate(expr: string): number | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens || tokens.length === 0) return undefined;
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const sum = (): number | undefined => {
+    let v = product();
+    while (v !== undefined && (peek() === '+' || peek() === '-')) {
+      const op = tokens[pos++];
+      const r = product();
+      v = r === undefined ? undefined : op === '+' ? v + r : v - r;
+    }
+    return v;
+  };
+  const product = (): number | undefined => {
+    let v = unary();
+    while (v !== undefined && (peek() === '*' || peek() === '/')) {
+      const op = tokens[pos++];
+      const r = unary();
+      v = r === undefined ? undefined : op === '*' ? v * r : v / r;
+    }
+    return v;
+  };
+  const unary = (): number | undefined => {
+    if (peek() === '-') { pos++; const v = unary(); return v === undefined ? undefined : -v; }
+    if (peek() === '(') {
+      pos++;
+      const v = sum();
+      if (tokens[pos++] !== ')') return undefined;
+      return v;
+    }
+    const t = tokens[pos++];
+    return typeof t === 'number' ? t : undefined;
+  };
+  const v = sum();
+  return pos === tokens.length && v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+type Token = number | '+' | '-' | '*' | '/' | '(' | ')';
+const tokenRe = /\s*(?:(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)|(\\\*|[+\-*/×÷x()])|(\$))/y;
+
+function tokenize(expr: string): Token[] | undefined {
+  const tokens: Token[] = [];
+  tokenRe.lastIndex = 0;
+  let i = 0;
+  while (i < expr.length) {
+    if (/^\s*$/.test(expr.slice(i))) break;
+    tokenRe.lastIndex = i;
+    const m = tokenRe.exec(expr);
+    if (!m) return undefined;
+    i = tokenRe.lastIndex;
+    if (m[1] !== undefined) tokens.push(Number(m[1].replace(/,/g, '')));
+    else if (m[2] !== undefined) tokens.push(m[2] === '×' || m[2] === 'x' || m[2] === '\\*' ? '*' : m[2] === '÷' ? '/' : (m[2] as Token));
+  }
+  return tokens;
+}
