@@ -20,8 +20,7 @@ import { createStateStore } from './state/create-store.js';
 import { monitorStore } from './state/monitored-store.js';
 import { LatencyTracker } from './state/latency-tracker.js';
 import { BackendHealth } from './health/backend-health.js';
-import { TenantBudgets } from './tenants/tenant-budget.js';
-import { TenantLimits } from './tenants/tenant-limits.js';
+import { TenantGate } from './tenants/tenant-gate.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -72,7 +71,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceStartedAt', 0);
   app.decorateRequest('sluiceAccounted', false);
   app.decorateRequest('sluiceTenant', undefined);
-  const limits = new TenantLimits(store, opts.loaded.config.state, {
+  const gate = new TenantGate(store, opts.loaded.config.state, {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
     limited: (reason) => metrics.rateLimited.inc({ reason }),
   });
@@ -98,10 +97,6 @@ export function buildApp(opts: AppOptions): Sluice {
       });
     },
   });
-  const budgets = new TenantBudgets(store, opts.loaded.config.state, {
-    storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
-    exhausted: () => metrics.rateLimited.inc({ reason: 'budget' }),
-  });
   const h = opts.loaded.config.health;
   const health = new BackendHealth(store, {
     transition: (backend, up, source) => logger.warn({ backend, source }, up ? 'backend circuit closed' : 'backend circuit open: skipping it'),
@@ -112,7 +107,7 @@ export function buildApp(opts: AppOptions): Sluice {
     settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
   });
   if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), limits, budgets, health, store };
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), gate, health, store };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { StateStore } from '../state/store.js';
 import { bearer, hashKey, mintKey } from '../tenants/key-registry.js';
+import { spendKeys } from '../tenants/tenant-gate.js';
 
 const newKey = z.strictObject({
   tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/),
@@ -45,9 +46,11 @@ export function registerAdminRoutes(app: FastifyInstance, opts: { adminKey: stri
 
   app.get<{ Params: { tenant: string } }>('/admin/tenants/:tenant/spend', async (request) => {
     authorize(request);
-    const iso = new Date().toISOString();
+    const now = new Date();
+    const iso = now.toISOString();
     const t = request.params.tenant;
-    const [day, month] = await opts.store.spendRead([`${t}:spend:d:${iso.slice(0, 10)}`, `${t}:spend:m:${iso.slice(0, 7)}`]);
+    const keys = spendKeys(t, now);
+    const [day, month] = await opts.store.spendRead([keys.day, keys.month]);
     return { tenant: t, day: iso.slice(0, 10), dayUsd: day! / 1e9, month: iso.slice(0, 7), monthUsd: month! / 1e9 };
   });
 }

@@ -14,12 +14,10 @@ import { planRoute, type Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
-import type { TenantLimits } from '../tenants/tenant-limits.js';
-import type { TenantBudgets } from '../tenants/tenant-budget.js';
+import type { TenantGate } from '../tenants/tenant-gate.js';
 import type { BackendHealth } from '../health/backend-health.js';
-import { planWithinBudget } from '../tenants/plan-within-budget.js';
+import { admitTenant } from '../tenants/admit-tenant.js';
 import type { Tenant } from '../tenants/key-registry.js';
-import type { Reservation } from '../tenants/tenant-budget.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { probeCache, sendCached, storeAnswer, type CachedAnswer } from './response-cache.js';
@@ -36,8 +34,7 @@ export interface RoutedDeps {
   metrics: Metrics;
   lifecycle: Lifecycle;
   latency: LatencyTracker;
-  limits: TenantLimits;
-  budgets: TenantBudgets;
+  gate: TenantGate;
   health: BackendHealth;
   store: StateStore;
   /** Writes the metrics and the summary log line for a finished request. */
@@ -73,7 +70,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const cache = await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError });
     if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
     if (cache.result === 'hit') {
-      if (tenant) reply.headers(await deps.limits.admitRequest(tenant));
+      if (tenant) reply.headers((await deps.gate.admit(tenant, 0)).headers);
       return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     }
     const classifyStart = performance.now();
@@ -86,9 +83,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy: (id: string) => deps.health.isHealthy(id), observedFirstTokenMs: (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size) };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
-    const estimate = profile.inputTokens + profile.outputTokens;
-    const { plan, reservation } = await admitTenant({ deps, tenant, reply, estimate,
-      budget: () => planWithinBudget({ budgets: deps.budgets, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) }) });
+    const { plan, admission } = await admitTenant({ gate: deps.gate, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) });
+    if (admission) reply.headers(admission.headers);
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
@@ -120,8 +116,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure)) deps.health.record(a.backend, a.outcome !== 'failed');
     }
     const cost = accountRequest(result.attempts, result.delivered, baseline);
-    if (tenant) void deps.limits.settleTokens(tenant, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0) - estimate);
-    void deps.budgets.settle(reservation, cost.costNano);
+    if (tenant) void deps.gate.settle(tenant, admission, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0), cost.costNano);
     request.sluiceAccounted = true;
     const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {
@@ -171,21 +166,6 @@ function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: C
     ...(o.cost && { cost: o.cost }),
     ...(result.error && { errorCode: result.error.code }),
   };
-}
-
-/**
- * The tenant's request rate, token rate and budget, checked at once: issued in the same tick, the three store calls
- * share one round trip to Redis. Each is atomic on its own; when one refuses, what the others took is given back.
- */
-async function admitTenant(o: { deps: RoutedDeps; tenant: Tenant | undefined; reply: FastifyReply; estimate: number; budget: () => Promise<{ plan: Plan; reservation?: Reservation }> }): Promise<{ plan: Plan; reservation?: Reservation }> {
-  if (!o.tenant) return o.budget();
-  const [requests, tokens, budget] = await Promise.allSettled([o.deps.limits.admitRequest(o.tenant), o.deps.limits.admitTokens(o.tenant, o.estimate), o.budget()]);
-  for (const r of [requests, tokens]) if (r.status === 'fulfilled') o.reply.headers(r.value);
-  const refused = [requests, tokens, budget].find((r) => r.status === 'rejected');
-  if (!refused) return (budget as PromiseFulfilledResult<{ plan: Plan; reservation?: Reservation }>).value;
-  if (tokens.status === 'fulfilled') void o.deps.limits.settleTokens(o.tenant, -o.estimate);
-  if (budget.status === 'fulfilled') void o.deps.budgets.settle(budget.value.reservation, 0);
-  throw (refused as PromiseRejectedResult).reason;
 }
 
 /** A cache hit: no upstream call, no cost; the saving is what the baseline would have charged for the answer. */

@@ -1,5 +1,5 @@
 // The embedded store: state lives in this process (one replica). Expired entries are swept as they are touched.
-import { gcra, type RateResult, type StateStore } from './store.js';
+import { gcra, type AdmitResult, type StateStore } from './store.js';
 
 export function createMemoryStore(now: () => number = Date.now): StateStore {
   const tats = new Map<string, { tat: number; expires: number }>();
@@ -11,19 +11,18 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
   let calls = 0;
   return {
     kind: 'memory',
-    async rate(key, limit, windowMs, cost): Promise<RateResult> {
+    async admit({ rates = [], spend, force = false }): Promise<AdmitResult> {
       const t = now();
       if (++calls % 1024 === 0) for (const [k, v] of tats) if (v.expires < t) tats.delete(k);
-      const step = gcra(tats.get(key)?.tat ?? t, t, limit, windowMs, cost);
-      tats.set(key, { tat: step.tat, expires: step.tat + windowMs });
-      return step.result;
-    },
-    async reserve(limits, amountNano) {
-      const t = now();
-      const current = limits.map((l) => { const e = spends.get(l.key); return e && e.expires > t ? e.spent : 0; });
-      if (amountNano > 0 && limits.some((l, i) => current[i]! + amountNano > l.limitNano)) return { ok: false, spentNano: current };
-      const spentNano = current.map((c, i) => { const v = c + amountNano; spends.set(limits[i]!.key, { spent: v, expires: t + limits[i]!.ttlMs }); return v; });
-      return { ok: true, spentNano };
+      const steps = rates.map((r) => gcra(tats.get(r.key)?.tat ?? t, t, r.limit, r.windowMs, r.cost, force));
+      const current = spend?.limits.map((l) => { const e = spends.get(l.key); return e && e.expires > t ? e.spent : 0; }) ?? [];
+      const spendOk = !spend || force || spend.amountNano <= 0 || spend.limits.every((l, i) => current[i]! + spend.amountNano <= l.limitNano);
+      const allowed = spendOk && steps.every((s) => s.result.allowed);
+      if (allowed) {
+        steps.forEach((s, i) => tats.set(rates[i]!.key, { tat: s.tat, expires: s.tat + rates[i]!.windowMs }));
+        spend?.limits.forEach((l, i) => { current[i]! += spend.amountNano; spends.set(l.key, { spent: current[i]!, expires: t + l.ttlMs }); });
+      }
+      return { allowed, rates: steps.map((s) => s.result), ...(spend && { spend: { ok: spendOk, spentNano: current } }) };
     },
     async publishBreaker(backend, state, ttlMs) {
       breakers.set(backend, { state, expires: now() + ttlMs });

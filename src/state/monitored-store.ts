@@ -22,8 +22,7 @@ export function monitorStore(inner: StateStore, onSwitch: (degraded: boolean) =>
   };
   const store: StateStore = {
     kind: inner.kind,
-    rate: watch(inner.rate.bind(inner)),
-    reserve: watch(inner.reserve.bind(inner)),
+    admit: watch(inner.admit.bind(inner)),
     publishBreaker: watch(inner.publishBreaker.bind(inner)),
     readBreakers: watch(inner.readBreakers.bind(inner)),
     keyGet: watch(inner.keyGet.bind(inner)),

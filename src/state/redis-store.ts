@@ -1,44 +1,65 @@
-// The shared store on Redis: GCRA in one Lua script on Redis's own clock, so replicas with skewed clocks agree.
+// The shared store on Redis: a tenant's admission in one Lua script on Redis's own clock, so replicas with skewed
+// clocks agree and a request costs one round trip.
 // Short command timeout and no offline queue: a slow or absent Redis fails fast instead of holding requests.
 // Keys carry a configurable prefix and a hash tag, so one tenant's keys land on one Redis Cluster slot.
 import { Redis } from 'ioredis';
-import type { RateResult, StateStore } from './store.js';
+import type { AdmitResult, StateStore } from './store.js';
 
-const gcraScript = `
-local interval = tonumber(ARGV[1]) / tonumber(ARGV[2])
-local window = tonumber(ARGV[1])
-local cost = tonumber(ARGV[3])
+// One script for a tenant's whole admission: GCRA for each rate key, then the spend counters, all taken only if all
+// fit (or always, when settling). KEYS: the rate keys, then the spend keys. ARGV: number of rate keys, force (0/1),
+// window/limit/cost per rate key, the spend amount, then limit/ttl per spend key. Returns allowed, then
+// allowed/remaining/retry-after per rate key, then (with spend keys) whether the spend fits and each counter after.
+const admitScript = `
+local nr = tonumber(ARGV[1])
+local force = ARGV[2] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-local start = math.max(tat, now)
-local nxt = math.max(now, start + cost * interval)
-local used = nxt - now
-if cost > 0 and used > window then
-  return {0, math.max(0, math.floor((window - (start - now)) / interval)), math.ceil(used - window)}
+local out = {1}
+local sets = {}
+for i = 1, nr do
+  local a = 2 + (i - 1) * 3
+  local window, limit, cost = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local interval = window / limit
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  local start = math.max(tat, now)
+  local nxt = math.max(now, start + cost * interval)
+  local used = nxt - now
+  if cost > 0 and used > window and not force then
+    out[1] = 0
+    table.insert(out, 0); table.insert(out, math.max(0, math.floor((window - (start - now)) / interval))); table.insert(out, math.ceil(used - window))
+  else
+    sets[i] = {tostring(nxt), math.ceil(used) + window}
+    table.insert(out, 1); table.insert(out, math.max(0, math.floor((window - used) / interval))); table.insert(out, 0)
+  end
 end
-redis.call('SET', KEYS[1], tostring(nxt), 'PX', math.ceil(used) + window)
-return {1, math.max(0, math.floor((window - used) / interval)), 0}
+local ns = #KEYS - nr
+if ns > 0 then
+  local s = 3 + nr * 3
+  local amount = tonumber(ARGV[s])
+  local spent = {}
+  local fits = 1
+  for j = 1, ns do
+    spent[j] = tonumber(redis.call('GET', KEYS[nr + j]) or '0')
+    if amount > 0 and not force and spent[j] + amount > tonumber(ARGV[s + 2 * j - 1]) then fits = 0 end
+  end
+  if fits == 0 then out[1] = 0 end
+  if out[1] == 1 then
+    for j = 1, ns do
+      spent[j] = redis.call('INCRBY', KEYS[nr + j], amount)
+      redis.call('PEXPIRE', KEYS[nr + j], ARGV[s + 2 * j])
+    end
+  end
+  table.insert(out, fits)
+  for j = 1, ns do table.insert(out, spent[j]) end
+end
+if out[1] == 1 then
+  for i = 1, nr do redis.call('SET', KEYS[i], sets[i][1], 'PX', sets[i][2]) end
+end
+return out
 `;
 
-// KEYS: one counter per period; ARGV: amount, then limit and ttl per key. Checks every limit, then adds to all.
-const reserveScript = `
-local amount = tonumber(ARGV[1])
-local spent = {}
-for i, key in ipairs(KEYS) do spent[i] = tonumber(redis.call('GET', key) or '0') end
-for i = 1, #KEYS do
-  if amount > 0 and spent[i] + amount > tonumber(ARGV[2 * i]) then return {0, unpack(spent)} end
-end
-for i, key in ipairs(KEYS) do
-  spent[i] = redis.call('INCRBY', key, amount)
-  redis.call('PEXPIRE', key, ARGV[2 * i + 1])
-end
-return {1, unpack(spent)}
-`;
-
-interface GcraRedis extends Redis {
-  sluiceGcra(key: string, windowMs: number, limit: number, cost: number): Promise<[number, number, number]>;
-  sluiceReserve(...args: Array<string | number>): Promise<number[]>;
+interface AdmitRedis extends Redis {
+  sluiceAdmit(numberOfKeys: number, ...args: Array<string | number>): Promise<number[]>;
 }
 
 export interface RedisStoreOptions {
@@ -62,9 +83,8 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
     connectTimeout: 1_000,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
-  }) as GcraRedis;
-  redis.defineCommand('sluiceGcra', { numberOfKeys: 1, lua: gcraScript });
-  redis.defineCommand('sluiceReserve', { lua: reserveScript });
+  }) as AdmitRedis;
+  redis.defineCommand('sluiceAdmit', { lua: admitScript });
   redis.on('error', () => {}); // failures surface on each command; the caller counts and logs them
   const timeout = opts.commandTimeoutMs ?? 100;
   /** With no offline queue a command sent while (re)connecting fails at once: wait for the link, briefly. */
@@ -78,16 +98,21 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
   };
   return {
     kind: 'redis',
-    async rate(key, limit, windowMs, cost): Promise<RateResult> {
+    async admit({ rates = [], spend, force = false }): Promise<AdmitResult> {
       await ready();
-      const [allowed, remaining, retryAfterMs] = await redis.sluiceGcra(redisKey(opts.prefix, key), windowMs, limit, cost);
-      return { allowed: allowed === 1, remaining, retryAfterMs };
-    },
-    async reserve(limits, amountNano) {
-      await ready();
-      const args = [limits.length, ...limits.map((l) => redisKey(opts.prefix, l.key)), Math.round(amountNano), ...limits.flatMap((l) => [Math.round(l.limitNano), Math.ceil(l.ttlMs)])];
-      const [ok, ...spentNano] = await redis.sluiceReserve(...args);
-      return { ok: ok === 1, spentNano: spentNano.map(Number) };
+      const spendKeys = spend?.limits ?? [];
+      const keys = [...rates.map((r) => redisKey(opts.prefix, r.key)), ...spendKeys.map((l) => redisKey(opts.prefix, l.key))];
+      const args = [
+        rates.length, force ? 1 : 0, ...rates.flatMap((r) => [r.windowMs, r.limit, r.cost]),
+        Math.round(spend?.amountNano ?? 0), ...spendKeys.flatMap((l) => [Math.round(l.limitNano), Math.ceil(l.ttlMs)]),
+      ];
+      const out = (await redis.sluiceAdmit(keys.length, ...keys, ...args)).map(Number);
+      const result: AdmitResult = {
+        allowed: out[0] === 1,
+        rates: rates.map((_, i) => ({ allowed: out[1 + 3 * i] === 1, remaining: out[2 + 3 * i]!, retryAfterMs: out[3 + 3 * i]! })),
+      };
+      if (spend) result.spend = { ok: out[1 + 3 * rates.length] === 1, spentNano: out.slice(2 + 3 * rates.length) };
+      return result;
     },
     async publishBreaker(backend, state, ttlMs) {
       await ready();

@@ -23,18 +23,45 @@ export interface ReserveResult {
   spentNano: number[];
 }
 
+/** GCRA over a sliding window: at most `limit` units per `windowMs`, bursts up to the whole limit. */
+export interface RateCheck {
+  key: string;
+  limit: number;
+  windowMs: number;
+  /** Units to take; a negative cost gives units back (settling an estimate). */
+  cost: number;
+}
+
+/** Adds `amountNano` to every counter (a negative amount settles a reservation down). */
+export interface SpendCheck {
+  limits: readonly SpendLimit[];
+  amountNano: number;
+}
+
+export interface AdmitCheck {
+  rates?: readonly RateCheck[];
+  spend?: SpendCheck;
+  /** Settling: apply everything, even past a limit (usage already happened). */
+  force?: boolean;
+}
+
+export interface AdmitResult {
+  /** Every rate and the spend fit, and all were taken. */
+  allowed: boolean;
+  /** One per rate check, in order: what it would leave, or how long until it fits. */
+  rates: RateResult[];
+  /** Present when a spend was checked; `ok` false when it would pass a limit. */
+  spend?: ReserveResult;
+}
+
 export interface StateStore {
   readonly kind: 'memory' | 'redis';
   /**
-   * Adds `amountNano` to every counter, atomically, only if none would pass its limit (a negative amount always
-   * applies: settling a reservation down). Concurrent callers on any replica cannot overshoot together.
+   * A tenant's rate limits and spend reservation in one atomic step and one round trip: all are taken only if
+   * all fit (a refused check consumes nothing, and neither do the others), so concurrent callers on any replica
+   * cannot overshoot together. Negative costs and amounts always apply.
    */
-  reserve(limits: readonly SpendLimit[], amountNano: number): Promise<ReserveResult>;
-  /**
-   * GCRA over a sliding window: at most `limit` units per `windowMs`, bursts up to the whole limit. Atomic; a
-   * negative cost gives units back (settling an estimate). Refused calls consume nothing.
-   */
-  rate(key: string, limit: number, windowMs: number, cost: number): Promise<RateResult>;
+  admit(check: AdmitCheck): Promise<AdmitResult>;
   /** Publishes a backend's tripped circuit so other replicas skip it too (expires when the cool-down ends). */
   publishBreaker(backend: string, state: { openUntil: number; trips: number }, ttlMs: number): Promise<void>;
   /** The circuits other replicas published, by backend. */
@@ -52,12 +79,12 @@ export interface StateStore {
 }
 
 /** The GCRA step, shared by both stores' logic (the Lua script mirrors it). Pure. */
-export function gcra(tat: number, now: number, limit: number, windowMs: number, cost: number): { tat: number; result: RateResult } {
+export function gcra(tat: number, now: number, limit: number, windowMs: number, cost: number, force = false): { tat: number; result: RateResult } {
   const interval = windowMs / limit;
   const start = Math.max(tat, now);
   const next = Math.max(now, start + cost * interval);
   const used = next - now;
-  if (cost > 0 && used > windowMs) {
+  if (cost > 0 && used > windowMs && !force) {
     return { tat, result: { allowed: false, remaining: Math.max(0, Math.floor((windowMs - (start - now)) / interval)), retryAfterMs: Math.ceil(used - windowMs) } };
   }
   return { tat: next, result: { allowed: true, remaining: Math.max(0, Math.floor((windowMs - used) / interval)), retryAfterMs: 0 } };

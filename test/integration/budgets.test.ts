@@ -37,6 +37,21 @@ describe('budgets', () => {
     await app.close();
   });
 
+  it('a request refused for budget takes nothing from the rate limits (all or nothing)', async () => {
+    const keys = [{ tenant: 'team', sha256: hashKey(key), rpm: 3, budgetUsd: { perDay: (worstNano * 1.5) / 1e9 } }];
+    const app = await startTestApp({ ...proxyConfig([up.url]), keys }, { env: { TEST_KEY: 'k' } });
+    const first = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
+    expect(first.headers['x-ratelimit-remaining-requests']).toBe('2');
+    // What is left of the day is less than a worst case: each of these is refused for budget. Had the refusals
+    // taken requests, the third would have been refused for rpm instead.
+    for (let i = 0; i < 5; i++) {
+      expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).json.error.code).toBe('insufficient_quota');
+    }
+    expect(await app.metric('sluice_rate_limited_total', { reason: 'rpm' }) ?? 0).toBe(0);
+    expect(await app.metric('sluice_rate_limited_total', { reason: 'budget' })).toBe(5);
+    await app.close();
+  });
+
   it('downgrade routes stay on the cheapest tier when the full plan does not fit', async () => {
     const strong = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('strong') }));
     const cfg = {
@@ -62,7 +77,7 @@ describe('budgets', () => {
     const res = await closed.post('/v1/chat/completions', { model: 'auto', messages: msg }, as);
     expect(res.status).toBe(503);
     expect(res.json.error.code).toBe('budget_unavailable');
-    expect(await closed.metric('sluice_state_store_errors_total', { operation: 'budget_reserve' })).toBe(1);
+    expect(await closed.metric('sluice_state_store_errors_total', { operation: 'tenant_admit' })).toBe(1);
     await closed.post('/v1/chat/completions', { model: 'auto', messages: msg }, as);
     const switches = closed.logs.filter((l) => String(l.msg).startsWith('state store unreachable'));
     expect(switches).toHaveLength(1); // logged once, however many calls fail

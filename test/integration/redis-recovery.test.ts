@@ -59,6 +59,6 @@ it.runIf(hasRedis)('falls back when Redis stops and recovers when it returns', a
   const messages = app.logs.map((l) => l.msg);
   expect(messages.filter((m) => String(m).startsWith('state store unreachable'))).toHaveLength(1);
   expect(messages.filter((m) => String(m).startsWith('state store reachable again'))).toHaveLength(1);
-  expect(await app.metric('sluice_state_store_errors_total', { operation: 'rate_limit' })).toBeGreaterThanOrEqual(1);
+  expect(await app.metric('sluice_state_store_errors_total', { operation: 'tenant_admit' })).toBeGreaterThanOrEqual(1);
   await app.close();
 }, 20_000);

@@ -125,7 +125,7 @@ describe('Redis unreachable', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status);
     expect(statuses).toEqual([200, 200, 200, 429]); // 9 per minute over 3 replicas: 3 here
-    expect(await app.metric('sluice_state_store_errors_total', { operation: 'rate_limit' })).toBe(4);
+    expect(await app.metric('sluice_state_store_errors_total', { operation: 'tenant_admit' })).toBe(4);
     expect(app.logs.filter((l) => String(l.msg).startsWith('state store unreachable'))).toHaveLength(1);
     const ready = await app.sluice.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.json()).toEqual({ status: 'ready', state: 'redis', mode: 'degraded' });
