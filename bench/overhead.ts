@@ -81,7 +81,7 @@ function report(title: string, r: Record<string, number[]>): void {
 
 /**
  * Keys, rate limits and a budget on every request: the memory store against Redis (127.0.0.1 only), same run.
- * What it measures is what the shared checks cost (three Redis round trips a request: rpm, tpm, budget).
+ * What it measures is what the shared checks cost (one Redis round trip to admit a request, one to settle it).
  */
 async function tenantRun(upstreamPort: number): Promise<void> {
   const redisUp = await import('ioredis').then(async ({ Redis }) => {

@@ -116,7 +116,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure)) deps.health.record(a.backend, a.outcome !== 'failed');
     }
     const cost = accountRequest(result.attempts, result.delivered, baseline);
-    if (tenant) void deps.gate.settle(tenant, admission, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0), cost.costNano);
+    if (tenant) deps.gate.settle(tenant, admission, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0), cost.costNano);
     request.sluiceAccounted = true;
     const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {

@@ -1,20 +1,22 @@
 // A tenant's limits on the shared store: requests and tokens per minute (GCRA) and spend budgets per UTC day and
 // calendar month. Admission checks all of them in one atomic store call (one Redis round trip), all or nothing:
 // the request, its estimated tokens and its worst-case cost are taken together or not at all, so replicas together
-// cannot overshoot. Settlement brings tokens and spend to actual usage, again in one call.
+// cannot overshoot. Settlement brings tokens and spend to actual usage, batched per tenant.
 // When the store fails, rate limits fall back to a per-replica limiter (each replica enforcing its share) and
 // budgets fail closed (503) or open as configured; every failure is counted (the monitored store logs the switch
 // in each direction once): never silent, never blocking.
 import type { StateConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import { createMemoryStore } from '../state/memory-store.js';
-import type { RateCheck, RateResult, SpendLimit, StateStore } from '../state/store.js';
+import type { RateCheck, RateResult, SpendCheck, SpendLimit, StateStore } from '../state/store.js';
 import type { Tenant } from './key-registry.js';
 
 const minute = 60_000;
 const day = 86_400_000;
 /** Less than this share of a period's budget left makes the budget "low" (a route may then downgrade). */
 const lowShare = 0.1;
+/** Settle at once, not in the next batch, when less than this many requests' worth is left under a limit. */
+const urgentMultiple = 4;
 
 export interface GateEvents {
   storeError(operation: 'tenant_admit' | 'tenant_settle', err: unknown): void;
@@ -35,12 +37,21 @@ export interface Admission {
   reservation?: Reservation;
   /** The estimated tokens taken from the tenant's per-minute tokens, to settle against actual usage. */
   tokens: number;
+  /** Close enough to a limit that its settlement should not wait for the next batch. */
+  urgent: boolean;
 }
 
 export class TenantGate {
   private readonly local = createMemoryStore();
+  private readonly pending = new Map<string, { tenant: Tenant; tokens: number; spend: Map<string, SpendCheck> }>();
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: StateStore, private readonly state: StateConfig, private readonly events: GateEvents) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly state: StateConfig,
+    private readonly events: GateEvents,
+    private readonly settleEveryMs = 20,
+  ) {}
 
   /**
    * Takes one request, `tokens` estimated tokens and, when `worstNano` is given and the tenant has a budget, that
@@ -51,7 +62,7 @@ export class TenantGate {
     const rates = rateChecks(tenant, tokens);
     const limits = worstNano === undefined ? [] : spendLimits(tenant, now);
     const spend = limits.length > 0 ? { limits, amountNano: worstNano! } : undefined;
-    if (rates.length === 0 && !spend) return { headers: {}, tokens: 0 };
+    if (rates.length === 0 && !spend) return { headers: {}, tokens: 0, urgent: false };
     let result;
     try {
       result = await this.store.admit({ rates, ...(spend && { spend }) });
@@ -69,23 +80,66 @@ export class TenantGate {
       throw new SluiceError('insufficient_quota', `The budget of ${tenant.name} for this period is spent (this request may cost up to $${(worstNano! / 1e9).toFixed(6)}).`);
     }
     const taken = tenant.key.tpm ? Math.min(tokens, tenant.key.tpm) : 0;
-    if (!result.spend) return { headers, tokens: taken };
+    // A refund matters at once when a few more requests like this one would reach a limit.
+    const tokensTight = taken > 0 && result.rates[result.rates.length - 1]!.remaining < urgentMultiple * taken;
+    if (!result.spend) return { headers, tokens: taken, urgent: tokensTight };
     const spent = result.spend.spentNano;
-    return { headers, tokens: taken, reservation: { limits, amountNano: worstNano!, low: limits.some((l, i) => l.limitNano - spent[i]! < l.limitNano * lowShare) } };
+    const left = limits.map((l, i) => l.limitNano - spent[i]!);
+    return {
+      headers, tokens: taken, urgent: tokensTight || left.some((v) => v < urgentMultiple * worstNano!),
+      reservation: { limits, amountNano: worstNano!, low: limits.some((l, i) => left[i]! < l.limitNano * lowShare) },
+    };
   }
 
   /**
    * Brings an admission to actual usage: tokens used (every attempt's), and the actual cost, which may exceed the
-   * reservation (every attempt is paid). Never refuses; a failure is counted and the tokens settle locally.
+   * reservation (every attempt is paid). Never refuses. Settlements are batched: each tenant's deltas are summed
+   * and written in one store call per `settleEveryMs` (and at `flush()`), so a busy tenant costs one round trip
+   * per batch, not per request. The delay mostly holds back refunds (reservations are worst cases), so near a
+   * limit (an `urgent` admission) the settlement is written at once instead: a tenant is never refused for lack
+   * of a refund that is waiting in a batch.
    */
-  async settle(tenant: Tenant, admission: Admission | undefined, usedTokens: number, actualNano: number): Promise<void> {
+  settle(tenant: Tenant, admission: Admission | undefined, usedTokens: number, actualNano: number): void {
     if (!admission) return;
-    const tpm = tenant.key.tpm;
-    const delta = usedTokens - admission.tokens;
-    const rates = tpm && delta !== 0 ? [{ key: `${tenant.name}:tpm`, limit: tpm, windowMs: minute, cost: delta }] : [];
+    const delta = tenant.key.tpm ? usedTokens - admission.tokens : 0;
     const r = admission.reservation;
-    const spend = r && actualNano !== r.amountNano ? { limits: r.limits, amountNano: actualNano - r.amountNano } : undefined;
-    if (rates.length === 0 && !spend) return;
+    const spendDelta = r ? actualNano - r.amountNano : 0;
+    if (delta === 0 && spendDelta === 0) return;
+    if (admission.urgent) {
+      const rates = delta !== 0 ? [{ key: `${tenant.name}:tpm`, limit: tenant.key.tpm!, windowMs: minute, cost: delta }] : [];
+      void this.write(rates, r && spendDelta !== 0 ? { limits: r.limits, amountNano: spendDelta } : undefined);
+      return;
+    }
+    let batch = this.pending.get(tenant.name);
+    if (!batch) this.pending.set(tenant.name, batch = { tenant, tokens: 0, spend: new Map() });
+    batch.tokens += delta;
+    if (r && spendDelta !== 0) {
+      const key = r.limits.map((l) => l.key).join(' ');
+      const entry = batch.spend.get(key);
+      if (entry) entry.amountNano += spendDelta;
+      else batch.spend.set(key, { limits: r.limits, amountNano: spendDelta });
+    }
+    this.timer ??= setTimeout(() => { void this.flush(); }, this.settleEveryMs);
+  }
+
+  /** Writes every pending settlement now (called on shutdown, so nothing is lost). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    const writes: Array<Promise<void>> = [];
+    for (const b of batches) {
+      const tpm = b.tenant.key.tpm;
+      let rates: RateCheck[] = tpm && b.tokens !== 0 ? [{ key: `${b.tenant.name}:tpm`, limit: tpm, windowMs: minute, cost: b.tokens }] : [];
+      // One call per tenant; a rare second spend (a batch across midnight) goes in a call of its own.
+      for (const spend of b.spend.values()) { writes.push(this.write(rates, spend)); rates = []; }
+      if (rates.length > 0) writes.push(this.write(rates, undefined));
+    }
+    await Promise.all(writes);
+  }
+
+  private async write(rates: RateCheck[], spend: SpendCheck | undefined): Promise<void> {
     try {
       await this.store.admit({ rates, ...(spend && { spend }), force: true });
     } catch (err) {

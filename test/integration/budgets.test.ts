@@ -2,7 +2,9 @@
 // two replicas on one Redis cannot overshoot together; downgrade routes stay cheap; a dead store fails closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countChatTokens } from '../../src/classify/count-tokens.js';
+import { createRedisStore } from '../../src/state/redis-store.js';
 import { hashKey } from '../../src/tenants/key-registry.js';
+import { spendKeys } from '../../src/tenants/tenant-gate.js';
 import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
 import { proxyConfig, startTestApp } from '../helpers/test-app.js';
@@ -90,6 +92,16 @@ describe('budgets', () => {
 });
 
 describe.runIf(hasRedis)('two replicas on one Redis', () => {
+  it('writes batched settlements on shutdown: the day holds the actual cost, not the worst case', async () => {
+    const cfg = { ...proxyConfig([up.url]), state: { driver: 'redis', url: redisUrl, prefix: `${prefix}flush:` }, keys: budgetKey(1) };
+    const app = await startTestApp(cfg, { env: { TEST_KEY: 'k' } });
+    for (let i = 0; i < 3; i++) expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status).toBe(200);
+    await app.close();
+    const store = createRedisStore({ url: redisUrl, prefix: `${prefix}flush:` });
+    expect(await store.spendRead([spendKeys('team', new Date()).day])).toEqual([3 * 20_000]);
+    await store.close();
+  });
+
   it('cannot overshoot the budget under 50 concurrent requests split across both', async () => {
     // The upstream holds every answer until each of the 50 has either reached it or been refused, so no settlement
     // can free budget while others are still being admitted: however slow the machine, exactly ten worst cases fit.
