@@ -15,6 +15,8 @@ import { hashKey } from '../src/tenants/key-registry.js';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
+/** `proxy` or `tenants` runs one part only. */
+const only = process.env.BENCH_ONLY;
 const body = (stream: boolean) => JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 32, ...(stream && { stream: true }) });
 
 async function main(): Promise<void> {
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   const rss = setInterval(() => { peakRss = Math.max(peakRss, rssMb(sluice.child.pid!)); }, 100);
   try {
     console.log(`# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`);
-    for (const stream of [false, true]) {
+    for (const stream of only === 'tenants' ? [] : [false, true]) {
       for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 2000); // warm-up: V8 needs a few thousand requests to optimize the hot path
       const r: Record<string, number[]> = {};
       const add = (k: string, v: number) => (r[k] ??= []).push(v);
@@ -54,8 +56,8 @@ async function main(): Promise<void> {
       }
       report(stream ? 'streaming' : 'non-streaming', r);
     }
-    console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB)`);
-    await tenantRun(upstream.port);
+    if (only !== 'tenants') console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB)`);
+    if (only !== 'proxy') await tenantRun(upstream.port);
   } finally {
     clearInterval(rss);
     sluice.child.kill('SIGTERM');
@@ -157,7 +159,7 @@ async function cannon(origin: string, payload: string, connections: number, head
 async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
   const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
   // The same node flags as `npm start`.
-  const child = spawn('node', ['--max-semi-space-size=4', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('node', ['--max-semi-space-size=4', '--heap-growing-percent=35', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   await waitHealthy(port, '/healthz');
   return { child, port };
