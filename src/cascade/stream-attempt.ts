@@ -38,17 +38,19 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
   try {
     const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, true, { logprobs: a.addLogprobs }), stream: true, signal: a.signal, requestId: a.req.requestId });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
-    for await (const ev of res.events) {
+    reading: for await (const events of res.events) {
       firstEventMs ??= a.deps.now() - t0;
-      const out = acc.accept(ev);
-      if (acc.done) break;
-      if (out !== null) {
-        if (committed) { const p = a.sink.send(out); if (p) await p; } else held.push(out);
-      }
-      if (!committed && reachedCommitPoint(a, acc)) {
-        const verdict = judgePartial(a, acc, true);
-        if (verdict.kind === 'escalate') return escalate(a, acc, verdict, t0, firstEventMs, res.cancel);
-        await commit();
+      for (const ev of events) {
+        const out = acc.accept(ev);
+        if (acc.done) break reading;
+        if (out !== null) {
+          if (committed) { const p = a.sink.send(out); if (p) await p; } else held.push(out);
+        }
+        if (!committed && reachedCommitPoint(a, acc)) {
+          const verdict = judgePartial(a, acc, true);
+          if (verdict.kind === 'escalate') return escalate(a, acc, verdict, t0, firstEventMs, res.cancel);
+          await commit();
+        }
       }
     }
     if (!acc.complete) throw new UpstreamFailure('reset', 'the stream ended before the answer was complete');

@@ -66,24 +66,25 @@ function completionBody(id: string, created: number, model: string, a: MockAnswe
   return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: [{ index: 0, text: a.text, logprobs: null, finish_reason: a.finishReason }], usage: usage(a) };
 }
 
-async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; signal: Cancel }): AsyncGenerator<SseEvent> {
+async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; signal: Cancel }): AsyncGenerator<SseEvent[]> {
   const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
   const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
   const choice = (delta: string, finish: string | null) =>
     o.chat ? { index: 0, delta: delta === '' && finish === null ? { role: 'assistant', content: '' } : finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }
       : { index: 0, text: delta, logprobs: null, finish_reason: finish };
-  if (o.chat) yield { data: JSON.stringify({ ...base, choices: [choice('', null)] }) };
+  if (o.chat) yield [{ data: JSON.stringify({ ...base, choices: [choice('', null)] }) }];
   const pieces = o.answer.text.split(/(?<= )/);
   const perPiece = tokensTime(o.mock, 1);
   for (const [i, piece] of pieces.entries()) {
     await wait(perPiece, o.signal);
     const c = choice(piece, null);
     if (o.logprobs && o.chat) c.logprobs = { content: [tokenLogprob(piece, i, o.answer.unsure)] } as never;
-    yield { data: JSON.stringify({ ...base, choices: [c] }) };
+    yield [{ data: JSON.stringify({ ...base, choices: [c] }) }];
   }
-  yield { data: JSON.stringify({ ...base, choices: [choice('', o.answer.finishReason)] }) };
-  if (o.includeUsage) yield { data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer) }) };
-  yield { data: '[DONE]' };
+  const last: SseEvent[] = [{ data: JSON.stringify({ ...base, choices: [choice('', o.answer.finishReason)] }) }];
+  if (o.includeUsage) last.push({ data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer) }) });
+  last.push({ data: '[DONE]' });
+  yield last;
 }
 
 function embeddings(model: string, body: Record<string, unknown>): Record<string, unknown> {

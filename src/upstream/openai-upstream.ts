@@ -64,7 +64,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
  * connection instead of reusing it. After [DONE] the remainder is drained (`dump`), so the socket goes back to
  * the pool; any other early stop destroys the body.
  */
-async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent> {
+async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser();
   const chunks = body[Symbol.asyncIterator]();
   let first = true;
@@ -74,13 +74,14 @@ async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: nu
       const next = await chunks.next();
       if (next.done) break;
       if (!first) timer.touch();
-      for (const ev of parser.push(next.value as Buffer)) {
-        if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
-        if (ev.data === '[DONE]') sawDone = true;
-        yield ev;
-      }
+      const events = parser.push(next.value as Buffer);
+      if (events.length === 0) continue;
+      if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
+      if (events.some((ev) => ev.data === '[DONE]')) sawDone = true;
+      yield events;
     }
-    for (const ev of parser.end()) yield ev;
+    const rest = parser.end();
+    if (rest.length > 0) yield rest;
   } catch (err) {
     throw timer.failure() ?? classifyTransportError(err);
   } finally {

@@ -23,10 +23,11 @@ export interface UpstreamJson {
 export interface UpstreamStream {
   kind: 'stream';
   /**
-   * SSE events as they arrive. Throws UpstreamFailure on reset, timeout or abort. Breaking out of the loop
-   * (or calling cancel) destroys the body and frees the connection.
+   * SSE events as they arrive, in batches: all the events of one upstream read (one await per read, not per
+   * event). Throws UpstreamFailure on reset, timeout or abort. Breaking out of the loop (or calling cancel)
+   * destroys the body and frees the connection.
    */
-  events: AsyncIterable<SseEvent>;
+  events: AsyncIterable<readonly SseEvent[]>;
   cancel(): void;
 }
 
