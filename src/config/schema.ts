@@ -163,17 +163,24 @@ const state = z.discriminatedUnion('driver', [
   }),
 ]);
 
+/** A key's limits, shared by the config file and the admin API. */
+export const keyLimits = {
+  /** Requests and tokens (prompt + expected output, settled to actual) per minute. */
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+  /** Tighter requests and tokens per minute on some routes (by route name), on top of `rpm` and `tpm`. */
+  routeLimits: z.record(z.string().min(1), z.strictObject({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() })).optional(),
+  /** Spend limits per UTC day and calendar month; the worst case is reserved before a call, settled after. */
+  budgetUsd: z.strictObject({ perDay: usd.positive().optional(), perMonth: usd.positive().optional() }).optional(),
+};
+
 const key = z.strictObject({
   tenant: id,
   /** SHA-256 of the key, hex (`sluice hash-key`); the key itself is never stored. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters (sluice hash-key)'),
   /** Model names (routes, aliases, backend ids) the key may use; absent: all. */
   routes: z.array(z.string().min(1)).optional(),
-  /** Requests and tokens (prompt + expected output, settled to actual) per minute. */
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
-  /** Spend limits per UTC day and calendar month; the worst case is reserved before a call, settled after. */
-  budgetUsd: z.strictObject({ perDay: usd.positive().optional(), perMonth: usd.positive().optional() }).optional(),
+  ...keyLimits,
   revoked: z.boolean().default(false),
 });
 
@@ -223,6 +230,9 @@ function checkKeys(cfg: { keys: KeyInput[]; routes: RouteInput[]; backends: Back
     if (hashes.has(k.sha256)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: 'the same key is listed twice' });
     hashes.add(k.sha256);
     k.routes?.forEach((r, j) => { if (!models.has(r)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'routes', j], message: `unknown route or backend "${r}"` }); });
+    for (const r of Object.keys(k.routeLimits ?? {})) {
+      if (!cfg.routes.some((route) => route.name === r)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'routeLimits', r], message: `unknown route "${r}"` });
+    }
   });
 }
 

@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { keyLimits } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { StateStore } from '../state/store.js';
 import { bearer, hashKey, mintKey } from '../tenants/key-registry.js';
@@ -11,9 +12,7 @@ import { spendKeys } from '../tenants/tenant-gate.js';
 const newKey = z.strictObject({
   tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/),
   routes: z.array(z.string().min(1)).optional(),
-  rpm: z.number().int().positive().optional(),
-  tpm: z.number().int().positive().optional(),
-  budgetUsd: z.strictObject({ perDay: z.number().positive().optional(), perMonth: z.number().positive().optional() }).optional(),
+  ...keyLimits,
 });
 
 export function registerAdminRoutes(app: FastifyInstance, opts: { adminKey: string; store: StateStore }): void {

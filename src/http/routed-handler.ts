@@ -70,7 +70,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const cache = await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError });
     if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
     if (cache.result === 'hit') {
-      if (tenant) reply.headers((await deps.gate.admit(tenant, 0)).headers);
+      if (tenant) reply.headers((await deps.gate.admit(tenant, { tokens: 0, route: route.name })).headers);
       return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     }
     const classifyStart = performance.now();

@@ -24,18 +24,18 @@ export async function admitTenant(o: {
   const downgrade = budgeted && o.route.onBudgetLow === 'downgrade';
   let admission: Admission;
   try {
-    admission = await o.gate.admit(o.tenant, tokens, budgeted ? worstCaseNano(o.plan, o.profile) : undefined);
+    admission = await o.gate.admit(o.tenant, { tokens, route: o.route.name, ...(budgeted && { worstNano: worstCaseNano(o.plan, o.profile) }) });
   } catch (err) {
     if (!downgrade || !(err instanceof SluiceError) || err.code !== 'insufficient_quota') throw err;
     // All or nothing: the refused admission took nothing, so the smaller plan is admitted afresh.
     const plan = o.downgraded();
-    return { plan, admission: await o.gate.admit(o.tenant, tokens, worstCaseNano(plan, o.profile)) };
+    return { plan, admission: await o.gate.admit(o.tenant, { tokens, route: o.route.name, worstNano: worstCaseNano(plan, o.profile) }) };
   }
   const reservation = admission.reservation;
   if (!reservation?.low || !downgrade) return { plan: o.plan, admission };
   const plan = o.downgraded();
   const amountNano = worstCaseNano(plan, o.profile);
   // Release what the larger plan reserved beyond the smaller one's worst case (tokens stay as taken).
-  o.gate.settle(o.tenant, { ...admission, reservation }, admission.tokens, amountNano);
+  o.gate.settle(o.tenant, { ...admission, tokenChecks: [], reservation }, 0, amountNano);
   return { plan, admission: { ...admission, reservation: { ...reservation, amountNano } } };
 }

@@ -35,15 +35,15 @@ export interface Admission {
   headers: Record<string, string>;
   /** The worst case held against the tenant's budget; absent without a budget (or with the store down, open). */
   reservation?: Reservation;
-  /** The estimated tokens taken from the tenant's per-minute tokens, to settle against actual usage. */
-  tokens: number;
+  /** The per-minute token limits this request was charged (its estimate), to settle against actual usage. */
+  tokenChecks: RateCheck[];
   /** Close enough to a limit that its settlement should not wait for the next batch. */
   urgent: boolean;
 }
 
 export class TenantGate {
   private readonly local = createMemoryStore();
-  private readonly pending = new Map<string, { tenant: Tenant; tokens: number; spend: Map<string, SpendCheck> }>();
+  private readonly pending = new Map<string, { rates: Map<string, RateCheck>; spend: Map<string, SpendCheck> }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,11 +58,13 @@ export class TenantGate {
    * worst-case cost. Throws 429 `rate_limit_exceeded` or `insufficient_quota` (nothing taken), or 503
    * `budget_unavailable` when the store is down and budgets fail closed.
    */
-  async admit(tenant: Tenant, tokens: number, worstNano?: number, now = new Date()): Promise<Admission> {
-    const rates = rateChecks(tenant, tokens);
+  async admit(tenant: Tenant, o: { tokens: number; route?: string; worstNano?: number }, now = new Date()): Promise<Admission> {
+    const { tokens, worstNano } = o;
+    const limited = rateChecks(tenant, tokens, o.route);
+    const rates = limited.map((l) => l.check);
     const limits = worstNano === undefined ? [] : spendLimits(tenant, now);
     const spend = limits.length > 0 ? { limits, amountNano: worstNano! } : undefined;
-    if (rates.length === 0 && !spend) return { headers: {}, tokens: 0, urgent: false };
+    if (rates.length === 0 && !spend) return { headers: {}, tokenChecks: [], urgent: false };
     let result;
     try {
       result = await this.store.admit({ rates, ...(spend && { spend }) });
@@ -73,20 +75,20 @@ export class TenantGate {
       }
       result = await this.local.admit({ rates: rates.map((r) => this.share(r)) });
     }
-    const headers = rateHeaders(tenant, result.rates);
-    result.rates.forEach((r, i) => { if (!r.allowed) this.refuse(rates[i]!, tenant, tokens, r, headers); });
+    const headers = rateHeaders(limited, result.rates);
+    result.rates.forEach((r, i) => { if (!r.allowed) this.refuse(limited[i]!, tokens, r, headers); });
     if (result.spend && !result.spend.ok) {
       this.events.limited('budget');
       throw new SluiceError('insufficient_quota', `The budget of ${tenant.name} for this period is spent (this request may cost up to $${(worstNano! / 1e9).toFixed(6)}).`);
     }
-    const taken = tenant.key.tpm ? Math.min(tokens, tenant.key.tpm) : 0;
+    const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
     // A refund matters at once when a few more requests like this one would reach a limit.
-    const tokensTight = taken > 0 && result.rates[result.rates.length - 1]!.remaining < urgentMultiple * taken;
-    if (!result.spend) return { headers, tokens: taken, urgent: tokensTight };
+    const tokensTight = limited.some((l, i) => l.kind === 'tokens' && result.rates[i]!.remaining < urgentMultiple * l.check.cost);
+    if (!result.spend) return { headers, tokenChecks, urgent: tokensTight };
     const spent = result.spend.spentNano;
     const left = limits.map((l, i) => l.limitNano - spent[i]!);
     return {
-      headers, tokens: taken, urgent: tokensTight || left.some((v) => v < urgentMultiple * worstNano!),
+      headers, tokenChecks, urgent: tokensTight || left.some((v) => v < urgentMultiple * worstNano!),
       reservation: { limits, amountNano: worstNano!, low: limits.some((l, i) => left[i]! < l.limitNano * lowShare) },
     };
   }
@@ -101,23 +103,23 @@ export class TenantGate {
    */
   settle(tenant: Tenant, admission: Admission | undefined, usedTokens: number, actualNano: number): void {
     if (!admission) return;
-    const delta = tenant.key.tpm ? usedTokens - admission.tokens : 0;
+    const rates = admission.tokenChecks.map((c) => ({ ...c, cost: usedTokens - c.cost })).filter((c) => c.cost !== 0);
     const r = admission.reservation;
-    const spendDelta = r ? actualNano - r.amountNano : 0;
-    if (delta === 0 && spendDelta === 0) return;
-    if (admission.urgent) {
-      const rates = delta !== 0 ? [{ key: `${tenant.name}:tpm`, limit: tenant.key.tpm!, windowMs: minute, cost: delta }] : [];
-      void this.write(rates, r && spendDelta !== 0 ? { limits: r.limits, amountNano: spendDelta } : undefined);
-      return;
-    }
+    const spend = r && actualNano !== r.amountNano ? { limits: r.limits, amountNano: actualNano - r.amountNano } : undefined;
+    if (rates.length === 0 && !spend) return;
+    if (admission.urgent) { void this.write(rates, spend); return; }
     let batch = this.pending.get(tenant.name);
-    if (!batch) this.pending.set(tenant.name, batch = { tenant, tokens: 0, spend: new Map() });
-    batch.tokens += delta;
-    if (r && spendDelta !== 0) {
-      const key = r.limits.map((l) => l.key).join(' ');
+    if (!batch) this.pending.set(tenant.name, batch = { rates: new Map(), spend: new Map() });
+    for (const c of rates) {
+      const entry = batch.rates.get(c.key);
+      if (entry) entry.cost += c.cost;
+      else batch.rates.set(c.key, c);
+    }
+    if (spend) {
+      const key = spend.limits.map((l) => l.key).join(' ');
       const entry = batch.spend.get(key);
-      if (entry) entry.amountNano += spendDelta;
-      else batch.spend.set(key, { limits: r.limits, amountNano: spendDelta });
+      if (entry) entry.amountNano += spend.amountNano;
+      else batch.spend.set(key, spend);
     }
     this.timer ??= setTimeout(() => { void this.flush(); }, this.settleEveryMs);
   }
@@ -130,8 +132,7 @@ export class TenantGate {
     this.pending.clear();
     const writes: Array<Promise<void>> = [];
     for (const b of batches) {
-      const tpm = b.tenant.key.tpm;
-      let rates: RateCheck[] = tpm && b.tokens !== 0 ? [{ key: `${b.tenant.name}:tpm`, limit: tpm, windowMs: minute, cost: b.tokens }] : [];
+      let rates = [...b.rates.values()].filter((c) => c.cost !== 0);
       // One call per tenant; a rare second spend (a batch across midnight) goes in a call of its own.
       for (const spend of b.spend.values()) { writes.push(this.write(rates, spend)); rates = []; }
       if (rates.length > 0) writes.push(this.write(rates, undefined));
@@ -154,35 +155,48 @@ export class TenantGate {
     return { ...check, limit: share, cost: Math.min(check.cost, share) };
   }
 
-  private refuse(check: RateCheck, tenant: Tenant, tokens: number, r: RateResult, headers: Record<string, string>): never {
-    const rpm = check.key.endsWith(':rpm');
-    this.events.limited(rpm ? 'rpm' : 'tpm');
-    const message = rpm
-      ? `Rate limit reached for requests: ${tenant.key.rpm} per minute.`
-      : `Rate limit reached for tokens: ${tenant.key.tpm} per minute; this request needs about ${tokens}.`;
+  private refuse(l: Limited, tokens: number, r: RateResult, headers: Record<string, string>): never {
+    this.events.limited(l.kind === 'requests' ? 'rpm' : 'tpm');
+    const where = l.route ? ` on route ${l.route}` : '';
+    const message = l.kind === 'requests'
+      ? `Rate limit reached for requests${where}: ${l.check.limit} per minute.`
+      : `Rate limit reached for tokens${where}: ${l.check.limit} per minute; this request needs about ${tokens}.`;
     throw new SluiceError('rate_limit_exceeded', message, { headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) } });
   }
 }
 
-function rateChecks(tenant: Tenant, tokens: number): RateCheck[] {
-  const { rpm, tpm } = tenant.key;
-  const checks: RateCheck[] = [];
-  if (rpm) checks.push({ key: `${tenant.name}:rpm`, limit: rpm, windowMs: minute, cost: 1 });
-  // A request larger than the whole minute's tokens is charged the minute, not refused forever.
-  if (tpm && tokens > 0) checks.push({ key: `${tenant.name}:tpm`, limit: tpm, windowMs: minute, cost: Math.min(tokens, tpm) });
-  return checks;
+/** One rate check with what it limits: the key's own limits, or the key's limits on one route. */
+interface Limited {
+  kind: 'requests' | 'tokens';
+  route?: string;
+  check: RateCheck;
 }
 
-function rateHeaders(tenant: Tenant, results: readonly RateResult[]): Record<string, string> {
+function rateChecks(tenant: Tenant, tokens: number, route: string | undefined): Limited[] {
+  const out: Limited[] = [];
+  const add = (prefix: string, limits: { rpm?: number | undefined; tpm?: number | undefined }, scope?: string) => {
+    if (limits.rpm) out.push({ kind: 'requests', ...(scope && { route: scope }), check: { key: `${prefix}:rpm`, limit: limits.rpm, windowMs: minute, cost: 1 } });
+    // A request larger than the whole minute's tokens is charged the minute, not refused forever.
+    if (limits.tpm && tokens > 0) out.push({ kind: 'tokens', ...(scope && { route: scope }), check: { key: `${prefix}:tpm`, limit: limits.tpm, windowMs: minute, cost: Math.min(tokens, limits.tpm) } });
+  };
+  add(tenant.name, tenant.key);
+  const onRoute = route === undefined ? undefined : tenant.key.routeLimits?.[route];
+  if (onRoute) add(`${tenant.name}:route:${route}`, onRoute, route);
+  return out;
+}
+
+/** OpenAI's rate-limit headers, from the tightest limit of each kind. */
+function rateHeaders(limited: readonly Limited[], results: readonly RateResult[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  let i = 0;
-  if (tenant.key.rpm) {
-    headers['x-ratelimit-limit-requests'] = String(tenant.key.rpm);
-    headers['x-ratelimit-remaining-requests'] = String(results[i++]?.remaining ?? 0);
-  }
-  if (tenant.key.tpm && results[i]) {
-    headers['x-ratelimit-limit-tokens'] = String(tenant.key.tpm);
-    headers['x-ratelimit-remaining-tokens'] = String(results[i]!.remaining);
+  for (const [kind, suffix] of [['requests', 'requests'], ['tokens', 'tokens']] as const) {
+    let best: { limit: number; remaining: number } | undefined;
+    limited.forEach((l, i) => {
+      if (l.kind === kind && (!best || results[i]!.remaining < best.remaining)) best = { limit: l.check.limit, remaining: results[i]!.remaining };
+    });
+    if (best) {
+      headers[`x-ratelimit-limit-${suffix}`] = String(best.limit);
+      headers[`x-ratelimit-remaining-${suffix}`] = String(best.remaining);
+    }
   }
   return headers;
 }

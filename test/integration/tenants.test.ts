@@ -78,6 +78,27 @@ describe('rate limits', () => {
     await app.close();
   });
 
+  it('route limits: tighter rpm on one route, on top of the key\'s own, the other route untouched', async () => {
+    const base = proxyConfig([up.url]);
+    const cfg = {
+      ...base,
+      routes: [...(base.routes as object[]), { name: 'other', tiers: [{ backends: ['b0'] }] }],
+      keys: [{ tenant: 'team-a', sha256: hashKey(keyA), rpm: 100, routeLimits: { auto: { rpm: 2 } } }],
+    };
+    const app = await startTestApp(cfg, { env: { TEST_KEY: 'k' } });
+    const first = await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA));
+    expect(first.headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '1' }); // the tighter limit
+    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status).toBe(200);
+    const limited = await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA));
+    expect(limited.status).toBe(429);
+    expect(limited.json.error.message).toContain('on route auto');
+    const other = await app.post('/v1/chat/completions', { model: 'other', messages: msg }, as(keyA));
+    expect(other.status).toBe(200);
+    // The refused request took nothing from the key's own 100: three admitted in all.
+    expect(other.headers).toMatchObject({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '97' });
+    await app.close();
+  });
+
   it('tpm: charges prompt + expected output before the call, refuses what cannot fit', async () => {
     const app = await startTestApp({ ...proxyConfig([up.url]), keys: [{ tenant: 'team-a', sha256: hashKey(keyA), tpm: 1000 }] }, { env: { TEST_KEY: 'k' } });
     const ok = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 400 }, as(keyA));

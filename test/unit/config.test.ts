@@ -84,11 +84,12 @@ describe('config validation', () => {
     expect(loaded.warnings).toEqual(['backend "odd" has no pricing and its model is not in config/prices.yaml: its cost reads as zero']);
   });
 
-  it('checks virtual keys: hash format, duplicates, routes that exist', () => {
+  it('checks virtual keys: hash format, duplicates, routes and route limits that exist', () => {
     const sha = 'a'.repeat(64);
-    expect(problems({ backends: [backend], routes: [route], keys: [{ tenant: 't', sha256: sha, routes: ['auto', 'nope'] }, { tenant: 'u', sha256: sha }, { tenant: 'v', sha256: 'xyz' }] })).toEqual([
+    expect(problems({ backends: [backend], routes: [route], keys: [{ tenant: 't', sha256: sha, routes: ['auto', 'nope'], routeLimits: { auto: { rpm: 5 }, gone: { tpm: 10 } } }, { tenant: 'u', sha256: sha }, { tenant: 'v', sha256: 'xyz' }] })).toEqual([
       'keys[2].sha256: 64 lower-case hex characters (sluice hash-key)',
       'keys[0].routes[1]: unknown route or backend "nope"',
+      'keys[0].routeLimits.gone: unknown route "gone"',
       'keys[1].sha256: the same key is listed twice',
     ]);
   });

@@ -12,6 +12,8 @@ const exported = new Set(createMetrics({ processMetrics: true }).registry.getMet
 const referenced = (text: string) => [...new Set([...text.matchAll(/\bsluice_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')))];
 const has = (tool: string) => { try { execFileSync('which', [tool], { stdio: 'ignore' }); return true; } catch { return false; } };
 const needTools = process.env.REQUIRE_REDIS === '1' || process.env.CI === 'true';
+/** External tools start slowly on a busy machine (kubectl takes seconds under a full parallel test run). */
+const tool = { timeout: 30_000 };
 
 describe('grafana dashboard', () => {
   const dashboard = JSON.parse(readFileSync('deploy/grafana/sluice.json', 'utf8')) as { panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>; templating: { list: Array<{ name: string; type: string }> } };
@@ -40,7 +42,7 @@ describe('prometheus', () => {
     const rule = parse(readFileSync('deploy/k8s/base/prometheusrule.yaml', 'utf8')) as { spec: unknown };
     expect(rule.spec).toEqual(parse(alerts));
   });
-  it.runIf(has('promtool') || needTools)('promtool accepts the rules and the scrape config', () => {
+  it.runIf(has('promtool') || needTools)('promtool accepts the rules and the scrape config', tool, () => {
     expect(execFileSync('promtool', ['check', 'rules', 'deploy/prometheus/alerts.yml'], { encoding: 'utf8' })).toContain('SUCCESS: 9 rules found');
     expect(execFileSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'], { encoding: 'utf8' })).toContain('SUCCESS');
   });
@@ -54,13 +56,13 @@ describe('compose', () => {
     for (const m of mounts) expect(existsSync(join('deploy', m)), m).toBe(true);
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['sluice', 'gateway', 'prometheus', 'grafana', 'traffic']));
   });
-  it.runIf(has('promtool') || needTools)('promtool accepts the compose scrape config', () => {
+  it.runIf(has('promtool') || needTools)('promtool accepts the compose scrape config', tool, () => {
     expect(execFileSync('promtool', ['check', 'config', 'prometheus.compose.yml'], { cwd: 'deploy/prometheus', encoding: 'utf8' })).toContain('SUCCESS');
   });
 });
 
 describe('kubernetes', () => {
-  it.runIf(has('kubectl') || needTools)('kustomize renders the base and the example overlay', () => {
+  it.runIf(has('kubectl') || needTools)('kustomize renders the base and the example overlay', tool, () => {
     const base = execFileSync('kubectl', ['kustomize', 'deploy/k8s'], { encoding: 'utf8' });
     for (const kind of ['Deployment', 'Service', 'ConfigMap', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'ServiceMonitor', 'PrometheusRule']) expect(base).toContain(`kind: ${kind}`);
     expect(base).toMatch(/terminationGracePeriodSeconds: 320/);

@@ -22,7 +22,7 @@ describe('TenantGate settlement', () => {
     const gate = new TenantGate(store, state, events, 60_000);
     const t = tenant(1_000_000, 1_000);
     const admissions = [];
-    for (let i = 0; i < 20; i++) admissions.push(await gate.admit(t, 100, 5_000));
+    for (let i = 0; i < 20; i++) admissions.push(await gate.admit(t, { tokens: 100, worstNano: 5_000 }));
     expect(admissions.every((a) => !a.urgent)).toBe(true);
     for (const a of admissions) gate.settle(t, a, 30, 2_000); // each used 30 tokens and cost 2,000 nano
     expect(calls).toHaveLength(20); // admissions only so far
@@ -37,13 +37,13 @@ describe('TenantGate settlement', () => {
     const { store, calls } = countingStore();
     const gate = new TenantGate(store, state, events, 60_000);
     const t = tenant(1_000_000, 24e-6); // $24e-6 a day: 24,000 nano, each request reserving 5,000
-    const a = await gate.admit(t, 100, 5_000);
+    const a = await gate.admit(t, { tokens: 100, worstNano: 5_000 });
     expect(a.urgent).toBe(true);
     gate.settle(t, a, 30, 1_000);
     expect(calls).toHaveLength(2); // written without waiting for a flush
     await expect.poll(async () => (await store.spendRead([a.reservation!.limits[0]!.key]))[0]).toBe(1_000);
     // Four more worst cases fit only because the refund is already in (without it, 19,000 left holds three).
-    for (let i = 0; i < 4; i++) await gate.admit(t, 100, 5_000);
-    await expect(gate.admit(t, 100, 5_000)).rejects.toMatchObject({ code: 'insufficient_quota' });
+    for (let i = 0; i < 4; i++) await gate.admit(t, { tokens: 100, worstNano: 5_000 });
+    await expect(gate.admit(t, { tokens: 100, worstNano: 5_000 })).rejects.toMatchObject({ code: 'insufficient_quota' });
   });
 });
