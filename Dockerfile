@@ -11,7 +11,8 @@ RUN npm run build && npm prune --omit=dev
 
 # Run: small image, non-root, config mounted at /app/config (the demo config is the default).
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist

@@ -158,8 +158,8 @@ async function cannon(origin: string, payload: string, connections: number, head
 /** Sluice logs a line per request, as in production; its stdout goes to /dev/null so no reader can slow it. */
 async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
   const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
-  // The same node flags as `npm start`.
-  const child = spawn('node', ['--max-semi-space-size=4', '--heap-growing-percent=35', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The same node flags and environment as `npm start`.
+  const child = spawn('node', ['--max-semi-space-size=4', '--heap-growing-percent=35', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
   children.push(child);
   await waitHealthy(port, '/healthz');
   return { child, port };

@@ -2,7 +2,8 @@
 // clocks agree and a request costs one round trip.
 // Short command timeout and no offline queue: a slow or absent Redis fails fast instead of holding requests.
 // Keys carry a configurable prefix and a hash tag, so one tenant's keys land on one Redis Cluster slot.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { AdmitResult, StateStore } from './store.js';
 
 // One script for a tenant's whole admission: GCRA for each rate key, then the spend counters, all taken only if all
@@ -75,8 +76,11 @@ export function redisKey(prefix: string, key: string): string {
   return `${prefix}{${tag}}${rest.length > 0 ? `:${rest.join(':')}` : ''}`;
 }
 
+/** ioredis is loaded only when a Redis store is made: the embedded default never pays its ~20 MB. */
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+
 export function createRedisStore(opts: RedisStoreOptions): StateStore {
-  const redis = new Redis(opts.url, {
+  const redis = new (loadRedis())(opts.url, {
     enableOfflineQueue: false,
     commandTimeout: opts.commandTimeoutMs ?? 100,
     maxRetriesPerRequest: 0,
