@@ -7,10 +7,23 @@ import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) => Record<string, string>): StreamSink & { readonly opened: boolean } {
   const res = reply.raw;
   let opened = false;
-  let corked = false;
   const writable = () => !res.destroyed && !res.writableEnded;
-  // Events that arrive in the same tick (one upstream read often holds several) leave in one write.
-  const uncork = () => { corked = false; res.uncork(); };
+  // Events that arrive together (one upstream read often holds several) leave as one chunk in one write: per-write
+  // framing (chunked encoding) and syscalls are paid per batch, not per event.
+  let pending = '';
+  let scheduled = false;
+  let blocked: Promise<void> | undefined;
+  const flush = () => {
+    scheduled = false;
+    const text = pending;
+    pending = '';
+    if (text === '' || !writable() || res.write(text)) return;
+    blocked = new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); blocked = undefined; resolve(); };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
   return {
     get opened() { return opened; },
     open(info) {
@@ -24,21 +37,20 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
         'x-accel-buffering': 'no',
       });
     },
+    /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string) {
       if (!writable()) return;
-      if (!corked) { corked = true; res.cork(); process.nextTick(uncork); }
-      if (res.write(`data: ${data}\n\n`)) return;
-      return new Promise<void>((resolve) => {
-        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+      pending += `data: ${data}\n\n`;
+      if (!scheduled) { scheduled = true; process.nextTick(flush); }
+      return blocked;
     },
     done() {
-      if (writable()) res.end('data: [DONE]\n\n');
+      if (writable()) res.end(`${pending}data: [DONE]\n\n`);
+      pending = '';
     },
     fail(body: OpenAIErrorBody) {
-      if (writable()) res.end(`data: ${JSON.stringify(body)}\n\n`);
+      if (writable()) res.end(`${pending}data: ${JSON.stringify(body)}\n\n`);
+      pending = '';
     },
   };
 }
