@@ -84,7 +84,8 @@ function report(title: string, r: Record<string, number[]>): void {
 
 /**
  * Keys, rate limits and a budget on every request: the memory store against Redis (127.0.0.1 only), same run.
- * What it measures is what the shared checks cost (one Redis round trip to admit a request, one to settle it).
+ * What it measures is what the shared checks cost: with leases (most requests served from capacity taken ahead),
+ * and without (one Redis round trip to admit each request); settlements are batched either way.
  */
 async function tenantRun(upstreamPort: number): Promise<void> {
   const redisUp = await import('ioredis').then(async ({ Redis }) => {
@@ -96,8 +97,8 @@ async function tenantRun(upstreamPort: number): Promise<void> {
   const key = 'sk-bench-tenant-key';
   const sha = hashKey(key);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tenants-'));
-  const make = async (state: string) => {
-    const config = join(dir, `${state.startsWith('{') ? 'redis' : 'memory'}.yaml`);
+  const make = async (name: string, state: string) => {
+    const config = join(dir, `${name}.yaml`);
     writeFileSync(config, [
       `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
       `state: ${state}`,
@@ -110,10 +111,12 @@ async function tenantRun(upstreamPort: number): Promise<void> {
     ].join('\n'));
     return startSluice(config);
   };
-  const memory = await make('{ driver: memory }');
-  const redis = await make(`{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench:${Date.now()}:" }`);
+  const memory = await make('memory', '{ driver: memory }');
+  const redis = await make('redis', `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench:${Date.now()}:" }`);
+  // Leases off: every request makes its round trip to Redis (what a tenant close to its limits gets).
+  const strict = await make('strict', `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench-strict:${Date.now()}:", leases: false }`);
   const headers = { authorization: `Bearer ${key}` };
-  const targets = { memory: `http://127.0.0.1:${memory.port}`, redis: `http://127.0.0.1:${redis.port}` };
+  const targets = { memory: `http://127.0.0.1:${memory.port}`, redis: `http://127.0.0.1:${redis.port}`, strict: `http://127.0.0.1:${strict.port}` };
   for (const t of Object.values(targets)) await sequentialRun(t, body(false), 2000, headers);
   const r: Record<string, number[]> = {};
   const add = (k: string, v: number) => (r[k] ??= []).push(v);
@@ -128,11 +131,13 @@ async function tenantRun(upstreamPort: number): Promise<void> {
   const m = (k: string) => median(r[k] ?? []);
   console.log('\n## tenant checks (key, rpm, tpm, day budget), non-streaming: memory store vs Redis');
   console.log('| store | c1 p50 ms | c1 p99 ms | c32 req/s |\n|---|---|---|---|');
-  for (const t of ['memory', 'redis']) console.log(`| ${t} | ${m(`${t}.p50`).toFixed(3)} | ${m(`${t}.p99`).toFixed(3)} | ${m(`${t}.rps`).toFixed(0)} |`);
-  const diffs = (r['redis.p50'] ?? []).map((v, i) => (v - (r['memory.p50']?.[i] ?? v)) * 1000);
-  console.log(`Redis adds ${median(diffs).toFixed(0)} µs at p50 (median of ${diffs.length} rounds: ${diffs.map((d) => d.toFixed(0)).join(', ')}; target ≤ 300 µs) and ${((m('redis.p99') - m('memory.p99')) * 1000).toFixed(0)} µs at p99; throughput ${((m('redis.rps') / m('memory.rps')) * 100).toFixed(0)} % of the memory store`);
-  memory.child.kill('SIGTERM');
-  redis.child.kill('SIGTERM');
+  const label = { memory: 'memory', redis: 'redis (leases, the default)', strict: 'redis, leases off (one round trip a request)' } as const;
+  for (const t of ['memory', 'redis', 'strict'] as const) console.log(`| ${label[t]} | ${m(`${t}.p50`).toFixed(3)} | ${m(`${t}.p99`).toFixed(3)} | ${m(`${t}.rps`).toFixed(0)} |`);
+  for (const t of ['redis', 'strict'] as const) {
+    const diffs = (r[`${t}.p50`] ?? []).map((v, i) => (v - (r['memory.p50']?.[i] ?? v)) * 1000);
+    console.log(`${label[t]} adds ${median(diffs).toFixed(0)} µs at p50 (median of ${diffs.length} rounds: ${diffs.map((d) => d.toFixed(0)).join(', ')}; target ≤ 300 µs) and ${((m(`${t}.p99`) - m('memory.p99')) * 1000).toFixed(0)} µs at p99; throughput ${((m(`${t}.rps`) / m('memory.rps')) * 100).toFixed(0)} % of the memory store`);
+  }
+  for (const p of [memory, redis, strict]) p.child.kill('SIGTERM');
 }
 
 async function sequentialRun(origin: string, payload: string, n: number, headers: Record<string, string> = {}): Promise<{ p50: number; p99: number; rps: number }> {

@@ -131,7 +131,7 @@ export function buildApp(opts: AppOptions): Sluice {
       app.server.closeAllConnections();
       await closing;
       health.stop();
-      await gate.flush();
+      await gate.flush(true);
       await runtime.close();
       await store.close();
     },

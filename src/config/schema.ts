@@ -160,6 +160,12 @@ const state = z.discriminatedUnion('driver', [
     replicas: z.number().int().positive().default(1),
     /** While Redis is down: refuse requests of tenants with a budget (closed), or let them through (open). */
     budgetsOnStoreFailure: z.enum(['closed', 'open']).default('closed'),
+    /**
+     * Take a small slice of a roomy limit ahead of need (at most 64 requests' worth or 1 % of the limit, none once
+     * a fifth of it is left, given back within a second), so most requests need no round trip. Off: every
+     * request asks Redis.
+     */
+    leases: z.boolean().default(true),
   }),
 ]);
 

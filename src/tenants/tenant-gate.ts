@@ -8,8 +8,9 @@
 import type { StateConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import { createMemoryStore } from '../state/memory-store.js';
-import type { RateCheck, RateResult, SpendCheck, SpendLimit, StateStore } from '../state/store.js';
+import type { AdmitResult, RateCheck, RateResult, SpendCheck, SpendLimit, StateStore } from '../state/store.js';
 import type { Tenant } from './key-registry.js';
+import { defaultLeaseSettings, LeasePool, type LeaseDemand, type LeaseSettings } from './lease-pool.js';
 
 const minute = 60_000;
 const day = 86_400_000;
@@ -45,13 +46,25 @@ export class TenantGate {
   private readonly local = createMemoryStore();
   private readonly pending = new Map<string, { rates: Map<string, RateCheck>; spend: Map<string, SpendCheck> }>();
   private timer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  /** Leases on the shared limits (Redis only: the memory store answers without a round trip anyway). */
+  private readonly pool: LeasePool | undefined;
+  private readonly leaseTemplates = new Map<string, { rate?: RateCheck; spend?: SpendLimit }>();
+  private readonly leaseCheckMs: number;
 
   constructor(
     private readonly store: StateStore,
     private readonly state: StateConfig,
     private readonly events: GateEvents,
-    private readonly settleEveryMs = 20,
-  ) {}
+    opts: { settleEveryMs?: number; leases?: LeaseSettings | false; now?: () => number } = {},
+  ) {
+    this.settleEveryMs = opts.settleEveryMs ?? 20;
+    const leases = opts.leases ?? (state.driver === 'redis' && state.leases ? defaultLeaseSettings : false);
+    this.pool = leases ? new LeasePool(opts.now ?? Date.now, leases) : undefined;
+    this.leaseCheckMs = leases ? leases.ttlMs : 0;
+  }
+
+  private readonly settleEveryMs: number;
 
   /**
    * Takes one request, `tokens` estimated tokens and, when `worstNano` is given and the tenant has a budget, that
@@ -65,9 +78,14 @@ export class TenantGate {
     const limits = worstNano === undefined ? [] : spendLimits(tenant, now);
     const spend = limits.length > 0 ? { limits, amountNano: worstNano! } : undefined;
     if (rates.length === 0 && !spend) return { headers: {}, tokenChecks: [], urgent: false };
+    const demands = [...rates.map((r) => ({ key: r.key, cost: r.cost, limit: r.limit })), ...limits.map((l) => ({ key: l.key, cost: worstNano!, limit: l.limitNano }))];
+    if (this.pool) {
+      const left = this.pool.take(demands);
+      if (left) return this.fromLease(limited, limits, worstNano, left);
+    }
     let result;
     try {
-      result = await this.store.admit({ rates, ...(spend && { spend }) });
+      result = await this.takeShared(rates, spend, demands);
     } catch (err) {
       this.events.storeError('tenant_admit', err);
       if (spend && !(this.state.driver === 'redis' && this.state.budgetsOnStoreFailure === 'open')) {
@@ -94,6 +112,70 @@ export class TenantGate {
   }
 
   /**
+   * One store call for the request's own costs plus, where limits are roomy, a lease on top (Redis only); when the
+   * lease does not fit, the request alone is tried again, so a lease never causes a refusal.
+   */
+  private async takeShared(rates: RateCheck[], spend: SpendCheck | undefined, demands: LeaseDemand[]): Promise<AdmitResult> {
+    const pool = this.pool;
+    if (!pool) return this.store.admit({ rates, ...(spend && { spend }) });
+    const extras = demands.map((d) => pool.extra(d));
+    // One amount goes to every spend period: lease the smallest extra of them (none if any is tight).
+    const spendExtra = Math.min(...extras.slice(rates.length), Number.POSITIVE_INFINITY);
+    const spendLease = spend && Number.isFinite(spendExtra) ? spendExtra : 0;
+    if (extras.slice(0, rates.length).every((e) => e === 0) && spendLease === 0) return this.store.admit({ rates, ...(spend && { spend }) });
+    const leased = await this.store.admit({
+      rates: rates.map((r, i) => ({ ...r, cost: r.cost + extras[i]! })),
+      ...(spend && { spend: { limits: spend.limits, amountNano: spend.amountNano + spendLease } }),
+    });
+    if (!leased.allowed) return this.store.admit({ rates, ...(spend && { spend }) });
+    rates.forEach((r, i) => this.grant(r.key, extras[i]!, leased.rates[i]!.remaining, { rate: r }));
+    spend?.limits.forEach((l, j) => this.grant(l.key, spendLease, l.limitNano - leased.spend!.spentNano[j]!, { spend: l }));
+    // What the request itself would have left: the shared headroom plus the lease it just took.
+    return {
+      ...leased,
+      rates: leased.rates.map((r, i) => ({ ...r, remaining: r.remaining + extras[i]! })),
+      ...(leased.spend && { spend: { ...leased.spend, spentNano: leased.spend.spentNano.map((v) => v - spendLease) } }),
+    };
+  }
+
+  private grant(key: string, extra: number, sharedLeft: number, template: { rate?: RateCheck; spend?: SpendLimit }): void {
+    const replaced = this.pool!.grant(key, extra, sharedLeft);
+    if (extra > 0) this.leaseTemplates.set(key, template);
+    if (replaced > 0) this.giveBack(key, replaced, template);
+    if (this.pool!.size > 0) this.leaseTimer ??= setTimeout(() => this.expireLeases(false), this.leaseCheckMs);
+  }
+
+  /** Gives back what expired leases (or, at shutdown, all leases) did not use. */
+  private expireLeases(all: boolean): void {
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
+    for (const { key, left } of this.pool?.expire(all) ?? []) {
+      const template = this.leaseTemplates.get(key);
+      this.leaseTemplates.delete(key);
+      if (template && left > 0) this.giveBack(key, left, template);
+    }
+    if (!all && this.pool && this.pool.size > 0) this.leaseTimer = setTimeout(() => this.expireLeases(false), this.leaseCheckMs);
+  }
+
+  /** Returns unused leased capacity to the shared limits, with the next batch of settlements. */
+  private giveBack(key: string, left: number, template: { rate?: RateCheck; spend?: SpendLimit }): void {
+    if (template.rate) this.queue(key, [{ ...template.rate, cost: -left }], undefined);
+    if (template.spend) this.queue(key, [], { limits: [template.spend], amountNano: -left });
+  }
+
+  /** An admission served from this replica's leases: no store call. */
+  private fromLease(limited: Limited[], limits: SpendLimit[], worstNano: number | undefined, left: number[]): Admission {
+    const rates = limited.map((l, i) => ({ allowed: true, remaining: Math.max(0, Math.floor(left[i]!)), retryAfterMs: 0 }));
+    const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
+    const admission: Admission = { headers: rateHeaders(limited, rates), tokenChecks, urgent: false };
+    if (limits.length > 0) {
+      const spendLeft = left.slice(limited.length);
+      admission.reservation = { limits, amountNano: worstNano!, low: limits.some((l, i) => spendLeft[i]! < l.limitNano * lowShare) };
+    }
+    return admission;
+  }
+
+  /**
    * Brings an admission to actual usage: tokens used (every attempt's), and the actual cost, which may exceed the
    * reservation (every attempt is paid). Never refuses. Settlements are batched: each tenant's deltas are summed
    * and written in one store call per `settleEveryMs` (and at `flush()`), so a busy tenant costs one round trip
@@ -108,24 +190,35 @@ export class TenantGate {
     const spend = r && actualNano !== r.amountNano ? { limits: r.limits, amountNano: actualNano - r.amountNano } : undefined;
     if (rates.length === 0 && !spend) return;
     if (admission.urgent) { void this.write(rates, spend); return; }
-    let batch = this.pending.get(tenant.name);
-    if (!batch) this.pending.set(tenant.name, batch = { rates: new Map(), spend: new Map() });
+    this.queue(tenant.name, rates, spend);
+  }
+
+  /** Adds deltas to the group's pending batch (summed per key) and makes sure a flush is coming. */
+  private queue(group: string, rates: RateCheck[], spend: SpendCheck | undefined): void {
+    let batch = this.pending.get(group);
+    if (!batch) this.pending.set(group, batch = { rates: new Map(), spend: new Map() });
     for (const c of rates) {
       const entry = batch.rates.get(c.key);
       if (entry) entry.cost += c.cost;
-      else batch.rates.set(c.key, c);
+      else batch.rates.set(c.key, { ...c });
     }
     if (spend) {
       const key = spend.limits.map((l) => l.key).join(' ');
       const entry = batch.spend.get(key);
       if (entry) entry.amountNano += spend.amountNano;
-      else batch.spend.set(key, spend);
+      else batch.spend.set(key, { ...spend });
     }
     this.timer ??= setTimeout(() => { void this.flush(); }, this.settleEveryMs);
   }
 
-  /** Writes every pending settlement now (called on shutdown, so nothing is lost). */
-  async flush(): Promise<void> {
+  /**
+   * Writes every pending settlement and gives back expired leases; `final` (shutdown) gives back every lease, so
+   * nothing is lost or held.
+   */
+  async flush(final = false): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (final) this.expireLeases(true);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batches = [...this.pending.values()];
