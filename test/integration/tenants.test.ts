@@ -129,6 +129,22 @@ describe.runIf(hasRedis)('two replicas on one Redis', () => {
     expect((await a.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status).toBe(429);
     await Promise.all([a.close(), b.close()]);
   });
+  it('lease slices of a roomy limit and still never overshoot it together', async () => {
+    const cfg = { ...proxyConfig([up.url]), state: { ...state, prefix: `${prefix}lease:` }, keys: keys({ rpm: 1_000 }) }; // leases of 10
+    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
+    let ok = 0;
+    const start = Date.now();
+    for (let round = 0; round < 55; round++) {
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))));
+      ok += batch.filter((r) => r.status === 200).length;
+      expect(batch.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    }
+    // GCRA refills one request every 60 ms while the test runs.
+    const refilled = Math.ceil((Date.now() - start) / 60);
+    expect(ok).toBeLessThanOrEqual(1_000 + refilled);
+    expect(ok).toBeGreaterThanOrEqual(1_000 - 2 * 10); // capacity left in the other replica's lease, at most
+    await Promise.all([a.close(), b.close()]);
+  });
   it('do not overshoot under 50 concurrent requests split across both', async () => {
     const cfg = { ...proxyConfig([up.url]), state: { ...state, prefix: `${prefix}burst:` }, keys: keys({ rpm: 20 }) };
     const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);

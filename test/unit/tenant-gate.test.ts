@@ -72,8 +72,9 @@ describe('TenantGate leases', () => {
   });
 
   it('never lets two replicas overshoot a limit together, and stops leasing when it runs low', async () => {
-    const store = createMemoryStore();
-    const replicas = [0, 1].map(() => new TenantGate(store, state, events, { settleEveryMs: 60_000, leases }));
+    const clock = () => 1_000_000; // frozen: no refill while the test runs, however slow the machine
+    const store = createMemoryStore(clock);
+    const replicas = [0, 1].map(() => new TenantGate(store, state, events, { settleEveryMs: 60_000, leases, now: clock }));
     const t: Tenant = { name: 'pair', key: { rpm: 1_000 } as Tenant['key'] };
     let admitted = 0;
     for (let i = 0; i < 1_200; i++) {
