@@ -142,7 +142,7 @@ export class TenantGate {
     const replaced = this.pool!.grant(key, extra, sharedLeft);
     if (extra > 0) this.leaseTemplates.set(key, template);
     if (replaced > 0) this.giveBack(key, replaced, template);
-    if (this.pool!.size > 0) this.leaseTimer ??= setTimeout(() => this.expireLeases(false), this.leaseCheckMs);
+    if (this.pool!.size > 0) this.leaseTimer ??= setTimeout(() => this.expireLeases(false), this.leaseCheckMs).unref();
   }
 
   /** Gives back what expired leases (or, at shutdown, all leases) did not use. */
@@ -154,7 +154,7 @@ export class TenantGate {
       this.leaseTemplates.delete(key);
       if (template && left > 0) this.giveBack(key, left, template);
     }
-    if (!all && this.pool && this.pool.size > 0) this.leaseTimer = setTimeout(() => this.expireLeases(false), this.leaseCheckMs);
+    if (!all && this.pool && this.pool.size > 0) this.leaseTimer = setTimeout(() => this.expireLeases(false), this.leaseCheckMs).unref();
   }
 
   /** Returns unused leased capacity to the shared limits, with the next batch of settlements. */
