@@ -7,7 +7,7 @@ import { keyLimits } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { StateStore } from '../state/store.js';
 import { bearer, hashKey, mintKey } from '../tenants/key-registry.js';
-import { spendKeys } from '../tenants/tenant-gate.js';
+import { spendKeys } from '../tenants/limit-checks.js';
 
 const newKey = z.strictObject({
   tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/),

@@ -17,7 +17,6 @@ import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { TenantGate } from '../tenants/tenant-gate.js';
 import type { BackendHealth } from '../health/backend-health.js';
 import { admitTenant } from '../tenants/admit-tenant.js';
-import type { Tenant } from '../tenants/key-registry.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { probeCache, sendCached, storeAnswer, type CachedAnswer } from './response-cache.js';

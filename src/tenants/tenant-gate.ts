@@ -1,7 +1,8 @@
 // A tenant's limits on the shared store: requests and tokens per minute (GCRA) and spend budgets per UTC day and
 // calendar month. Admission checks all of them in one atomic store call (one Redis round trip), all or nothing:
 // the request, its estimated tokens and its worst-case cost are taken together or not at all, so replicas together
-// cannot overshoot. Settlement brings tokens and spend to actual usage, batched per tenant.
+// cannot overshoot. On Redis, roomy limits are leased ahead in slices (lease-pool.ts), so most requests need no
+// round trip. Settlement brings tokens and spend to actual usage, batched per tenant.
 // When the store fails, rate limits fall back to a per-replica limiter (each replica enforcing its share) and
 // budgets fail closed (503) or open as configured; every failure is counted (the monitored store logs the switch
 // in each direction once): never silent, never blocking.
@@ -11,9 +12,8 @@ import { createMemoryStore } from '../state/memory-store.js';
 import type { AdmitResult, RateCheck, RateResult, SpendCheck, SpendLimit, StateStore } from '../state/store.js';
 import type { Tenant } from './key-registry.js';
 import { defaultLeaseSettings, LeasePool, type LeaseDemand, type LeaseSettings } from './lease-pool.js';
+import { rateChecks, rateHeaders, spendLimits, type Limited } from './limit-checks.js';
 
-const minute = 60_000;
-const day = 86_400_000;
 /** Less than this share of a period's budget left makes the budget "low" (a route may then downgrade). */
 const lowShare = 0.1;
 /** Settle at once, not in the next batch, when less than this many requests' worth is left under a limit. */
@@ -256,55 +256,4 @@ export class TenantGate {
       : `Rate limit reached for tokens${where}: ${l.check.limit} per minute; this request needs about ${tokens}.`;
     throw new SluiceError('rate_limit_exceeded', message, { headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) } });
   }
-}
-
-/** One rate check with what it limits: the key's own limits, or the key's limits on one route. */
-interface Limited {
-  kind: 'requests' | 'tokens';
-  route?: string;
-  check: RateCheck;
-}
-
-function rateChecks(tenant: Tenant, tokens: number, route: string | undefined): Limited[] {
-  const out: Limited[] = [];
-  const add = (prefix: string, limits: { rpm?: number | undefined; tpm?: number | undefined }, scope?: string) => {
-    if (limits.rpm) out.push({ kind: 'requests', ...(scope && { route: scope }), check: { key: `${prefix}:rpm`, limit: limits.rpm, windowMs: minute, cost: 1 } });
-    // A request larger than the whole minute's tokens is charged the minute, not refused forever.
-    if (limits.tpm && tokens > 0) out.push({ kind: 'tokens', ...(scope && { route: scope }), check: { key: `${prefix}:tpm`, limit: limits.tpm, windowMs: minute, cost: Math.min(tokens, limits.tpm) } });
-  };
-  add(tenant.name, tenant.key);
-  const onRoute = route === undefined ? undefined : tenant.key.routeLimits?.[route];
-  if (onRoute) add(`${tenant.name}:route:${route}`, onRoute, route);
-  return out;
-}
-
-/** OpenAI's rate-limit headers, from the tightest limit of each kind. */
-function rateHeaders(limited: readonly Limited[], results: readonly RateResult[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [kind, suffix] of [['requests', 'requests'], ['tokens', 'tokens']] as const) {
-    let best: { limit: number; remaining: number } | undefined;
-    limited.forEach((l, i) => {
-      if (l.kind === kind && (!best || results[i]!.remaining < best.remaining)) best = { limit: l.check.limit, remaining: results[i]!.remaining };
-    });
-    if (best) {
-      headers[`x-ratelimit-limit-${suffix}`] = String(best.limit);
-      headers[`x-ratelimit-remaining-${suffix}`] = String(best.remaining);
-    }
-  }
-  return headers;
-}
-
-/** The spend counters of a tenant's budget periods at `now`: the UTC day and the calendar month. */
-export function spendKeys(tenant: string, now: Date): { day: string; month: string } {
-  const iso = now.toISOString();
-  return { day: `${tenant}:spend:d:${iso.slice(0, 10)}`, month: `${tenant}:spend:m:${iso.slice(0, 7)}` };
-}
-
-function spendLimits(tenant: Tenant, now: Date): SpendLimit[] {
-  const b = tenant.key.budgetUsd;
-  const keys = spendKeys(tenant.name, now);
-  const out: SpendLimit[] = [];
-  if (b?.perDay) out.push({ key: keys.day, limitNano: Math.round(b.perDay * 1e9), ttlMs: 2 * day });
-  if (b?.perMonth) out.push({ key: keys.month, limitNano: Math.round(b.perMonth * 1e9), ttlMs: 32 * day });
-  return out;
 }

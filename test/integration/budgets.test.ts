@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countChatTokens } from '../../src/classify/count-tokens.js';
 import { createRedisStore } from '../../src/state/redis-store.js';
 import { hashKey } from '../../src/tenants/key-registry.js';
-import { spendKeys } from '../../src/tenants/tenant-gate.js';
+import { spendKeys } from '../../src/tenants/limit-checks.js';
 import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
 import { proxyConfig, startTestApp } from '../helpers/test-app.js';
