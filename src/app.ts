@@ -52,7 +52,10 @@ export function buildApp(opts: AppOptions): Sluice {
     ? logger.error({ state: stateConfig.driver }, `state store unreachable: rate limits per replica, budgets ${stateConfig.driver === 'redis' && stateConfig.budgetsOnStoreFailure === 'open' ? 'open' : 'closed'}, cache bypassed, breakers local`)
     : logger.info({ state: stateConfig.driver }, 'state store reachable again: shared limits, budgets, cache and breakers restored'));
   const store = monitor.store;
-  const managedKeys = opts.loaded.adminKey ? { get: (sha: string) => store.keyGet(sha) } : undefined;
+  // Keys minted through the admin API; a failed lookup is a 503 key_store_unavailable, and counted.
+  const managedKeys = opts.loaded.adminKey
+    ? { get: (sha: string) => store.keyGet(sha).catch((err: unknown) => { metrics.stateStoreErrors.inc({ operation: 'key_get' }); throw err; }) }
+    : undefined;
   let runtime = createRuntime(opts.loaded, { ...(managedKeys && { managedKeys }) });
   for (const b of opts.loaded.config.backends) metrics.backendUp.set({ backend: b.id }, 1);
 

@@ -32,6 +32,16 @@ describe('admin API', () => {
     await app.close();
   });
 
+  it('refuses with 503 key_store_unavailable, counted, when managed keys cannot be looked up', async () => {
+    const dead = { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 };
+    const app = await startTestApp({ ...proxyConfig([up.url]), state: dead }, { env });
+    const res = await chat(app, 'sk-unknown-to-the-config-0001');
+    expect(res.status).toBe(503);
+    expect(res.json.error).toMatchObject({ code: 'key_store_unavailable' });
+    expect(await app.metric('sluice_state_store_errors_total', { operation: 'key_get' })).toBe(1);
+    await app.close();
+  });
+
   it('mints keys that work at once, closes the gateway, and revokes them without a restart', async () => {
     const app = await startTestApp(proxyConfig([up.url]), { env });
     expect((await app.post('/admin/keys', { tenant: 't' }, { authorization: 'Bearer wrong' })).status).toBe(401);
