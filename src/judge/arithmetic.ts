@@ -100,12 +100,11 @@ const tokenRe = /\s*(?:(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)|(\\\*|
 
 function tokenize(expr: string): Token[] | undefined {
   const tokens: Token[] = [];
-  tokenRe.lastIndex = 0;
+  const text = expr.trimEnd(); // the token pattern skips whitespace before a token, not after the last one
   let i = 0;
-  while (i < expr.length) {
-    if (/^\s*$/.test(expr.slice(i))) break;
+  while (i < text.length) {
     tokenRe.lastIndex = i;
-    const m = tokenRe.exec(expr);
+    const m = tokenRe.exec(text);
     if (!m) return undefined;
     i = tokenRe.lastIndex;
     if (m[1] !== undefined) tokens.push(Number(m[1].replace(/,/g, '')));

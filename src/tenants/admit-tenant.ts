@@ -36,6 +36,6 @@ export async function admitTenant(o: {
   const plan = o.downgraded();
   const amountNano = worstCaseNano(plan, o.profile);
   // Release what the larger plan reserved beyond the smaller one's worst case (tokens stay as taken).
-  o.gate.settle(o.tenant, { ...admission, tokenChecks: [], reservation }, 0, amountNano);
+  o.gate.settle(o.tenant, { ...admission, tokenChecks: [] }, 0, amountNano);
   return { plan, admission: { ...admission, reservation: { ...reservation, amountNano } } };
 }

@@ -30,14 +30,14 @@ export function rateChecks(tenant: Tenant, tokens: number, route: string | undef
 /** OpenAI's rate-limit headers, from the tightest limit of each kind. */
 export function rateHeaders(limited: readonly Limited[], results: readonly RateResult[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [kind, suffix] of [['requests', 'requests'], ['tokens', 'tokens']] as const) {
+  for (const kind of ['requests', 'tokens'] as const) {
     let best: { limit: number; remaining: number } | undefined;
     limited.forEach((l, i) => {
       if (l.kind === kind && (!best || results[i]!.remaining < best.remaining)) best = { limit: l.check.limit, remaining: results[i]!.remaining };
     });
     if (best) {
-      headers[`x-ratelimit-limit-${suffix}`] = String(best.limit);
-      headers[`x-ratelimit-remaining-${suffix}`] = String(best.remaining);
+      headers[`x-ratelimit-limit-${kind}`] = String(best.limit);
+      headers[`x-ratelimit-remaining-${kind}`] = String(best.remaining);
     }
   }
   return headers;

@@ -51,6 +51,7 @@ export class TenantGate {
   private readonly pool: LeasePool | undefined;
   private readonly leaseTemplates = new Map<string, { rate?: RateCheck; spend?: SpendLimit }>();
   private readonly leaseCheckMs: number;
+  private readonly settleEveryMs: number;
 
   constructor(
     private readonly store: StateStore,
@@ -64,8 +65,6 @@ export class TenantGate {
     this.leaseCheckMs = leases ? leases.ttlMs : 0;
   }
 
-  private readonly settleEveryMs: number;
-
   /**
    * Takes one request, `tokens` estimated tokens and, when `worstNano` is given and the tenant has a budget, that
    * worst-case cost. Throws 429 `rate_limit_exceeded` or `insufficient_quota` (nothing taken), or 503
@@ -78,10 +77,11 @@ export class TenantGate {
     const limits = worstNano === undefined ? [] : spendLimits(tenant, now);
     const spend = limits.length > 0 ? { limits, amountNano: worstNano! } : undefined;
     if (rates.length === 0 && !spend) return { headers: {}, tokenChecks: [], urgent: false };
+    const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
     const demands = [...rates.map((r) => ({ key: r.key, cost: r.cost, limit: r.limit })), ...limits.map((l) => ({ key: l.key, cost: worstNano!, limit: l.limitNano }))];
     if (this.pool) {
       const left = this.pool.take(demands);
-      if (left) return this.fromLease(limited, limits, worstNano, left);
+      if (left) return this.fromLease(limited, tokenChecks, limits, worstNano, left);
     }
     let result;
     try {
@@ -99,7 +99,6 @@ export class TenantGate {
       this.events.limited('budget');
       throw new SluiceError('insufficient_quota', `The budget of ${tenant.name} for this period is spent (this request may cost up to $${(worstNano! / 1e9).toFixed(6)}).`);
     }
-    const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
     // A refund matters at once when a few more requests like this one would reach a limit.
     const tokensTight = limited.some((l, i) => l.kind === 'tokens' && result.rates[i]!.remaining < urgentMultiple * l.check.cost);
     if (!result.spend) return { headers, tokenChecks, urgent: tokensTight };
@@ -117,17 +116,18 @@ export class TenantGate {
    */
   private async takeShared(rates: RateCheck[], spend: SpendCheck | undefined, demands: LeaseDemand[]): Promise<AdmitResult> {
     const pool = this.pool;
-    if (!pool) return this.store.admit({ rates, ...(spend && { spend }) });
+    const exact = () => this.store.admit({ rates, ...(spend && { spend }) });
+    if (!pool) return exact();
     const extras = demands.map((d) => pool.extra(d));
     // One amount goes to every spend period: lease the smallest extra of them (none if any is tight).
     const spendExtra = Math.min(...extras.slice(rates.length), Number.POSITIVE_INFINITY);
     const spendLease = spend && Number.isFinite(spendExtra) ? spendExtra : 0;
-    if (extras.slice(0, rates.length).every((e) => e === 0) && spendLease === 0) return this.store.admit({ rates, ...(spend && { spend }) });
+    if (extras.slice(0, rates.length).every((e) => e === 0) && spendLease === 0) return exact();
     const leased = await this.store.admit({
       rates: rates.map((r, i) => ({ ...r, cost: r.cost + extras[i]! })),
       ...(spend && { spend: { limits: spend.limits, amountNano: spend.amountNano + spendLease } }),
     });
-    if (!leased.allowed) return this.store.admit({ rates, ...(spend && { spend }) });
+    if (!leased.allowed) return exact();
     rates.forEach((r, i) => this.grant(r.key, extras[i]!, leased.rates[i]!.remaining, { rate: r }));
     spend?.limits.forEach((l, j) => this.grant(l.key, spendLease, l.limitNano - leased.spend!.spentNano[j]!, { spend: l }));
     // What the request itself would have left: the shared headroom plus the lease it just took.
@@ -164,9 +164,8 @@ export class TenantGate {
   }
 
   /** An admission served from this replica's leases: no store call. */
-  private fromLease(limited: Limited[], limits: SpendLimit[], worstNano: number | undefined, left: number[]): Admission {
-    const rates = limited.map((l, i) => ({ allowed: true, remaining: Math.max(0, Math.floor(left[i]!)), retryAfterMs: 0 }));
-    const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
+  private fromLease(limited: Limited[], tokenChecks: RateCheck[], limits: SpendLimit[], worstNano: number | undefined, left: number[]): Admission {
+    const rates = limited.map((_, i) => ({ allowed: true, remaining: Math.max(0, Math.floor(left[i]!)), retryAfterMs: 0 }));
     const admission: Admission = { headers: rateHeaders(limited, rates), tokenChecks, urgent: false };
     if (limits.length > 0) {
       const spendLeft = left.slice(limited.length);
@@ -216,9 +215,7 @@ export class TenantGate {
    * nothing is lost or held.
    */
   async flush(final = false): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (final) this.expireLeases(true);
+    if (final) this.expireLeases(true); // queues the give-backs, written below
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batches = [...this.pending.values()];
