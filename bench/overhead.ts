@@ -163,11 +163,19 @@ async function cannon(origin: string, payload: string, connections: number, head
   return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };
 }
 
+/** `npm start`'s environment assignments and node flags, read from package.json so the bench runs what users run. */
+function startCommand(script: string): { env: Record<string, string>; nodeArgs: string[] } {
+  const words = script.split(/\s+/);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=') as [string, string]));
+  return { env, nodeArgs: words.slice(node + 1).filter((w) => w.startsWith('--')) };
+}
+
 /** Sluice logs a line per request, as in production; its stdout goes to /dev/null so no reader can slow it. */
 async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
   const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
-  // The same node flags and environment as `npm start`.
-  const child = spawn('node', ['--max-semi-space-size=4', '--heap-growing-percent=35', 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
+  const start = startCommand((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start);
+  const child = spawn('node', [...start.nodeArgs, 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...start.env } });
   children.push(child);
   await waitHealthy(port, '/healthz');
   return { child, port };

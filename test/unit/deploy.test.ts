@@ -49,6 +49,14 @@ describe('prometheus', () => {
 });
 
 describe('compose', () => {
+  it('the image runs Node with the same flags and environment as npm start', () => {
+    const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const [, env, flags] = /^(.*?)\s*node\s+(.*?)\s*dist\/src\/cli\.js serve$/.exec(start)!;
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(cmd).toEqual(['node', ...flags!.split(/\s+/), 'dist/src/cli.js', 'serve']);
+    for (const assignment of env!.split(/\s+/).filter(Boolean)) expect(dockerfile).toContain(assignment);
+  });
   it('mounts files that exist and runs the same Prometheus rules', () => {
     const compose = parse(readFileSync('deploy/compose.yaml', 'utf8')) as { services: Record<string, { volumes?: string[] }> };
     const mounts = Object.values(compose.services).flatMap((svc) => svc.volumes ?? []).map((v) => v.split(':')[0]!);
