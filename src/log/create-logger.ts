@@ -13,9 +13,14 @@ export const redactPaths = [
 
 /**
  * Without a destination, logs go to stdout asynchronously: a slow log reader must never stall the event loop
- * (a full pipe blocks a synchronous write). `logger.flush()` runs on shutdown so the last lines are kept.
+ * (a full pipe blocks a synchronous write). Lines are gathered up to `minLength` bytes before a write is handed
+ * to the thread pool, and `periodicFlushMs` bounds how long a line waits on a quiet gateway: one hand-off per
+ * several requests instead of one per line (each costs thread wake-ups, which dominate at low concurrency).
+ * pino writes what is left synchronously when the process exits; `logger.flush()` runs on shutdown.
  */
-export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
+export const logBuffering = { minLength: 4096, periodicFlushMs: 100 };
+
+export function createLogger(opts: { level: string; destination?: DestinationStream; fd?: number }): Logger {
+  const destination = opts.destination ?? pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: logBuffering.minLength, periodicFlush: logBuffering.periodicFlushMs });
   return pino({ level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sluice' } }, destination);
 }
