@@ -19,7 +19,7 @@ import type { BackendHealth } from '../health/backend-health.js';
 import { admitTenant } from '../tenants/admit-tenant.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
-import { probeCache, sendCached, storeAnswer, type CachedAnswer } from './response-cache.js';
+import { probeCache, sendCached, storeAnswer, type CacheProbe, type CachedAnswer } from './response-cache.js';
 import { priceUsage } from '../cost/pricing.js';
 import type { StateStore } from '../state/store.js';
 import { requestJudge } from './request-judge.js';
@@ -50,7 +50,13 @@ declare module 'fastify' {
   }
 }
 
+const bypass: CacheProbe = { result: 'bypass' };
+
 export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
+  // Made once, not per request: the request path allocates only what a request needs.
+  const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
+  const isHealthy = (id: string) => deps.health.isHealthy(id);
+  const observedFirstTokenMs = (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size);
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     const rt = deps.runtime();
@@ -65,8 +71,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     request.sluiceRoute = route.name;
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
-    const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
-    const cache = await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError });
+    const cache = route.cache.enabled ? await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError }) : bypass;
     if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
     if (cache.result === 'hit') {
       if (tenant) reply.headers((await deps.gate.admit(tenant, { tokens: 0, route: route.name })).headers);
@@ -79,10 +84,12 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy: (id: string) => deps.health.isHealthy(id), observedFirstTokenMs: (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size) };
+    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
-    const { plan, admission } = await admitTenant({ gate: deps.gate, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) });
+    const { plan, admission } = tenant
+      ? await admitTenant({ gate: deps.gate, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) })
+      : { plan: fullPlan, admission: undefined };
     if (admission) reply.headers(admission.headers);
     deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
 
@@ -127,10 +134,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       return reply.hijack();
     }
     const delivered = result.delivered!;
-    reply.headers({
-      ...routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }),
-      ...costHeaders(cost),
-    });
+    reply.headers(routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }));
+    reply.headers(costHeaders(cost));
     if (cache.result === 'miss' && result.answer) {
       storeAnswer({ store: deps.store, route, key: cache.key, storeError, answer: { body: result.answer.text, backend: delivered.backend, tier: delivered.tier, input: delivered.usage.input, output: delivered.usage.output } });
     }

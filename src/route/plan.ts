@@ -35,9 +35,12 @@ export interface PlanInput {
 
 type Step = (plan: Plan, input: PlanInput) => Plan;
 
+const steps: readonly Step[] = [fitting, unhealthy, slo, minTier, budget, difficulty];
+
 export function planRoute(input: PlanInput): Plan {
-  const steps: Step[] = [fitting, unhealthy, slo, minTier, budget, difficulty];
-  return steps.reduce((plan, step) => step(plan, input), { tiers: [], skipped: [] } as Plan);
+  let plan: Plan = { tiers: [], skipped: [] };
+  for (const step of steps) plan = step(plan, input);
+  return plan;
 }
 
 function fitting(_: Plan, { route, profile, endpoint, backends }: PlanInput): Plan {
@@ -61,7 +64,7 @@ function dropSoft(plan: Plan, reason: SkipReason, keep: (t: PlannedTier) => bool
 }
 
 function unhealthy(plan: Plan, { isHealthy }: PlanInput): Plan {
-  if (!isHealthy) return plan;
+  if (!isHealthy || plan.tiers.every((t) => t.backends.every((b) => isHealthy(b.id)))) return plan;
   const healthyFirst = (t: PlannedTier) => ({ ...t, backends: [...t.backends.filter((b) => isHealthy(b.id)), ...t.backends.filter((b) => !isHealthy(b.id))] });
   const next = dropSoft(plan, 'unhealthy', (t) => t.backends.some((b) => isHealthy(b.id)));
   return { ...next, tiers: next.tiers.map(healthyFirst) };
