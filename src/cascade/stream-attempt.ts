@@ -32,7 +32,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     committed = true;
     a.sink.open(a.commitInfo());
     a.onFirstByte();
-    for (const data of held.splice(0)) await a.sink.send(data);
+    for (const data of held.splice(0)) { const p = a.sink.send(data); if (p) await p; } // awaits only under back-pressure
   };
 
   try {

@@ -6,6 +6,7 @@ import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
 import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
+import { wholeResponse } from './whole-response.js';
 
 const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
 const maxErrorBody = 64 * 1024;
@@ -27,28 +28,33 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     const timer = new AttemptTimer(req.signal);
     if (req.stream) timer.arm(t.firstTokenMs, 'no first token in time');
     timer.armTotal(t.totalMs);
+    const options = {
+      path: basePath + paths[req.endpoint],
+      method: 'POST' as const,
+      headers: { ...baseHeaders, 'x-request-id': req.requestId },
+      body: JSON.stringify(req.body),
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
     try {
-      const res = await pool.request({
-        path: basePath + paths[req.endpoint],
-        method: 'POST',
-        headers: { ...baseHeaders, 'x-request-id': req.requestId },
-        body: JSON.stringify(req.body),
-        signal: timer.signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
+      if (!req.stream) {
+        const whole = await wholeResponse(pool, options, timer.signal, maxErrorBody);
+        timer.clear();
+        if (whole.statusCode < 200 || whole.statusCode >= 300) throw httpFailure(whole.statusCode, whole.text, whole.headers);
+        return { kind: 'json', text: whole.text, json: parseJsonObject(whole.text) };
+      }
+      const res = await pool.request({ ...options, signal: timer.signal });
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readCapped(res.body, maxErrorBody);
         throw httpFailure(res.statusCode, text, res.headers);
       }
       const contentType = String(res.headers['content-type'] ?? '');
-      if (req.stream && contentType.includes('text/event-stream')) {
+      if (contentType.includes('text/event-stream')) {
         return { kind: 'stream', events: streamEvents(res.body, timer, t.idleMs), cancel: () => { timer.clear(); res.body.destroy(); } };
       }
-      const text = await res.body.text();
+      await res.body.dump({ limit: maxErrorBody }).catch(() => res.body.destroy());
       timer.clear();
-      if (req.stream) throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
-      return { kind: 'json', text, json: parseJsonObject(text) };
+      throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
     } catch (err) {
       timer.clear();
       throw timer.failure() ?? classifyTransportError(err);

@@ -118,3 +118,35 @@ describe('client abort', () => {
     expect(b.requests).toHaveLength(0);
   });
 });
+
+describe('client abort while waiting for an upstream connection', () => {
+  it('never sends the abandoned request once a connection frees up', async () => {
+    const up = await startFakeUpstream();
+    const one = await startTestApp(proxyConfig([up.url], { backend: { maxConnections: 1, timeouts } }), { env: { TEST_KEY: 'k' } });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      up.script(async (req) => { if (JSON.stringify(req.body).includes('first')) await held; return { kind: 'json', body: chatCompletion('ok') }; });
+      const ask = (content: string, signal?: AbortSignal) => request(one.url + '/v1/chat/completions', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, ...(signal && { signal }),
+        body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }] }),
+      });
+      const first = ask('first');
+      await expect.poll(() => up.requests.length).toBe(1); // holds the only connection
+      const ctl = new AbortController();
+      const queued = ask('queued', ctl.signal).catch(() => undefined);
+      // In flight inside Sluice means handed to the pool: that happens in the same tick as the gauge moves.
+      await expect.poll(() => one.metric('sluice_inflight_requests', { route: 'auto' })).toBe(2);
+      ctl.abort();
+      await queued;
+      await expect.poll(() => one.metric('sluice_requests_total', { route: 'auto', outcome: 'client_aborted' })).toBe(1);
+      release();
+      expect((await first).statusCode).toBe(200);
+      expect((await ask('third')).statusCode).toBe(200); // queued behind the abandoned one, so it went first if sent
+      expect(up.requests.map((r) => JSON.stringify(r.body).match(/first|queued|third/)?.[0])).toEqual(['first', 'third']);
+    } finally {
+      await one.close();
+      await up.close();
+    }
+  });
+});

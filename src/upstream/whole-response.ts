@@ -1,0 +1,67 @@
+// One request whose whole answer is wanted at once (non-streaming calls), through undici's dispatch API: the body
+// is gathered as it arrives, with no body stream, listeners or extra event-loop turns in between. Aborting the
+// scope aborts the call (and closes its connection if it is in flight); every other ending reads the body to its
+// end, so the connection goes back to the pool.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Cancel } from './cancel.js';
+
+export interface WholeResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * Resolves with the status, headers and body text; rejects with the transport error, or with the scope's reason as
+ * soon as it aborts. Error bodies (non-2xx) keep their first `errorCap` bytes, the rest is read and dropped.
+ */
+export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, errorCap: number): Promise<WholeResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) { reject(signal.reason); return; }
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    let parts: Buffer[] = [];
+    let size = 0;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      signal.off('abort', onAbort);
+      return true;
+    };
+    const onAbort = (reason: unknown) => {
+      if (!settle()) return;
+      controller?.abort(new Error('aborted'));
+      reject(reason);
+    };
+    signal.once('abort', onAbort);
+    dispatcher.dispatch(options, {
+      onRequestStart(c) {
+        controller = c;
+        if (settled) c.abort(new Error('aborted')); // aborted while it waited for a connection
+      },
+      onResponseStart(_c, status, h) {
+        statusCode = status;
+        headers = h;
+        parts = [];
+        size = 0;
+      },
+      onResponseData(_c, chunk) {
+        if (settled) return;
+        if (statusCode >= 200 && statusCode < 300) parts.push(chunk);
+        else if (size < errorCap) parts.push(chunk.subarray(0, errorCap - size));
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        if (!settle()) return;
+        const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+        resolve({ statusCode, headers, text });
+      },
+      onResponseError(_c, err) {
+        if (settle()) reject(err);
+      },
+    });
+  });
+}
