@@ -4,9 +4,9 @@ import { Pool, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
-import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
+import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
 import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
-import { wholeResponse } from './whole-response.js';
+import { wholeResponse, type WholeResponse } from './whole-response.js';
 
 const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
 const maxErrorBody = 64 * 1024;
@@ -23,26 +23,35 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   const baseHeaders: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
 
-  async function send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const t = backend.timeouts;
-    const timer = new AttemptTimer(req.signal);
-    if (req.stream) timer.arm(t.firstTokenMs, 'no first token in time');
-    timer.armTotal(t.totalMs);
-    const options = {
+  function send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const options: Dispatcher.DispatchOptions = {
       path: basePath + paths[req.endpoint],
-      method: 'POST' as const,
+      method: 'POST',
       headers: { ...baseHeaders, 'x-request-id': req.requestId },
       body: JSON.stringify(req.body),
       headersTimeout: 0,
       bodyTimeout: 0,
     };
+    return req.stream ? sendStream(req, options) : sendWhole(req, options);
+  }
+
+  async function sendWhole(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamJson> {
+    let whole: WholeResponse;
     try {
-      if (!req.stream) {
-        const whole = await wholeResponse(pool, options, timer.signal, maxErrorBody);
-        timer.clear();
-        if (whole.statusCode < 200 || whole.statusCode >= 300) throw httpFailure(whole.statusCode, whole.text, whole.headers);
-        return { kind: 'json', text: whole.text, json: parseJsonObject(whole.text) };
-      }
+      whole = await wholeResponse(pool, options, req.signal, { totalMs: backend.timeouts.totalMs, errorCap: maxErrorBody });
+    } catch (err) {
+      throw classifyTransportError(err);
+    }
+    if (whole.statusCode < 200 || whole.statusCode >= 300) throw httpFailure(whole.statusCode, whole.text, whole.headers);
+    return { kind: 'json', text: whole.text, json: parseJsonObject(whole.text) };
+  }
+
+  async function sendStream(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamStream> {
+    const t = backend.timeouts;
+    const timer = new AttemptTimer(req.signal);
+    timer.arm(t.firstTokenMs, 'no first token in time');
+    timer.armTotal(t.totalMs);
+    try {
       const res = await pool.request({ ...options, signal: timer.signal });
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readCapped(res.body, maxErrorBody);

@@ -1,10 +1,11 @@
 // One request whose whole answer is wanted at once (non-streaming calls), through undici's dispatch API: the body
-// is gathered as it arrives, with no body stream, listeners or extra event-loop turns in between. Aborting the
-// scope aborts the call (and closes its connection if it is in flight); every other ending reads the body to its
-// end, so the connection goes back to the pool.
+// is gathered as it arrives, with no body stream, listeners or extra event-loop turns in between, and one timer
+// for the total time. Aborting the caller's scope or the timer firing aborts the call (closing its connection if
+// it is in flight); every other ending reads the body to its end, so the connection goes back to the pool.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Cancel } from './cancel.js';
+import { UpstreamFailure } from './upstream-failure.js';
 
 export interface WholeResponse {
   statusCode: number;
@@ -13,12 +14,14 @@ export interface WholeResponse {
 }
 
 /**
- * Resolves with the status, headers and body text; rejects with the transport error, or with the scope's reason as
- * soon as it aborts. Error bodies (non-2xx) keep their first `errorCap` bytes, the rest is read and dropped.
+ * Resolves with the status, headers and body text; rejects with the transport error, or an UpstreamFailure as soon
+ * as the scope aborts (`aborted`) or `totalMs` passes (`timeout`). Error bodies (non-2xx) keep their first
+ * `errorCap` bytes; the rest is read and dropped.
  */
-export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, errorCap: number): Promise<WholeResponse> {
+export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, limits: { totalMs: number; errorCap: number }): Promise<WholeResponse> {
+  const { errorCap } = limits;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(signal.reason); return; }
+    if (signal.aborted) { reject(new UpstreamFailure('aborted', 'aborted by caller')); return; }
     let controller: Dispatcher.DispatchController | undefined;
     let settled = false;
     let statusCode = 0;
@@ -29,13 +32,16 @@ export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.Dispat
       if (settled) return false;
       settled = true;
       signal.off('abort', onAbort);
+      clearTimeout(timer);
       return true;
     };
-    const onAbort = (reason: unknown) => {
+    const stop = (failure: UpstreamFailure) => {
       if (!settle()) return;
-      controller?.abort(new Error('aborted'));
-      reject(reason);
+      controller?.abort(failure);
+      reject(failure);
     };
+    const onAbort = () => stop(new UpstreamFailure('aborted', 'aborted by caller'));
+    const timer = setTimeout(() => stop(new UpstreamFailure('timeout', `total time exceeded (${limits.totalMs} ms)`)), limits.totalMs);
     signal.once('abort', onAbort);
     dispatcher.dispatch(options, {
       onRequestStart(c) {
