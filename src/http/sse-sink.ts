@@ -29,13 +29,11 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
     open(info) {
       opened = true;
       reply.hijack();
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        ...headers(info),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-      });
+      const all = Object.assign(reply.getHeaders() as Record<string, string>, headers(info));
+      all['content-type'] = 'text/event-stream; charset=utf-8';
+      all['cache-control'] = 'no-cache';
+      all['x-accel-buffering'] = 'no';
+      res.writeHead(200, all);
     },
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string) {
