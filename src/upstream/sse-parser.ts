@@ -18,18 +18,19 @@ export function createSseParser(): SseParser {
   const decoder = new TextDecoder('utf-8');
   let pending = '';
   let lastWasCR = false;
-  let data: string[] = [];
+  // An event's data lines: almost always one, kept as a string; an array only when there are more.
+  let data: string | string[] | undefined;
   let event: string | undefined;
   let id: string | undefined;
 
   function dispatch(out: SseEvent[]): void {
-    if (data.length > 0) {
-      const ev: SseEvent = { data: data.join('\n') };
+    if (data !== undefined) {
+      const ev: SseEvent = { data: typeof data === 'string' ? data : data.join('\n') };
       if (event !== undefined) ev.event = event;
       if (id !== undefined) ev.id = id;
       out.push(ev);
     }
-    data = [];
+    data = undefined;
     event = undefined;
   }
 
@@ -40,7 +41,11 @@ export function createSseParser(): SseParser {
     const field = colon === -1 ? text : text.slice(0, colon);
     let value = colon === -1 ? '' : text.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') data.push(value);
+    if (field === 'data') {
+      if (data === undefined) data = value;
+      else if (typeof data === 'string') data = [data, value];
+      else data.push(value);
+    }
     else if (field === 'event') event = value;
     else if (field === 'id') id = value;
   }
@@ -53,7 +58,7 @@ export function createSseParser(): SseParser {
     for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      line(pending + text.slice(start, i), out);
+      line(pending === '' ? text.slice(start, i) : pending + text.slice(start, i), out);
       pending = '';
       if (c === 13) {
         if (i + 1 === text.length) lastWasCR = true;

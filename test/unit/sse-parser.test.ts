@@ -29,6 +29,8 @@ describe('createSseParser', () => {
   });
   it('joins multi-line data with LF and accepts "data:" without a space', () => {
     expect(parse(['data:a\ndata: b\n\n'])).toEqual([{ data: 'a\nb' }]);
+    expect(parse(['data: a\ndata: b\ndata: c\n\ndata: d\n\n'])).toEqual([{ data: 'a\nb\nc' }, { data: 'd' }]);
+    expect(parse(['data:\n\n'])).toEqual([{ data: '' }]); // an empty data line is still an event
   });
   it('decodes a multi-byte character split across chunks', () => {
     const bytes = new TextEncoder().encode('data: héllo €\n\n');
