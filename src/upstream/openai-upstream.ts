@@ -7,6 +7,7 @@ import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
 import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
 import { wholeResponse, type WholeResponse } from './whole-response.js';
+import { requestChunks, type ChunkStream } from './chunk-stream.js';
 
 const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
 const maxErrorBody = 64 * 1024;
@@ -52,16 +53,16 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     timer.arm(t.firstTokenMs, 'no first token in time');
     timer.armTotal(t.totalMs);
     try {
-      const res = await pool.request({ ...options, signal: timer.signal });
+      const res = await requestChunks(pool, options, timer.signal);
       if (res.statusCode < 200 || res.statusCode >= 300) {
-        const text = await readCapped(res.body, maxErrorBody);
+        const text = await readCapped(res, maxErrorBody);
         throw httpFailure(res.statusCode, text, res.headers);
       }
       const contentType = String(res.headers['content-type'] ?? '');
       if (contentType.includes('text/event-stream')) {
-        return { kind: 'stream', events: streamEvents(res.body, timer, t.idleMs), cancel: () => { timer.clear(); res.body.destroy(); } };
+        return { kind: 'stream', events: streamEvents(res, timer, t.idleMs), cancel: () => { timer.clear(); res.destroy(); } };
       }
-      await res.body.dump({ limit: maxErrorBody }).catch(() => res.body.destroy());
+      res.drain(maxErrorBody);
       timer.clear();
       throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
     } catch (err) {
@@ -74,22 +75,19 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
 }
 
 /**
- * Yields the SSE events of a body. The body is read through its iterator by hand: a `for await` would destroy
- * it when the consumer stops at [DONE], a few bytes before the body's own end, and undici would then close the
- * connection instead of reusing it. After [DONE] the remainder is drained (`dump`), so the socket goes back to
- * the pool; any other early stop destroys the body.
+ * Yields the SSE events of a body. The consumer stops at [DONE], often a few bytes before the body's own end: the
+ * remainder is then drained, so the connection goes back to the pool; any other early stop closes it.
  */
-async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent[]> {
+async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser();
-  const chunks = body[Symbol.asyncIterator]();
   let first = true;
   let sawDone = false;
   try {
     for (;;) {
-      const next = await chunks.next();
-      if (next.done) break;
+      const chunk = await body.next();
+      if (chunk === null) break;
       if (!first) timer.touch();
-      const events = parser.push(next.value as Buffer);
+      const events = parser.push(chunk);
       if (events.length === 0) continue;
       if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
       if (events.some((ev) => ev.data === '[DONE]')) sawDone = true;
@@ -101,12 +99,10 @@ async function* streamEvents(body: BodyReadable, timer: AttemptTimer, idleMs: nu
     throw timer.failure() ?? classifyTransportError(err);
   } finally {
     timer.clear();
-    if (sawDone) body.dump({ limit: 64 * 1024 }).catch(() => body.destroy());
+    if (sawDone) body.drain(64 * 1024);
     else body.destroy();
   }
 }
-
-type BodyReadable = Dispatcher.ResponseData['body'];
 
 function parseJsonObject(text: string): Record<string, unknown> {
   let json: unknown;
@@ -119,15 +115,16 @@ function parseJsonObject(text: string): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<string> {
+async function readCapped(body: ChunkStream, cap: number): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    if (size < cap) parts.push(chunk);
+  while (size < cap) {
+    const chunk = await body.next();
+    if (chunk === null) break;
+    parts.push(chunk);
     size += chunk.length;
-    if (size >= cap) break;
   }
-  body.destroy();
+  body.destroy(); // past the cap; nothing to do when the body had ended
   return Buffer.concat(parts).toString('utf8').slice(0, cap);
 }
 

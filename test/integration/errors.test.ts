@@ -112,6 +112,36 @@ describe('upstream failures', () => {
   });
 });
 
+describe('upstream failures on a streamed request (before anything reached the client)', () => {
+  const ask = () => app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+  it('passes a 4xx through with the upstream message and param', async () => {
+    up.script(() => ({ kind: 'json', status: 400, body: { error: { message: "Invalid 'stop': too many.", param: 'stop' } } }));
+    const res = await ask();
+    expectOpenAIError(res, 400, 'upstream_rejected', 'stop');
+    expect(res.json.error.message).toBe("Invalid 'stop': too many.");
+  });
+  it('429 with the upstream retry-after', async () => {
+    up.script(() => ({ kind: 'json', status: 429, headers: { 'retry-after': '3' }, body: { error: { message: 'slow down' } } }));
+    const res = await ask();
+    expectOpenAIError(res, 429, 'upstream_rate_limited');
+    expect(res.headers['retry-after']).toBe('3');
+  });
+  it('502 for a 5xx whose error body is far over the 64 KB kept; the rest is not read, the connection is closed', async () => {
+    up.script(() => ({ kind: 'json', status: 503, body: { error: { message: 'x'.repeat(300_000) } } }));
+    const closed = up.nextSocketClose();
+    expectOpenAIError(await ask(), 502, 'upstream_error');
+    await closed;
+  });
+  it('502 for a JSON answer where an event stream was asked for, and the connection is kept', async () => {
+    const before = up.closedSockets();
+    up.script(() => ({ kind: 'json', body: chatCompletion('not a stream') }));
+    expectOpenAIError(await ask(), 502, 'upstream_error');
+    up.script(() => ({ kind: 'json', body: chatCompletion('ok') }));
+    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg })).status).toBe(200);
+    expect(up.closedSockets()).toBe(before);
+  });
+});
+
 describe('the error catalogue', () => {
   it('documents every code in the README', async () => {
     const { readFileSync } = await import('node:fs');
