@@ -10,8 +10,11 @@ export interface ChunkStream {
   headers: IncomingHttpHeaders;
   /** The next chunk, or null at the end; rejects with the transport error, or the scope's reason once aborted. */
   next(): Promise<Buffer | null>;
-  /** Reads and drops the rest, so the connection goes back to the pool; past `limit` bytes it is closed instead. */
-  drain(limit: number): void;
+  /**
+   * Reads and drops the rest, so the connection goes back to the pool. It is closed instead past `limit` bytes, or
+   * when nothing arrives for `idleMs` (an upstream that never ends its body must not hold a pooled connection).
+   */
+  drain(limit: number, idleMs: number): void;
   /** Stops at once: the request is aborted and its connection closed (nothing happens if the body had ended). */
   destroy(): void;
 }
@@ -30,8 +33,9 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
     let waiter: { resolve(chunk: Buffer | null): void; reject(err: unknown): void } | undefined;
     let dropLimit = -1; // ≥ 0 while draining
     let dropped = 0;
+    let drainTimer: NodeJS.Timeout | undefined;
 
-    const finish = () => { signal.off('abort', onAbort); };
+    const finish = () => { signal.off('abort', onAbort); clearTimeout(drainTimer); };
     const fail = (reason: unknown) => {
       if (ended || failure || stopped) return;
       failure = { reason };
@@ -61,11 +65,12 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
         if (ended || stopped) return Promise.resolve(null);
         return new Promise((resolve, reject) => { waiter = { resolve, reject }; });
       },
-      drain(limit) {
+      drain(limit, idleMs) {
         queue.length = 0;
         queued = 0;
         if (ended || failure || stopped) return;
         dropLimit = limit;
+        drainTimer = setTimeout(() => stream.destroy(), idleMs);
         if (controller?.paused) controller.resume();
       },
       destroy() {
@@ -95,6 +100,7 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
         if (dropLimit >= 0) {
           dropped += chunk.length;
           if (dropped > dropLimit) stream.destroy();
+          else drainTimer?.refresh();
           return;
         }
         if (waiter) {

@@ -62,7 +62,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       if (contentType.includes('text/event-stream')) {
         return { kind: 'stream', events: streamEvents(res, timer, t.idleMs), cancel: () => { timer.clear(); res.destroy(); } };
       }
-      res.drain(maxErrorBody);
+      res.drain(maxErrorBody, t.idleMs);
       timer.clear();
       throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
     } catch (err) {
@@ -99,7 +99,7 @@ async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: num
     throw timer.failure() ?? classifyTransportError(err);
   } finally {
     timer.clear();
-    if (sawDone) body.drain(64 * 1024);
+    if (sawDone) body.drain(64 * 1024, idleMs);
     else body.destroy();
   }
 }

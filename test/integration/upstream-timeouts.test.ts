@@ -150,3 +150,21 @@ describe('client abort while waiting for an upstream connection', () => {
     }
   });
 });
+
+describe('an upstream that sends [DONE] but never ends its body', () => {
+  it('answers the client at once, and closes that connection after the idle timeout instead of keeping it', async () => {
+    const up = await startFakeUpstream(() => ({ kind: 'sse', events: chatChunks(['all ', 'done']), endDelayMs: 10_000 }));
+    const own = await startTestApp(proxyConfig([up.url], { backend: { timeouts } }), { env: { TEST_KEY: 'k' } });
+    try {
+      const closed = up.nextSocketClose(); // the only connection this upstream ever gets
+      const started = Date.now();
+      const res = await own.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
+      expect(sseData(res.text).at(-1)).toBe('[DONE]');
+      await closed; // idleMs is 300: given up, not held for the 10 s the body takes to end
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await own.close();
+      await up.close();
+    }
+  });
+});
