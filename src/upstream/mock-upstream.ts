@@ -9,7 +9,7 @@ import { mockAnswer, mockEmbedding, type MockAnswer } from './mock-model.js';
 import { waitFor, type Cancel } from './cancel.js';
 import type { SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './types.js';
-import { UpstreamFailure } from './upstream-failure.js';
+import { UpstreamFailure, callerAborted } from './upstream-failure.js';
 
 const defaults: MockConfig = { latencyMs: 20, tokensPerSecond: 200, answerTokens: 40, skill: 0.5, verboseWhenUnsure: true };
 
@@ -106,7 +106,7 @@ async function wait(ms: number, signal: Cancel): Promise<void> {
   try {
     if (ms > 0 || signal.aborted) await waitFor(ms, signal);
   } catch {
-    throw signal.reason instanceof UpstreamFailure ? signal.reason : new UpstreamFailure('aborted', 'aborted by caller');
+    throw signal.reason instanceof UpstreamFailure ? signal.reason : callerAborted();
   }
 }
 

@@ -5,7 +5,7 @@ import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
-import { UpstreamFailure, classifyTransportError, httpFailure } from './upstream-failure.js';
+import { UpstreamFailure, callerAborted, classifyTransportError, httpFailure, totalTimeExceeded } from './upstream-failure.js';
 import { wholeResponse, type WholeResponse } from './whole-response.js';
 import { requestChunks, type ChunkStream } from './chunk-stream.js';
 
@@ -140,7 +140,7 @@ class AttemptTimer {
 
   constructor(parent: Cancel) {
     this.signal = parent.child(() => {
-      this.cause ??= new UpstreamFailure('aborted', 'aborted by caller');
+      this.cause ??= callerAborted();
       this.clearTimers();
       return this.cause;
     });
@@ -155,7 +155,7 @@ class AttemptTimer {
   touch(): void { this.phase?.refresh(); }
 
   armTotal(ms: number): void {
-    this.total = setTimeout(() => this.fail(new UpstreamFailure('timeout', `total time exceeded (${ms} ms)`)), ms);
+    this.total = setTimeout(() => this.fail(totalTimeExceeded(ms)), ms);
   }
 
   failure(): UpstreamFailure | undefined { return this.cause; }

@@ -62,6 +62,16 @@ export function classifyTransportError(err: unknown): UpstreamFailure {
   return new UpstreamFailure('protocol', `upstream failure: ${message}`, { cause: err });
 }
 
+/** The caller's scope aborted the call: client gone, deadline passed, shutdown, or the cascade let it go. */
+export function callerAborted(): UpstreamFailure {
+  return new UpstreamFailure('aborted', 'aborted by caller');
+}
+
+/** The attempt ran past its backend's total time. */
+export function totalTimeExceeded(ms: number): UpstreamFailure {
+  return new UpstreamFailure('timeout', `total time exceeded (${ms} ms)`);
+}
+
 /** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into whole seconds. */
 export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
   const ms = first(headers['retry-after-ms']);

@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Cancel } from './cancel.js';
-import { UpstreamFailure } from './upstream-failure.js';
+import { callerAborted, totalTimeExceeded, type UpstreamFailure } from './upstream-failure.js';
 
 export interface WholeResponse {
   statusCode: number;
@@ -21,7 +21,7 @@ export interface WholeResponse {
 export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, limits: { totalMs: number; errorCap: number }): Promise<WholeResponse> {
   const { errorCap } = limits;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(new UpstreamFailure('aborted', 'aborted by caller')); return; }
+    if (signal.aborted) { reject(callerAborted()); return; }
     let controller: Dispatcher.DispatchController | undefined;
     let settled = false;
     let statusCode = 0;
@@ -40,8 +40,8 @@ export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.Dispat
       controller?.abort(failure);
       reject(failure);
     };
-    const onAbort = () => stop(new UpstreamFailure('aborted', 'aborted by caller'));
-    const timer = setTimeout(() => stop(new UpstreamFailure('timeout', `total time exceeded (${limits.totalMs} ms)`)), limits.totalMs);
+    const onAbort = () => stop(callerAborted());
+    const timer = setTimeout(() => stop(totalTimeExceeded(limits.totalMs)), limits.totalMs);
     signal.once('abort', onAbort);
     dispatcher.dispatch(options, {
       onRequestStart(c) {
