@@ -16,9 +16,8 @@ export function worstCaseNano(plan: Plan, profile: Profile): number {
 }
 
 export async function admitTenant(o: {
-  gate: TenantGate; tenant: Tenant | undefined; route: RouteConfig; profile: Profile; plan: Plan; downgraded: () => Plan;
-}): Promise<{ plan: Plan; admission?: Admission }> {
-  if (!o.tenant) return { plan: o.plan };
+  gate: TenantGate; tenant: Tenant; route: RouteConfig; profile: Profile; plan: Plan; downgraded: () => Plan;
+}): Promise<{ plan: Plan; admission: Admission }> {
   const tokens = o.profile.inputTokens + o.profile.outputTokens;
   const budgeted = o.tenant.key.budgetUsd !== undefined;
   const downgrade = budgeted && o.route.onBudgetLow === 'downgrade';
