@@ -25,9 +25,8 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
     if (signal.aborted) { rejectStart(signal.reason); return; }
     let controller: Dispatcher.DispatchController | undefined;
     let started = false;
-    let ended = false;
-    let failure: { reason: unknown } | undefined;
-    let stopped = false;
+    /** How the body finished: read to its end, stopped by the reader, or failed (with why). Unset while it runs. */
+    let over: 'ended' | 'stopped' | { failed: unknown } | undefined;
     const queue: Buffer[] = [];
     let queued = 0;
     let waiter: { resolve(chunk: Buffer | null): void; reject(err: unknown): void } | undefined;
@@ -37,8 +36,8 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
 
     const finish = () => { signal.off('abort', onAbort); clearTimeout(drainTimer); };
     const fail = (reason: unknown) => {
-      if (ended || failure || stopped) return;
-      failure = { reason };
+      if (over) return;
+      over = { failed: reason };
       finish();
       if (!started) rejectStart(reason);
       const w = waiter;
@@ -61,14 +60,14 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
           if (controller?.paused && queued <= highWaterMark / 2) controller.resume();
           return Promise.resolve(chunk);
         }
-        if (failure) return Promise.reject(failure.reason);
-        if (ended || stopped) return Promise.resolve(null);
+        if (typeof over === 'object') return Promise.reject(over.failed);
+        if (over) return Promise.resolve(null);
         return new Promise((resolve, reject) => { waiter = { resolve, reject }; });
       },
       drain(limit, idleMs) {
         queue.length = 0;
         queued = 0;
-        if (ended || failure || stopped) return;
+        if (over) return;
         dropLimit = limit;
         drainTimer = setTimeout(() => stream.destroy(), idleMs);
         if (controller?.paused) controller.resume();
@@ -76,8 +75,8 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
       destroy() {
         queue.length = 0;
         queued = 0;
-        if (ended || failure || stopped) return;
-        stopped = true;
+        if (over) return;
+        over = 'stopped';
         finish();
         controller?.abort(new Error('aborted'));
       },
@@ -86,7 +85,7 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
     dispatcher.dispatch(options, {
       onRequestStart(c) {
         controller = c;
-        if (failure || stopped) c.abort(new Error('aborted')); // gone while it waited for a connection
+        if (over) c.abort(new Error('aborted')); // gone while it waited for a connection
       },
       onResponseStart(_c, statusCode, headers) {
         if (statusCode < 200) return; // informational
@@ -96,7 +95,7 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
         resolveStart(stream);
       },
       onResponseData(c, chunk) {
-        if (failure || stopped) return;
+        if (over) return;
         if (dropLimit >= 0) {
           dropped += chunk.length;
           if (dropped > dropLimit) stream.destroy();
@@ -114,8 +113,8 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
         if (queued > highWaterMark) c.pause();
       },
       onResponseEnd() {
-        if (failure || stopped) return;
-        ended = true;
+        if (over) return;
+        over = 'ended';
         finish();
         const w = waiter;
         waiter = undefined;
