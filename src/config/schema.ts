@@ -169,13 +169,17 @@ const state = z.discriminatedUnion('driver', [
   }),
 ]);
 
-/** A key's limits, shared by the config file and the admin API. */
-export const keyLimits = {
-  /** Requests and tokens (prompt + expected output, settled to actual) per minute. */
+/** Requests and tokens (prompt + expected output, settled to actual) per minute. */
+const perMinute = {
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
+};
+
+/** A key's limits, shared by the config file and the admin API. */
+export const keyLimits = {
+  ...perMinute,
   /** Tighter requests and tokens per minute on some routes (by route name), on top of `rpm` and `tpm`. */
-  routeLimits: z.record(z.string().min(1), z.strictObject({ rpm: z.number().int().positive().optional(), tpm: z.number().int().positive().optional() })).optional(),
+  routeLimits: z.record(z.string().min(1), z.strictObject(perMinute)).optional(),
   /** Spend limits per UTC day and calendar month; the worst case is reserved before a call, settled after. */
   budgetUsd: z.strictObject({ perDay: usd.positive().optional(), perMonth: usd.positive().optional() }).optional(),
 };
