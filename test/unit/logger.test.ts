@@ -1,6 +1,6 @@
 // The production log destination: lines are buffered (one write per several lines), yet none waits long on a
 // quiet gateway, none is lost, and the order holds. Writes to a real file descriptor, as stdout would be.
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,8 +13,8 @@ it('buffers lines, flushes a lone line within the flush period, and keeps every 
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-log-')), 'out.log');
   const fd = openSync(file, 'w');
   const logger = createLogger({ level: 'info', fd });
+  const stream = (logger as unknown as Record<symbol, { minLength: number; sync: boolean; end(): void; once(e: 'close', f: () => void): void }>)[pino.symbols.streamSym]!;
   try {
-    const stream = (logger as unknown as Record<symbol, { minLength: number; sync: boolean }>)[pino.symbols.streamSym]!;
     expect(stream).toMatchObject({ minLength: logBuffering.minLength, sync: false });
     logger.info({ apiKey: 'sk-secret' }, 'lone line');
     expect(readFileSync(file, 'utf8')).toBe(''); // held back: under minLength, and no write is issued synchronously
@@ -27,6 +27,8 @@ it('buffers lines, flushes a lone line within the flush period, and keeps every 
     const burst = lines(file).slice(1);
     expect(burst.map((l) => l.n)).toEqual([...Array(100).keys()]);
   } finally {
-    closeSync(fd);
+    // The stream closes the descriptor itself and stops its flush timer; closing the fd under it would make the
+    // next periodic flush write to a closed descriptor (EBADF, thrown outside any test).
+    await new Promise<void>((resolve) => { stream.once('close', resolve); stream.end(); });
   }
 });
