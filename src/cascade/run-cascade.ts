@@ -23,8 +23,9 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
   const escalations: Escalation[] = [];
   const stop = linkAbort(req.signal, req.route.deadlineMs - (deps.now() - req.startedAt));
   let firstByteMs: number | undefined;
-  const base = { attempts, escalations };
-  const failed = (): CascadeResult => ({ ...base, outcome: 'error', committed: false, error: failuresToError(failures, attempts.length) });
+  // Result objects name their fields instead of spreading a shared base first: on Node 20 every property added
+  // after a leading spread costs about a microsecond (a new hidden class each time).
+  const failed = (): CascadeResult => ({ outcome: 'error', committed: false, error: failuresToError(failures, attempts.length), attempts, escalations });
 
   try {
     const tiers = req.plan.tiers;
@@ -32,25 +33,26 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
       const tier = tiers[t]!;
       let reason: string | undefined;
       for (const backend of tier.backends) {
-        if (stop.signal.aborted) return stopped(base, stop.signal.reason, failures);
+        if (stop.signal.aborted) return stopped({ attempts, escalations }, stop.signal.reason, failures);
         if (attempts.length >= req.route.maxAttempts) return failed();
         const judged = opts.judge && t < tiers.length - 1;
         const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged, signal: stop.signal, addLogprobs: judged && opts.logprobs === true && backend.logprobs };
         const result: AttemptResult = req.sink
           ? await streamAttempt({
-              ...ctx, sink: req.sink, holdbackTokens: opts.holdbackTokens,
+              sink: req.sink, holdbackTokens: opts.holdbackTokens,
               commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
               onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
               ...(req.explain && { trailer: (final, head) => req.explain!([...attempts, final], head) }),
+              ...ctx,
             })
           : await jsonAttempt(ctx);
         attempts.push(result.record);
         if (result.kind === 'accepted') {
-          return { ...base, outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), ...(result.answer && { answer: result.answer }), ...(firstByteMs !== undefined && { firstByteMs }) };
+          return { outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), attempts, escalations, ...(result.answer && { answer: result.answer }), ...(firstByteMs !== undefined && { firstByteMs }) };
         }
         if (result.kind === 'escalate') { reason = result.reason; break; }
         failures.push(result.failure);
-        if (result.committed || result.failure.kind === 'aborted') return stopped({ ...base, committed: result.committed, firstByteMs }, stop.signal.reason, failures);
+        if (result.committed || result.failure.kind === 'aborted') return stopped({ attempts, escalations, committed: result.committed, firstByteMs }, stop.signal.reason, failures);
         if (!result.failure.retryable) return failed();
         reason = result.failure.reason;
       }
@@ -67,10 +69,9 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
 function stopped(base: Pick<CascadeResult, 'attempts' | 'escalations'> & { committed?: boolean; firstByteMs?: number | undefined }, why: unknown, failures: UpstreamFailure[]): CascadeResult {
   const committed = base.committed ?? false;
   const common = { attempts: base.attempts, escalations: base.escalations, committed, ...(base.firstByteMs !== undefined && { firstByteMs: base.firstByteMs }) };
-  if (why === 'client') return { ...common, outcome: 'client_aborted' };
-  const error = abortError(why, base.attempts.length);
-  if (error) return { ...common, outcome: 'error', error };
-  return { ...common, outcome: 'error', error: failuresToError(failures, base.attempts.length) };
+  if (why === 'client') return { outcome: 'client_aborted', ...common };
+  const error = abortError(why, base.attempts.length) ?? failuresToError(failures, base.attempts.length);
+  return { outcome: 'error', error, ...common };
 }
 
 /** One scope for the whole cascade: the request's scope (client, shutdown), or the route's deadline. */

@@ -21,14 +21,16 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
   });
-  const baseHeaders: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  if (apiKey) baseHeaders.authorization = `Bearer ${apiKey}`;
+  const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
+  // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
+  const baseHeaders = Object.entries(fixed).filter(([name]) => name.toLowerCase() !== 'x-request-id').flat();
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.DispatchOptions = {
       path: basePath + paths[req.endpoint],
       method: 'POST',
-      headers: { ...baseHeaders, 'x-request-id': req.requestId },
+      headers: baseHeaders.concat('x-request-id', req.requestId),
       body: JSON.stringify(req.body),
       headersTimeout: 0,
       bodyTimeout: 0,
