@@ -50,21 +50,24 @@ export function createSseParser(): SseParser {
     else if (field === 'id') id = value;
   }
 
+  // Line ends are found with indexOf (native search) rather than a loop over every character.
   function feed(text: string, out: SseEvent[]): void {
     let start = 0;
-    let i = 0;
-    if (lastWasCR && text.charCodeAt(0) === 10) start = i = 1; // CRLF split across chunks
+    if (lastWasCR && text.charCodeAt(0) === 10) start = 1; // CRLF split across chunks
     lastWasCR = false;
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      line(pending === '' ? text.slice(start, i) : pending + text.slice(start, i), out);
+    let lf = text.indexOf('\n', start);
+    let cr = text.indexOf('\r', start);
+    while (lf !== -1 || cr !== -1) {
+      const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
+      line(pending === '' ? text.slice(start, end) : pending + text.slice(start, end), out);
       pending = '';
-      if (c === 13) {
-        if (i + 1 === text.length) lastWasCR = true;
-        else if (text.charCodeAt(i + 1) === 10) i++;
+      start = end + 1;
+      if (end === cr) {
+        if (start === text.length) lastWasCR = true;
+        else if (text.charCodeAt(start) === 10) start++;
+        cr = text.indexOf('\r', start);
       }
-      start = i + 1;
+      if (lf !== -1 && lf < start) lf = text.indexOf('\n', start);
     }
     pending += text.slice(start);
   }

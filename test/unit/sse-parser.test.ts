@@ -20,6 +20,10 @@ describe('createSseParser', () => {
       for (const chunks of allSplits(text)) expect(parse(chunks)).toEqual(expected);
     });
   }
+  it('parses CR, LF and CRLF mixed in one stream, split at every position', () => {
+    const text = 'data: a\r\ndata: b\n\rdata: c\r\r: note\r\ndata: [DONE]\n\n';
+    for (const chunks of allSplits(text)) expect(parse(chunks)).toEqual([{ data: 'a\nb' }, { data: 'c' }, { data: '[DONE]' }]);
+  });
   it('parses one byte at a time', () => {
     const text = 'data: {"a":1}\r\n\r\ndata: [DONE]\r\n\r\n';
     expect(parse(text.split(''))).toEqual(expected);
