@@ -4,10 +4,14 @@
 import { countText } from '../classify/count-tokens.js';
 import { impliedWords } from '../judge/implied-length.js';
 import type { MockConfig } from '../config/schema.js';
+import { structuredAnswer } from './mock-structured.js';
 
 export interface MockAnswer {
+  /** The answer's content ('' when it is a tool call). */
   text: string;
-  finishReason: 'stop' | 'length';
+  /** A call of one of the request's tools instead of content. */
+  toolCall?: { name: string; arguments: string };
+  finishReason: 'stop' | 'length' | 'tool_calls';
   promptTokens: number;
   completionTokens: number;
   unsure: boolean;
@@ -38,11 +42,22 @@ const hedges = [
   'Perhaps, although I cannot be certain, it is',
 ];
 
-export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: string; promptTokens: number; maxTokens: number | undefined }): MockAnswer {
+/** `body` is a chat request's: JSON mode, a json_schema or tools get a structured answer (mock-structured.ts). */
+export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: string; promptTokens: number; maxTokens: number | undefined; body?: Record<string, unknown> }): MockAnswer {
   const { mock, prompt } = opts;
   const seed = hash32(prompt);
   const unsure = mock.verboseWhenUnsure && perceivedDifficulty(prompt) > mock.skill;
   const short = impliedWords(prompt);
+  const structured = opts.body && structuredAnswer(opts.body, plainWords(seed, short ?? mock.answerTokens), unsure, hedges[seed % hedges.length]!);
+  if (structured) {
+    const full = structured.kind === 'json' ? structured.text : structured.arguments;
+    // Over the client's limit, the output stops mid-way, as a real model's does (about three characters a token).
+    const cut = opts.maxTokens !== undefined && countText(full, { exact: true }).tokens > opts.maxTokens;
+    const out = cut ? full.slice(0, opts.maxTokens! * 3) : full;
+    const finishReason = cut ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
+    const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: countText(out, { exact: true }).tokens, unsure } as const;
+    return structured.kind === 'json' ? { text: out, ...base } : { text: '', toolCall: { name: structured.name, arguments: out }, ...base };
+  }
   const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
   let out = words;
   let finishReason: MockAnswer['finishReason'] = 'stop';

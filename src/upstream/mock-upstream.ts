@@ -23,7 +23,7 @@ export function createMockUpstream(backend: BackendConfig): Upstream {
     const prompt = req.endpoint === 'chat' ? messagesText(messages) : promptText(req.body.prompt);
     const promptTokens = req.endpoint === 'chat' ? countChatTokens(messages, undefined, { exact: true }).tokens : countText(prompt, { exact: true }).tokens;
     const maxTokens = numberField(req.body, 'max_completion_tokens') ?? numberField(req.body, 'max_tokens');
-    const answer = mockAnswer({ model: backend.model, mock, prompt, promptTokens, maxTokens });
+    const answer = mockAnswer({ model: backend.model, mock, prompt, promptTokens, maxTokens, ...(req.endpoint === 'chat' && { body: req.body }) });
     const id = `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);
     const logprobs = req.body.logprobs === true;
@@ -48,12 +48,24 @@ function usage(a: MockAnswer) {
 }
 
 function chatBody(id: string, created: number, model: string, a: MockAnswer, logprobs: boolean): Record<string, unknown> {
-  const lp = logprobs ? { content: a.text.split(/(?<= )/).map((token, i) => tokenLogprob(token, i, a.unsure)) } : null;
+  const lp = logprobs ? { content: pieces(a).map((token, i) => tokenLogprob(token, i, a.unsure)) } : null;
+  const message = a.toolCall
+    ? { role: 'assistant', content: null, tool_calls: [{ id: toolCallId(id), type: 'function', function: a.toolCall }], refusal: null }
+    : { role: 'assistant', content: a.text, refusal: null };
   return {
     id, object: 'chat.completion', created, model, system_fingerprint: 'sluice-mock',
-    choices: [{ index: 0, message: { role: 'assistant', content: a.text, refusal: null }, logprobs: lp, finish_reason: a.finishReason }],
+    choices: [{ index: 0, message, logprobs: lp, finish_reason: a.finishReason }],
     usage: usage(a),
   };
+}
+
+/** The answer as the tokens it streams in: words (with their trailing space) of the content or the arguments. */
+function pieces(a: MockAnswer): string[] {
+  return (a.toolCall?.arguments ?? a.text).split(/(?<= )/);
+}
+
+function toolCallId(responseId: string): string {
+  return `call_${responseId.slice(-8)}`;
 }
 
 /** A sure model's tokens are near-certain; an unsure one's are not, its first token least of all. */
@@ -69,13 +81,18 @@ function completionBody(id: string, created: number, model: string, a: MockAnswe
 async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; signal: Cancel }): AsyncGenerator<SseEvent[]> {
   const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
   const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
-  const choice = (delta: string, finish: string | null) =>
-    o.chat ? { index: 0, delta: delta === '' && finish === null ? { role: 'assistant', content: '' } : finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }
-      : { index: 0, text: delta, logprobs: null, finish_reason: finish };
+  const call = o.answer.toolCall;
+  // A tool call streams as OpenAI's do: id and name first, then the arguments in pieces.
+  const opening = call
+    ? { role: 'assistant', content: null, tool_calls: [{ index: 0, id: toolCallId(o.id), type: 'function', function: { name: call.name, arguments: '' } }] }
+    : { role: 'assistant', content: '' };
+  const delta = (piece: string) => call ? { tool_calls: [{ index: 0, function: { arguments: piece } }] } : { content: piece };
+  const choice = (piece: string, finish: string | null) =>
+    o.chat ? { index: 0, delta: piece === '' && finish === null ? opening : finish ? {} : delta(piece), logprobs: null, finish_reason: finish }
+      : { index: 0, text: piece, logprobs: null, finish_reason: finish };
   if (o.chat) yield [{ data: JSON.stringify({ ...base, choices: [choice('', null)] }) }];
-  const pieces = o.answer.text.split(/(?<= )/);
   const perPiece = tokensTime(o.mock, 1);
-  for (const [i, piece] of pieces.entries()) {
+  for (const [i, piece] of pieces(o.answer).entries()) {
     await wait(perPiece, o.signal);
     const c = choice(piece, null);
     if (o.logprobs && o.chat) c.logprobs = { content: [tokenLogprob(piece, i, o.answer.unsure)] } as never;

@@ -91,3 +91,63 @@ describe('the mock protocol', () => {
     await mock.close();
   });
 });
+
+describe('the mock protocol, structured requests through the cascade', () => {
+  // A cheap mock that is always unsure and a strong one that never is: the cheap tier's structured answers are
+  // malformed, so every request below shows the judge escalating, and what the client gets parses.
+  let cascade: TestApp;
+  beforeAll(async () => {
+    const mock = (skill: number) => ({ latencyMs: 0, tokensPerSecond: 0, answerTokens: 8, skill, verboseWhenUnsure: skill < 1 });
+    cascade = await startTestApp({
+      backends: [
+        { id: 'cheap', protocol: 'mock', model: 'mock-cheap', mock: mock(0) },
+        { id: 'strong', protocol: 'mock', model: 'mock-strong', mock: mock(1) },
+      ],
+      routes: [{ name: 'auto', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }], streaming: { mode: 'buffer' } }],
+    });
+  });
+  afterAll(async () => { await cascade.close(); });
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+  const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+
+  it('a tool call: malformed arguments from the cheap tier escalate; the strong tier calls the tool', async () => {
+    const res = await cascade.post('/v1/chat/completions', { model: 'auto', tools, messages });
+    expect(res.headers['x-sluice-escalations']).toBe('malformed');
+    expect(res.headers['x-sluice-backend']).toBe('strong');
+    const choice = res.json.choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.content).toBeNull();
+    expect(choice.message.tool_calls[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
+    expect(typeof JSON.parse(choice.message.tool_calls[0].function.arguments).city).toBe('string');
+  });
+
+  it('a streamed tool call: id and name first, then arguments that join into JSON', async () => {
+    const res = await cascade.post('/v1/chat/completions', { model: 'auto', stream: true, tools, messages });
+    expect(res.headers['x-sluice-escalations']).toBe('malformed');
+    const chunks = sseData(res.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather', arguments: '' } });
+    expect(calls[0].id).toMatch(/^call_/);
+    const args = calls.map((c: { function: { arguments?: string } }) => c.function.arguments ?? '').join('');
+    expect(JSON.parse(args)).toHaveProperty('city');
+    expect(chunks.at(-1).choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it('after the tool result, the model answers in words', async () => {
+    const turn = [...messages, { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'sunny' }];
+    const res = await cascade.post('/v1/chat/completions', { model: 'auto', tools, messages: turn });
+    expect(res.json.choices[0].finish_reason).toBe('stop');
+    expect(res.json.choices[0].message.content).toContain('[simulated');
+  });
+
+  it('JSON mode and json_schema: the answer parses and has the schema\'s fields', async () => {
+    const obj = await cascade.post('/v1/chat/completions', { model: 'auto', response_format: { type: 'json_object' }, messages });
+    expect(obj.headers['x-sluice-escalations']).toBe('malformed');
+    expect(JSON.parse(obj.json.choices[0].message.content)).toMatchObject({ simulated: true });
+    const schema = { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'] };
+    const shaped = await cascade.post('/v1/chat/completions', { model: 'auto', response_format: { type: 'json_schema', json_schema: { name: 'w', schema } }, messages });
+    const value = JSON.parse(shaped.json.choices[0].message.content);
+    expect(typeof value.city).toBe('string');
+    expect(typeof value.celsius).toBe('number');
+  });
+});
