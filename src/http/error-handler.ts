@@ -5,7 +5,11 @@ import { errorCatalogue } from '../errors/catalogue.js';
 import { SluiceError, toSluiceError } from '../errors/sluice-error.js';
 
 /** Maps fastify's own errors (body parsing, limits) to catalogue codes. */
-export function fromFastifyError(err: FastifyError): SluiceError | undefined {
+export function fromFastifyError(err: FastifyError, request: FastifyRequest): SluiceError | undefined {
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity' && err.code?.startsWith('FST_ERR_CTP_')) {
+    return new SluiceError('invalid_request', `content-encoding ${encoding} is not supported: send the body uncompressed`, { param: 'content-encoding' });
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new SluiceError('request_too_large', 'the request body is too large');
@@ -32,7 +36,7 @@ export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply
 
 export function registerErrorHandling(app: FastifyInstance, opts: { onError: (request: FastifyRequest, error: SluiceError) => void }): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const error = err instanceof SluiceError ? err : fromFastifyError(err) ?? toSluiceError(err);
+    const error = err instanceof SluiceError ? err : fromFastifyError(err, request) ?? toSluiceError(err);
     if (error.status >= 500) request.log.error({ err: error.cause ?? err, code: error.code }, 'request failed');
     opts.onError(request, error);
     return sendError(reply, error);

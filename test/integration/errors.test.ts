@@ -1,4 +1,5 @@
 // Every error status Sluice produces, in the OpenAI error shape, through the HTTP API.
+import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '../../src/errors/catalogue.js';
@@ -30,6 +31,15 @@ describe('invalid requests', () => {
   it('400 for a non-JSON content type', async () => {
     const res = await app.post('/v1/chat/completions', 'model=auto', { 'content-type': 'application/x-www-form-urlencoded' });
     expectOpenAIError(res, 400, 'invalid_json');
+  });
+  it('400 naming content-encoding for a compressed body, instead of calling it bad JSON', async () => {
+    const res = await request(app.url + '/v1/chat/completions', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ model: 'auto', messages: msg })),
+    });
+    const json = await res.body.json() as any;
+    expectOpenAIError({ status: res.statusCode, json, headers: res.headers as Record<string, string> }, 400, 'invalid_request', 'content-encoding');
+    expect(json.error.message).toContain('gzip');
   });
   it('400 for a JSON array body', async () => {
     expectOpenAIError(await app.post('/v1/chat/completions', '[1,2]'), 400, 'invalid_request');
