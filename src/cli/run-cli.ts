@@ -36,7 +36,7 @@ const commands: Record<string, Command> = {
   'check-config': async (args, io) => {
     const path = args.find((a) => !a.startsWith('--')) ?? configPathFrom(flag(args, '--config'));
     const loaded = loadConfigFile(path);
-    io.stdout(`OK ${path}: ${loaded.config.backends.length} backends, ${loaded.config.routes.length} routes\n`);
+    io.stdout(`OK ${path}: ${count(loaded.config.backends.length, 'backend')}, ${count(loaded.config.routes.length, 'route')}\n`);
     return 0;
   },
 };
@@ -81,4 +81,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     }
     throw err;
   }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -121,7 +121,7 @@ describe('sluice check-config', () => {
   it('prints OK for a valid file and every problem (exit 1) for an invalid one', async () => {
     const good = join(dir, 'good.yaml');
     writeFileSync(good, 'backends: [{ id: a, protocol: mock, model: m }]\nroutes: [{ name: auto, tiers: [{ backends: [a] }] }]\n');
-    expect(await run(good)).toEqual({ code: 0, out: `OK ${good}: 1 backends, 1 routes\n` });
+    expect(await run(good)).toEqual({ code: 0, out: `OK ${good}: 1 backend, 1 route\n` });
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'backends: [{ id: a, protocol: mock, model: m, colour: red }]\nroutes: [{ name: auto, tiers: [{ backends: [b] }] }]\n');
     const res = await run(bad);
