@@ -1,7 +1,11 @@
-// Counts prompt tokens with the o200k BPE (gpt-tokenizer), plus OpenAI's per-message overhead and an estimate
-// per image. Exact BPE costs about 0.7 µs a token, so above `exactLimitChars` the count is estimated from an
-// exactly counted head and tail sample, and `profileRequest` recounts exactly whenever the estimate lands near a
-// decision (a size-class edge or a context window): exactness is spent only where it can change the route.
+// Counts prompt tokens with the o200k BPE (gpt-tokenizer), as OpenAI's chat formula does: each message's role and
+// content counted on their own, plus a per-message overhead and an estimate per image. Exact BPE costs 0.2-0.7 µs a
+// token, so:
+// - texts seen recently (system prompts, few-shot examples, the chat history every turn resends) come from a cache
+//   of exact counts;
+// - up to `exactLimitChars` of new text per request is counted exactly; beyond that the count is estimated from an
+//   exactly counted head and tail sample, and `profileRequest` recounts exactly whenever the estimate lands near a
+//   decision (a size-class edge or a context window): exactness is spent only where it can change the route.
 // Billing never uses these counts when the backend reports usage.
 import { countTokens, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatMessage } from '../openai/types.js';
@@ -17,7 +21,7 @@ export interface TokenCount {
   estimated: boolean;
 }
 
-/** Up to here every count is exact (about 300 tokens of English). */
+/** New text up to this many characters a request is counted exactly (about 300 tokens of English). */
 export const exactLimitChars = 1_200;
 const sampleChars = 600;
 const perMessage = 3;
@@ -26,7 +30,12 @@ const imageTokens = { low: 85, high: 765 } as const;
 
 export function countText(text: string, opts: { exact?: boolean } = {}): TokenCount {
   if (opts.exact || text.length <= exactLimitChars) return { tokens: countTokens(text), estimated: false };
-  // Sample from the start and the end so a long code block or table at one end does not skew the ratio.
+  return estimate(text);
+}
+
+/** Sampled from the start and the end, so a long code block or table at one end does not skew the ratio. */
+function estimate(text: string): TokenCount {
+  if (text.length <= sampleChars) return { tokens: countTokens(text), estimated: false };
   const head = text.slice(0, sampleChars / 2);
   const tail = text.slice(-sampleChars / 2);
   const ratio = (countTokens(head) + countTokens(tail)) / (head.length + tail.length);
@@ -37,34 +46,78 @@ export function countText(text: string, opts: { exact?: boolean } = {}): TokenCo
 export const estimateMargin = 0.15;
 
 /**
- * Short texts are gathered and counted in one call; a long one is counted on its own (sampled unless exact),
- * so a 100k-token message is never copied into a bigger string.
+ * Exact counts of recently counted texts, the least recently used dropped first past `maxEntries` texts or
+ * `maxChars` characters (a few MB at most). A lookup hashes the text once: far cheaper than BPE on it.
+ */
+class CountCache {
+  private readonly counts = new Map<string, number>();
+  private chars = 0;
+
+  constructor(private readonly maxEntries: number, private readonly maxChars: number) {}
+
+  get(text: string): number | undefined {
+    const tokens = this.counts.get(text);
+    if (tokens !== undefined) { this.counts.delete(text); this.counts.set(text, tokens); }
+    return tokens;
+  }
+
+  add(text: string, tokens: number): void {
+    this.counts.set(text, tokens);
+    this.chars += text.length;
+    for (const old of this.counts.keys()) {
+      if (this.chars <= this.maxChars && this.counts.size <= this.maxEntries) break;
+      this.counts.delete(old);
+      this.chars -= old.length;
+    }
+  }
+}
+
+const recent = new CountCache(5_000, 1_000_000);
+
+/**
+ * Each text is counted on its own: from the cache, else exactly while the request's budget of new characters
+ * lasts; short texts past the budget are gathered and counted together (sampled if long), and a text over the
+ * exact limit on its own, so a 100k-token message is never copied into a bigger string.
  */
 export function countChatTokens(messages: readonly ChatMessage[], tools?: unknown, opts: { exact?: boolean } = {}): TokenCount {
-  let small = '';
   let tokens = replyPriming;
   let estimated = false;
+  let budget = opts.exact ? Number.POSITIVE_INFINITY : exactLimitChars;
+  let rest = '';
   const add = (text: string) => {
-    if (text.length <= exactLimitChars) { small += text; return; }
-    const c = countText(text, opts);
-    tokens += c.tokens;
-    estimated ||= c.estimated;
+    if (text.length > exactLimitChars) {
+      const c = countText(text, opts);
+      tokens += c.tokens;
+      estimated ||= c.estimated;
+      return;
+    }
+    const known = recent.get(text);
+    if (known !== undefined) { tokens += known; return; }
+    if (text.length > budget) { rest += rest === '' ? text : `\n${text}`; return; }
+    budget -= text.length;
+    const n = countTokens(text);
+    recent.add(text, n);
+    tokens += n;
   };
   for (const m of messages) {
     tokens += perMessage;
-    small += m.role;
-    if (typeof m.name === 'string') { small += m.name; tokens += 1; }
+    add(m.role);
+    if (typeof m.name === 'string') { add(m.name); tokens += 1; }
     const c = m.content;
-    if (typeof c === 'string') { small += '\n'; add(c); }
+    if (typeof c === 'string') add(c);
     else if (Array.isArray(c)) {
       for (const part of c) {
-        if (typeof part.text === 'string') { small += '\n'; add(part.text); }
+        if (typeof part.text === 'string') add(part.text);
         else if (part.type === 'image_url') tokens += part.image_url?.detail === 'low' ? imageTokens.low : imageTokens.high;
       }
     }
     if (m.tool_calls) add(JSON.stringify(m.tool_calls));
   }
   if (tools !== undefined) add(JSON.stringify(tools));
-  const rest = countText(small, opts);
-  return { tokens: tokens + rest.tokens, estimated: estimated || rest.estimated };
+  if (rest !== '') {
+    const c = rest.length <= budget ? { tokens: countTokens(rest), estimated: false } : estimate(rest);
+    tokens += c.tokens;
+    estimated ||= c.estimated;
+  }
+  return { tokens, estimated };
 }

@@ -8,7 +8,7 @@ import { parseLabelledJsonl, foldsOf } from '../../src/classify/difficulty-data.
 import { apgr, auc, cpt } from '../../src/classify/routing-metrics.js';
 import { mulberry32 } from '../../src/classify/logistic-model.js';
 import { profileRequest, sizeClassOf, difficultyBand } from '../../src/classify/profile.js';
-import { countChatTokens, countText, exactLimitChars } from '../../src/classify/count-tokens.js';
+import { countChatTokens, countText, estimateMargin, exactLimitChars } from '../../src/classify/count-tokens.js';
 
 const input = (question: string, extra: Partial<DifficultyInput> = {}): DifficultyInput => ({ question, inputTokens: countText(question).tokens, turns: 1, tools: false, jsonMode: false, ...extra });
 const dense = (q: string, name: (typeof denseNames)[number], extra: Partial<DifficultyInput> = {}) => extractFeatures(input(q, extra)).dense[denseNames.indexOf(name)]!;
@@ -118,11 +118,26 @@ describe('routing metrics', () => {
 describe('profile', () => {
   it('counts chat tokens with per-message overhead and images, and sizes the request', () => {
     const t = countChatTokens([{ role: 'user', content: [{ type: 'text', text: 'hello' }, { type: 'image_url', image_url: { url: 'x', detail: 'low' } }] }]);
-    expect(t.tokens).toBe(countText('user\nhello').tokens + 3 + 3 + 85);
+    expect(t.tokens).toBe(countText('user').tokens + countText('hello').tokens + 3 + 3 + 85);
     expect(sizeClassOf(500)).toBe('small');
     expect(sizeClassOf(9000, { small: 100, medium: 10_000, large: 20_000 })).toBe('medium');
     expect(difficultyBand(0.55)).toBe('0.5-0.6');
     expect(difficultyBand(1)).toBe('0.9-1.0');
+  });
+  it('counts repeated texts from the cache and new ones exactly up to the per-request budget', () => {
+    const system = `You are a careful assistant. ${'Answer briefly and cite the rule you apply. '.repeat(20)}`.slice(0, 1_000);
+    const turn = (q: string) => [{ role: 'system', content: system }, { role: 'user', content: q }];
+    const first = countChatTokens(turn('What is 2 + 2?'));
+    expect(first).toEqual({ tokens: 3 + 2 * 3 + countText('system').tokens + countText(system).tokens + countText('user').tokens + countText('What is 2 + 2?').tokens, estimated: false });
+    expect(countChatTokens(turn('What is 2 + 2?'))).toEqual(first); // all from the cache now: the same count
+    // New text past the budget is estimated (and marked so), until an exact recount; repeated, it is cached.
+    const history = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}` }));
+    const cold = countChatTokens(history);
+    expect(cold.estimated).toBe(true);
+    const exact = countChatTokens(history, undefined, { exact: true });
+    expect(exact.estimated).toBe(false);
+    expect(Math.abs(cold.tokens - exact.tokens) / exact.tokens).toBeLessThan(estimateMargin);
+    expect(countChatTokens(history)).toEqual(exact);
   });
   it('estimates above the exact limit and marks it', () => {
     const big = 'word '.repeat(exactLimitChars);
