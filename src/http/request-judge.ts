@@ -22,3 +22,13 @@ export function requestJudge(route: RouteConfig, body: Record<string, unknown>, 
   const settings = { verbosity: route.judge.verbosity.enabled, threshold: route.judge.verbosity.threshold, refusal: route.judge.refusal };
   return (answer, opts) => judgeAnswer(answer, req, settings, scorer, opts.partial);
 }
+
+/**
+ * Whether the answer must have a structure (JSON mode, or tools it may call). Structure is judged on the whole
+ * answer, so a holdback route holds all of a cheap tier's stream for such a request rather than its first tokens:
+ * otherwise malformed JSON or arguments would already be on their way to the client.
+ */
+export function asksForStructure(body: Record<string, unknown>): boolean {
+  const format = (body.response_format as { type?: unknown } | null | undefined)?.type;
+  return format === 'json_object' || format === 'json_schema' || (Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none');
+}

@@ -22,7 +22,7 @@ import { explain, wantsExplain } from './explain.js';
 import { probeCache, sendCached, storeAnswer, type CacheProbe, type CachedAnswer } from './response-cache.js';
 import { priceUsage } from '../cost/pricing.js';
 import type { StateStore } from '../state/store.js';
-import { requestJudge } from './request-judge.js';
+import { asksForStructure, requestJudge } from './request-judge.js';
 import type { RequestRecord } from './request-record.js';
 import { costHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
@@ -111,7 +111,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       result = await runCascade(
         { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }), ...(streamExplain && { explain: streamExplain }) },
         { upstreams: rt.upstreams, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
-        { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
+        { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
       );
     } finally {
       abort.dispose();

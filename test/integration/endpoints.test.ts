@@ -103,7 +103,8 @@ describe('the mock protocol, structured requests through the cascade', () => {
         { id: 'cheap', protocol: 'mock', model: 'mock-cheap', mock: mock(0) },
         { id: 'strong', protocol: 'mock', model: 'mock-strong', mock: mock(1) },
       ],
-      routes: [{ name: 'auto', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }], streaming: { mode: 'buffer' } }],
+      // Holdback after 2 events: a structured answer must still be held whole, or its malformed end would stream.
+      routes: [{ name: 'auto', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }], streaming: { mode: 'holdback', holdbackTokens: 2 } }],
     });
   });
   afterAll(async () => { await cascade.close(); });
@@ -138,6 +139,14 @@ describe('the mock protocol, structured requests through the cascade', () => {
     const res = await cascade.post('/v1/chat/completions', { model: 'auto', tools, messages: turn });
     expect(res.json.choices[0].finish_reason).toBe('stop');
     expect(res.json.choices[0].message.content).toContain('[simulated');
+  });
+
+  it('streamed JSON mode on a holdback route: the cheap answer is held whole, judged malformed, never sent', async () => {
+    const res = await cascade.post('/v1/chat/completions', { model: 'auto', stream: true, response_format: { type: 'json_object' }, messages });
+    expect(res.headers['x-sluice-escalations']).toBe('malformed');
+    expect(res.text).not.toContain('mock-cheap');
+    const content = sseData(res.text).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').join('');
+    expect(JSON.parse(content)).toMatchObject({ simulated: true });
   });
 
   it('JSON mode and json_schema: the answer parses and has the schema\'s fields', async () => {
