@@ -27,6 +27,13 @@ function prompts(): string[] {
   return [...sample, ...builtIn, ...builtIn];
 }
 
+/** One request in five asks for JSON, one in five offers a tool: unsure cheap answers to those come back malformed. */
+function structure(n: number): Record<string, unknown> {
+  if (n % 5 === 0) return { response_format: { type: 'json_object' } };
+  if (n % 5 === 1) return { tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } } }] };
+  return {};
+}
+
 async function main(): Promise<void> {
   // DEMO_TARGET: feed a Sluice that is already running (the compose stack) instead of starting one.
   const target = process.env.DEMO_TARGET;
@@ -42,7 +49,7 @@ async function main(): Promise<void> {
     while (Date.now() < deadline) {
       const content = pool[(n++ * 7919) % pool.length]!;
       const stream = n % 3 === 0;
-      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'auto', stream, messages: [{ role: 'user', content }] }) });
+      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'auto', stream, messages: [{ role: 'user', content }], ...structure(n) }) });
       await res.body.text();
     }
   };
