@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load-config.js';
 import { createFinisher } from './http/finish-request.js';
-import { registerErrorHandling, sendError } from './http/error-handler.js';
+import { clientErrorHandler, registerErrorHandling, sendError } from './http/error-handler.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
 import { Lifecycle } from './http/lifecycle.js';
@@ -63,6 +63,18 @@ export function buildApp(opts: AppOptions): Sluice {
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: server.bodyLimitBytes,
+    // A client that trickles its request must not hold a connection forever. Node enforces this only with a
+    // headers timeout no longer than it, and checks on an interval (30 s by default): a quarter of the limit
+    // keeps a timeout within 25 % of it.
+    requestTimeout: server.requestTimeoutMs,
+    ...(server.requestTimeoutMs > 0 && { http: {
+      headersTimeout: Math.min(60_000, server.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, server.requestTimeoutMs / 4)),
+    } }),
+    clientErrorHandler: clientErrorHandler((error) => {
+      metrics.requests.inc({ route: unroutedLabel, outcome: 'rejected' });
+      logger.debug({ code: error.code }, 'request refused before routing');
+    }),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

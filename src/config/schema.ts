@@ -137,6 +137,8 @@ const server = z.strictObject({
   /** Serve /metrics on this port instead of the main one. */
   metricsPort: z.number().int().min(0).max(65535).optional(),
   bodyLimitBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  /** The whole request (headers and body) must arrive within this; 0 waits forever. Answers are not limited by it. */
+  requestTimeoutMs: z.number().int().nonnegative().default(60_000),
   /** After SIGTERM, how long /readyz reports draining while still serving, so load balancers stop sending. */
   drainDelayMs: z.number().int().nonnegative().default(0),
   /** How long in-flight requests and streams may run after SIGTERM. */

@@ -1,5 +1,7 @@
 // The one funnel that writes error bodies: every thrown error becomes the OpenAI error shape with the right
 // status. 5xx messages from unknown errors are hidden (the cause goes to the log).
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalogue } from '../errors/catalogue.js';
 import { SluiceError, toSluiceError } from '../errors/sluice-error.js';
@@ -32,6 +34,26 @@ export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply
   for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
   if (!errorCatalogue[error.code].retry) reply.header('x-should-retry', 'false');
   return reply.type('application/json').send(error.toBody());
+}
+
+/**
+ * Answers a connection whose request never became one: it did not arrive in time, its headers were too large, or
+ * it was not HTTP. There is no reply object yet, so the response is written on the socket, then the socket closed.
+ */
+export function clientErrorHandler(onRejected: (error: SluiceError) => void): (err: Error & { code?: string }, socket: Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const error = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new SluiceError('request_timeout', 'the request did not arrive in full in time; send it again')
+      : err.code === 'HPE_HEADER_OVERFLOW' ? new SluiceError('headers_too_large', 'the request headers are too large')
+        : new SluiceError('invalid_request', 'the request is not valid HTTP');
+    onRejected(error);
+    if (socket.writable) {
+      const body = JSON.stringify(error.toBody());
+      const retry = errorCatalogue[error.code].retry ? '' : 'x-should-retry: false\r\n';
+      socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
 }
 
 export function registerErrorHandling(app: FastifyInstance, opts: { onError: (request: FastifyRequest, error: SluiceError) => void }): void {

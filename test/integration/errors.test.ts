@@ -1,4 +1,5 @@
 // Every error status Sluice produces, in the OpenAI error shape, through the HTTP API.
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ let up: FakeUpstream;
 let app: TestApp;
 beforeAll(async () => {
   up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') }));
-  app = await startTestApp({ ...proxyConfig([up.url], { backend: { contextWindow: 1000 } }), server: { bodyLimitBytes: 64 * 1024 } }, { env: { TEST_KEY: 'k' } });
+  app = await startTestApp({ ...proxyConfig([up.url], { backend: { contextWindow: 1000 } }), server: { bodyLimitBytes: 64 * 1024, requestTimeoutMs: 300 } }, { env: { TEST_KEY: 'k' } });
 });
 afterAll(async () => { await app.close(); await up.close(); });
 
@@ -23,6 +24,39 @@ function expectOpenAIError(res: { status: number; json: any; headers: Record<str
 }
 
 const msg = [{ role: 'user', content: 'hi' }];
+
+/** Writes raw bytes on a fresh connection; resolves with everything the server sent until it closed. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d) => { got += d; });
+    socket.on('close', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
+
+function parseRaw(raw: string) {
+  const [head, body] = raw.split('\r\n\r\n');
+  const headers = Object.fromEntries(head!.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(head!.split(' ')[1]), headers, json: JSON.parse(body!) };
+}
+
+describe('connections that never become a request', () => {
+  it('408 request_timeout, then close, for a body that stops arriving', async () => {
+    const raw = await rawExchange(app.url, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":');
+    expectOpenAIError(parseRaw(raw), 408, 'request_timeout');
+  });
+  it('431 headers_too_large for oversized headers, 400 for bytes that are not HTTP; each counted', async () => {
+    const before = await app.metric('sluice_requests_total', { route: '_unrouted', outcome: 'rejected' }) ?? 0;
+    const big = await rawExchange(app.url, `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectOpenAIError(parseRaw(big), 431, 'headers_too_large');
+    expect(parseRaw(big).headers['x-should-retry']).toBe('false');
+    expectOpenAIError(parseRaw(await rawExchange(app.url, 'HELLO THERE\r\n\r\n')), 400, 'invalid_request');
+    expect(await app.metric('sluice_requests_total', { route: '_unrouted', outcome: 'rejected' })).toBe(before + 2);
+  });
+});
 
 describe('invalid requests', () => {
   it('400 invalid_json for a body that is not JSON', async () => {
