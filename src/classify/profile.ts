@@ -2,6 +2,7 @@
 // Pure: the difficulty model is passed in.
 import type { EndpointKind, SizeEdges } from '../config/schema.js';
 import { lastUserText, promptText } from '../openai/message-text.js';
+import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 import { countChatTokens, countText, estimateMargin } from './count-tokens.js';
 import type { DifficultyModel } from './difficulty-model.js';
@@ -61,13 +62,12 @@ export function profileRequest(endpoint: EndpointKind, body: Record<string, unkn
     tokensEstimated: counted.estimated,
   };
   if (endpoint === 'embeddings' || !opts.model) return profile;
-  const format = (body.response_format as { type?: unknown } | null | undefined)?.type;
   profile.difficulty = opts.model.score({
     question: endpoint === 'chat' ? lastUserText(messages!) : promptText(body.prompt),
     inputTokens: counted.tokens,
     turns: messages?.length ?? 1,
     tools: Array.isArray(body.tools) && body.tools.length > 0,
-    jsonMode: format === 'json_object' || format === 'json_schema',
+    jsonMode: isJsonMode(body),
   });
   return profile;
 }

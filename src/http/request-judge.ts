@@ -5,6 +5,7 @@ import type { RouteConfig } from '../config/schema.js';
 import { impliedWords } from '../judge/implied-length.js';
 import { judgeAnswer, type JudgeRequest, type VerbosityScorer } from '../judge/judge-answer.js';
 import { lastUserText, promptText } from '../openai/message-text.js';
+import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 
 export function requestJudge(route: RouteConfig, body: Record<string, unknown>, profile: Profile, scorer: VerbosityScorer): JudgeFn {
@@ -29,6 +30,5 @@ export function requestJudge(route: RouteConfig, body: Record<string, unknown>, 
  * otherwise malformed JSON or arguments would already be on their way to the client.
  */
 export function asksForStructure(body: Record<string, unknown>): boolean {
-  const format = (body.response_format as { type?: unknown } | null | undefined)?.type;
-  return format === 'json_object' || format === 'json_schema' || (Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none');
+  return isJsonMode(body) || (Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none');
 }

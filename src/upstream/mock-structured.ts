@@ -2,6 +2,7 @@
 // A sure model answers well formed, so SDK code that parses structured output works against the demo config; an
 // unsure one wraps its JSON in hedging prose or cuts a tool call's arguments short, as weak models do, so the
 // cascade's malformed check can be seen escalating. Deterministic and pure.
+import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 
 export type StructuredAnswer =
@@ -31,8 +32,8 @@ export function structuredAnswer(body: Record<string, unknown>, words: readonly 
     // Unsure: the arguments stop short of their closing brace, as a model that loses its way mid-call.
     return { kind: 'tool_call', name: tool.name, arguments: unsure ? args.slice(0, -1) : args };
   }
-  const format = body.response_format as { type?: unknown; json_schema?: { schema?: Schema } } | null | undefined;
-  if (format?.type !== 'json_object' && format?.type !== 'json_schema') return undefined;
+  if (!isJsonMode(body)) return undefined;
+  const format = body.response_format as { type: string; json_schema?: { schema?: Schema } };
   const value = format.type === 'json_schema' && format.json_schema?.schema
     ? example(format.json_schema.schema, words)
     : { answer: words.join(' '), simulated: true };
