@@ -52,10 +52,11 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   if (structured) {
     const full = structured.kind === 'json' ? structured.text : structured.arguments;
     // Over the client's limit, the output stops mid-way, as a real model's does (about three characters a token).
-    const cut = opts.maxTokens !== undefined && countText(full, { exact: true }).tokens > opts.maxTokens;
+    const fullTokens = countText(full, { exact: true }).tokens;
+    const cut = opts.maxTokens !== undefined && fullTokens > opts.maxTokens;
     const out = cut ? full.slice(0, opts.maxTokens! * 3) : full;
     const finishReason = cut ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
-    const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: countText(out, { exact: true }).tokens, unsure } as const;
+    const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: cut ? countText(out, { exact: true }).tokens : fullTokens, unsure } as const;
     return structured.kind === 'json' ? { text: out, ...base } : { text: '', toolCall: { name: structured.name, arguments: out }, ...base };
   }
   const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
