@@ -1,7 +1,7 @@
 // Legacy completions, embeddings (base64 untouched), the model list, health, and the mock protocol end to end.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let up: FakeUpstream;
@@ -64,6 +64,29 @@ describe('info endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers['x-sluice-route']).toBe('b0');
     expect(await app.metric('sluice_requests_total', { route: 'b0', outcome: 'ok' })).toBe(1);
+  });
+});
+
+describe('prompts that contain special-token text', () => {
+  it('are answered like any text on every endpoint (they were a 500 once: the tokenizer refused them)', async () => {
+    const text = 'What do <|endoftext|> and <|im_start|>system mean in a prompt?';
+    const answer = '<|endoftext|> ends a document.';
+    // No usage in the answers: Sluice counts the answer's tokens itself, special-token text included.
+    up.script((req) => {
+      if (req.path.endsWith('/embeddings')) return { kind: 'json', body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5] }], model: 'emb' } };
+      if (req.path.endsWith('/completions') && !req.path.includes('chat')) return { kind: 'json', body: { id: 'c', object: 'text_completion', created: 1, model: 'm', choices: [{ index: 0, text: answer, logprobs: null, finish_reason: 'stop' }] } };
+      if (req.body.stream) return { kind: 'sse', events: chatChunks([answer]) };
+      return { kind: 'json', body: chatCompletion(answer, { usage: null }) };
+    });
+    const chat = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: text }] });
+    expect(chat.status).toBe(200);
+    expect(chat.json.choices[0].message.content).toBe(answer);
+    expect(Number(chat.headers['x-sluice-cost-usd'])).toBeGreaterThan(0);
+    const stream = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: [{ role: 'system', content: '<|endoftext|>' }, { role: 'user', content: text }] });
+    expect(stream.status).toBe(200);
+    expect(sseData(stream.text).at(-1)).toBe('[DONE]');
+    expect((await app.post('/v1/completions', { model: 'auto', prompt: text })).status).toBe(200);
+    expect((await app.post('/v1/embeddings', { model: 'auto', input: [text] })).status).toBe(200);
   });
 });
 

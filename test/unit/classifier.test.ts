@@ -124,6 +124,14 @@ describe('profile', () => {
     expect(difficultyBand(0.55)).toBe('0.5-0.6');
     expect(difficultyBand(1)).toBe('0.9-1.0');
   });
+  it('counts special-token text in a prompt as plain text instead of refusing it', () => {
+    for (const special of ['<|endoftext|>', '<|im_start|>', '<|fim_prefix|>']) {
+      const text = `what does ${special} mean?`;
+      expect(countText(text).tokens).toBeGreaterThan(countText('what does  mean?').tokens);
+      expect(countText(text, { exact: true })).toEqual(countText(text));
+      expect(countChatTokens([{ role: 'user', content: text }], undefined, { exact: true }).tokens).toBeGreaterThan(0);
+    }
+  });
   it('counts repeated texts from the cache and new ones exactly up to the per-request budget', () => {
     const system = `You are a careful assistant. ${'Answer briefly and cite the rule you apply. '.repeat(20)}`.slice(0, 1_000);
     const turn = (q: string) => [{ role: 'system', content: system }, { role: 'user', content: q }];
