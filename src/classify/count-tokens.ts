@@ -7,17 +7,18 @@
 //   exactly counted head and tail sample, and `profileRequest` recounts exactly whenever the estimate lands near a
 //   decision (a size-class edge or a context window): exactness is spent only where it can change the route.
 // Billing never uses these counts when the backend reports usage.
-import { countTokens as countWithSpecials, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
+import { loadO200k } from './o200k-encoding.js';
 import type { ChatMessage } from '../openai/types.js';
 
 // The tokenizer remembers the merges of words it has seen, up to 100,000 by default: on varied traffic that is a
 // heap that keeps growing (7 MB after 10 MB of the shared data's text). 2,000 keeps the common words, with the
 // same speed on that text (about 0.5 µs a token) and under 1 MB.
-setMergeCacheSize(2_000);
+const o200k = loadO200k();
+o200k.setMergeCacheSize(2_000);
 // Prompts are text: `<|endoftext|>` written by a user is counted as the characters it is, as OpenAI counts it,
 // never refused (the library throws on special-token text by default).
 const asText = { disallowedSpecial: new Set<string>() };
-const countTokens = (text: string): number => countWithSpecials(text, asText);
+const countTokens = (text: string): number => o200k.countTokens(text, asText);
 
 export interface TokenCount {
   tokens: number;
