@@ -2,7 +2,7 @@
 import type { BackendConfig } from '../config/schema.js';
 import { countText } from '../classify/count-tokens.js';
 import { priceUsage, type TokenUsage } from '../cost/pricing.js';
-import type { Usage } from '../openai/types.js';
+import { asObject, asTokenCount } from '../openai/wire-values.js';
 
 export type AttemptOutcome = 'accepted' | 'escalated' | 'failed' | 'aborted';
 
@@ -26,18 +26,22 @@ export interface AttemptRecord {
   healthFailure?: boolean;
 }
 
-/** Usage from the upstream when it reported it, else estimated from what was sent and received. */
-export function usageFrom(reported: Usage | null | undefined, estimate: { inputTokens: number; outputText: string | undefined }): TokenUsage {
-  if (reported && typeof reported.prompt_tokens === 'number') {
-    return {
-      input: reported.prompt_tokens,
-      cachedInput: reported.prompt_tokens_details?.cached_tokens ?? 0,
-      output: reported.completion_tokens ?? 0,
-      estimated: false,
-    };
+/**
+ * Usage from the upstream when it reported it, else estimated from what was sent and received. A count that is not
+ * a whole number from 0 to 100M (a string, negative, 1e300) is not believed: estimated instead, and marked so.
+ */
+export function usageFrom(reported: unknown, estimate: { inputTokens: number; outputText: string | undefined }): TokenUsage {
+  const u = asObject(reported);
+  const input = asTokenCount(u?.prompt_tokens);
+  const estimateOutput = () => (estimate.outputText ? countText(estimate.outputText).tokens : 0);
+  if (u && input !== undefined) {
+    const cachedInput = Math.min(asTokenCount(asObject(u.prompt_tokens_details)?.cached_tokens) ?? 0, input);
+    // Embeddings report no completion tokens: none were generated.
+    const output = u.completion_tokens == null ? 0 : asTokenCount(u.completion_tokens);
+    if (output !== undefined) return { input, cachedInput, output, estimated: false };
+    return { input, cachedInput, output: estimateOutput(), estimated: true };
   }
-  const output = estimate.outputText ? countText(estimate.outputText).tokens : 0;
-  return { input: estimate.inputTokens, cachedInput: 0, output, estimated: true };
+  return { input: estimate.inputTokens, cachedInput: 0, output: estimateOutput(), estimated: true };
 }
 
 export function priceAttempt(backend: BackendConfig, usage: TokenUsage): number {

@@ -1,6 +1,6 @@
 // One non-streaming attempt: call the backend, price what it used, and let the judge accept or escalate.
 import type { BackendConfig } from '../config/schema.js';
-import type { ChatCompletion } from '../openai/types.js';
+import { asObject, asString, tokenLogprobs, toolCallsOf } from '../openai/wire-values.js';
 import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-failure.js';
 import type { Cancel } from '../upstream/cancel.js';
 import type { UpstreamJson } from '../upstream/types.js';
@@ -37,7 +37,7 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
     }
     const view = answerFromJson(res.json);
     if (a.addLogprobs) res = withoutLogprobs(res);
-    const usage = usageFrom(res.json.usage as ChatCompletion['usage'], { inputTokens: a.req.profile.inputTokens, outputText: view.text });
+    const usage = usageFrom(res.json.usage, { inputTokens: a.req.profile.inputTokens, outputText: view.text + view.toolCalls.map((c) => c.name + c.arguments).join('') });
     const verdict: Verdict = a.judged && a.deps.judge && a.req.endpoint !== 'embeddings' ? a.deps.judge(view, { partial: false, backend: a.backend }) : { kind: 'accept' };
     const record: AttemptRecord = {
       tier: a.tier, backend: a.backend.id, outcome: verdict.kind === 'accept' ? 'accepted' : 'escalated',
@@ -69,18 +69,18 @@ export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: nu
 
 /** Removes logprobs the client never asked for (they were requested for the judge). */
 function withoutLogprobs(res: UpstreamJson): UpstreamJson {
-  const choices = (res.json as ChatCompletion).choices;
+  const choices = res.json.choices;
   if (!Array.isArray(choices)) return res;
-  for (const c of choices) if (c.logprobs != null) c.logprobs = null;
+  for (const c of choices) { const choice = asObject(c); if (choice && choice.logprobs != null) choice.logprobs = null; }
   return { kind: 'json', json: res.json, text: JSON.stringify(res.json) };
 }
 
 export function answerFromJson(json: Record<string, unknown>): AnswerView {
-  const choice = (json as ChatCompletion).choices?.[0] as (NonNullable<ChatCompletion['choices']>[number] & { text?: unknown }) | undefined;
-  const message = choice?.message;
-  const text = typeof message?.content === 'string' ? message.content : typeof choice?.text === 'string' ? choice.text : '';
-  const toolCalls = (message?.tool_calls ?? []).map((c) => ({ ...(c.id !== undefined && { id: c.id }), name: c.function?.name ?? '', arguments: c.function?.arguments ?? '' }));
-  const logprobs = (choice?.logprobs as { content?: Array<{ logprob?: number }> } | null | undefined)?.content?.map((t) => t.logprob ?? 0);
-  const refusal = typeof message?.refusal === 'string' ? message.refusal : null;
-  return { text, toolCalls, finishReason: choice?.finish_reason ?? null, refusal, ...(logprobs && { logprobs }) };
+  const choices = json.choices;
+  const choice = asObject(Array.isArray(choices) ? choices[0] : undefined);
+  const message = asObject(choice?.message);
+  const text = asString(message?.content) ?? asString(choice?.text) ?? '';
+  const toolCalls = toolCallsOf(message?.tool_calls).map((c) => ({ ...(c.id !== undefined && { id: c.id }), name: c.name ?? '', arguments: c.arguments ?? '' }));
+  const logprobs = choice?.logprobs == null ? undefined : tokenLogprobs(choice.logprobs);
+  return { text, toolCalls, finishReason: asString(choice?.finish_reason) ?? null, refusal: asString(message?.refusal) ?? null, ...(logprobs && logprobs.length > 0 && { logprobs }) };
 }

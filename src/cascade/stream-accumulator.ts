@@ -1,6 +1,6 @@
 // Reads one upstream chat/completions stream event by event: keeps the answer text, tool calls, finish reason
 // and usage, and decides what the client gets for each event (the usage chunk only if the client asked). Pure.
-import type { ChatChunk, ToolCall, Usage } from '../openai/types.js';
+import { asObject, asString, tokenLogprobs, toolCallsOf, type JsonObject, type ToolCallRead } from '../openai/wire-values.js';
 import type { SseEvent } from '../upstream/sse-parser.js';
 import { UpstreamFailure } from '../upstream/upstream-failure.js';
 
@@ -14,7 +14,8 @@ export class StreamAccumulator {
   text = '';
   readonly toolCalls: ToolCallSoFar[] = [];
   finishReason: string | null = null;
-  usage: Usage | undefined;
+  /** The usage the upstream sent, as sent: `usageFrom` decides whether to believe it. */
+  usage: unknown;
   /** `[DONE]` seen. */
   done = false;
   /** Events carrying answer content (text, tool calls or a finish reason). */
@@ -39,13 +40,15 @@ export class StreamAccumulator {
       return null;
     }
     if (ev.event === 'error') throw streamError(ev.data);
-    let chunk: ChatChunk & { error?: unknown };
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(ev.data) as ChatChunk & { error?: unknown };
+      parsed = JSON.parse(ev.data);
     } catch {
       throw new UpstreamFailure('protocol', 'stream event is not JSON');
     }
-    if (chunk.error !== undefined) throw streamError(ev.data);
+    const chunk = asObject(parsed);
+    if (!chunk) throw new UpstreamFailure('protocol', 'stream event is not a JSON object');
+    if (chunk.error != null) throw streamError(ev.data);
     if (this.head.id === undefined) this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
     const hadLogprobs = this.read(chunk);
     const stripUsage = 'usage' in chunk && !this.clientWantsUsage;
@@ -57,41 +60,46 @@ export class StreamAccumulator {
     return JSON.stringify(chunk);
   }
 
-  /** Reads one chunk; returns whether it carried logprobs that must be stripped. */
-  private read(chunk: ChatChunk): boolean {
-    if (chunk.usage) this.usage = chunk.usage;
+  /** Reads one chunk (any shape: what is not where it belongs is skipped); returns whether logprobs were stripped. */
+  private read(chunk: JsonObject): boolean {
+    if (chunk.usage != null) this.usage = chunk.usage; // believed or not by usageFrom
     const choices = chunk.choices;
     if (!Array.isArray(choices)) return false;
     let stripped = false;
-    for (const choice of choices) {
-      if (choice.logprobs != null && this.stripLogprobs) { this.readLogprobs(choice); choice.logprobs = null; stripped = true; }
-      if ((choice.index ?? 0) !== 0) continue;
-      if (!this.stripLogprobs) this.readLogprobs(choice);
+    for (const c of choices) {
+      const choice = asObject(c);
+      if (!choice) continue;
+      const first = (choice.index ?? 0) === 0;
+      if (choice.logprobs != null && this.stripLogprobs) {
+        if (first) tokenLogprobs(choice.logprobs, this.logprobs);
+        choice.logprobs = null;
+        stripped = true;
+      }
+      if (!first) continue;
+      if (!this.stripLogprobs) tokenLogprobs(choice.logprobs, this.logprobs);
       let content = false;
-      const delta = choice.delta;
-      if (typeof delta?.refusal === 'string') this.refusal += delta.refusal;
-      const text = delta?.content ?? (choice as { text?: unknown }).text;
-      if (typeof text === 'string' && text !== '') { this.text += text; content = true; }
-      if (delta?.tool_calls) { this.readToolCalls(delta.tool_calls); content = true; }
-      if (choice.finish_reason) { this.finishReason = choice.finish_reason; content = true; }
+      const delta = asObject(choice.delta);
+      const refusal = asString(delta?.refusal);
+      if (refusal) this.refusal += refusal;
+      const text = asString(delta?.content) ?? asString(choice.text);
+      if (text) { this.text += text; content = true; }
+      const calls = toolCallsOf(delta?.tool_calls);
+      if (calls.length > 0) { this.readToolCalls(calls); content = true; }
+      const finish = asString(choice.finish_reason);
+      if (finish) { this.finishReason = finish; content = true; }
       if (content) this.contentEvents++;
     }
     return stripped;
   }
 
-  private readLogprobs(choice: NonNullable<ChatChunk['choices']>[number]): void {
-    if ((choice.index ?? 0) !== 0) return;
-    const content = (choice.logprobs as { content?: Array<{ logprob?: unknown }> } | null | undefined)?.content;
-    if (Array.isArray(content)) for (const t of content) if (typeof t.logprob === 'number') this.logprobs.push(t.logprob);
-  }
-
-  private readToolCalls(calls: readonly ToolCall[]): void {
+  private readToolCalls(calls: readonly ToolCallRead[]): void {
     for (const call of calls) {
-      const i = call.index ?? this.toolCalls.length;
+      // A call's index may only name a call already begun or the next one: no holes in the list.
+      const i = Math.min(call.index ?? this.toolCalls.length, this.toolCalls.length);
       const slot = (this.toolCalls[i] ??= { name: '', arguments: '' });
       if (call.id) slot.id = call.id;
-      if (call.function?.name) slot.name += call.function.name;
-      if (call.function?.arguments) slot.arguments += call.function.arguments;
+      if (call.name) slot.name += call.name;
+      if (call.arguments) slot.arguments += call.arguments;
     }
   }
 

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { cacheable, cacheKey } from '../cache/cache-key.js';
 import { completionToChunks } from '../cache/cached-stream.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
-import type { ChatCompletion } from '../openai/types.js';
+import { asObject } from '../openai/wire-values.js';
 import type { StateStore } from '../state/store.js';
 
 export interface CachedAnswer {
@@ -45,6 +45,6 @@ export function sendCached(reply: FastifyReply, answer: CachedAnswer, o: { strea
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), ...o.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  const chunks = completionToChunks(JSON.parse(answer.body) as ChatCompletion, o.includeUsage);
+  const chunks = completionToChunks(asObject(JSON.parse(answer.body)) ?? {}, o.includeUsage);
   res.end(`${chunks.map((c) => `data: ${c}\n\n`).join('')}data: [DONE]\n\n`);
 }

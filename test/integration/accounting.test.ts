@@ -134,6 +134,72 @@ describe('streams: paid for what was generated, whatever happened', () => {
   });
 });
 
+describe('answers of any shape: a strange backend is never a crash, a bogus count never reaches a counter', () => {
+  const answer = 'City of light.';
+  const estimate = () => priceUsage({ ...prices.cheap }, { input: countChatTokens(three).tokens, cachedInput: 0, output: countText(answer).tokens, estimated: true });
+  const bogusUsage: Array<[string, unknown]> = [
+    ['negative', { prompt_tokens: -5, completion_tokens: -1_000_000_000 }],
+    ['astronomical', { prompt_tokens: 1e300, completion_tokens: 1e300 }],
+    ['strings', { prompt_tokens: '10', completion_tokens: '5' }],
+    ['fractions', { prompt_tokens: 10.5, completion_tokens: 5 }],
+  ];
+  for (const [name, usage] of bogusUsage) {
+    it(`usage that is not a count (${name}) is estimated instead, and marked`, async () => {
+      cheap.script(() => ({ kind: 'json', body: { ...chatCompletion(answer), usage } }));
+      const tokensBefore = (await app.metric('sluice_tokens_total', { route: 'solo', backend: 'cheap', type: 'output' })) ?? 0;
+      const { res, spent } = await ask('solo');
+      expect(res.status).toBe(200);
+      expect(res.json.sluice.attempts[0]).toMatchObject({ estimated: true, inputTokens: countChatTokens(three).tokens, outputTokens: countText(answer).tokens });
+      expect(res.headers['x-sluice-cost-usd']).toBe(usd(estimate()).toFixed(9));
+      expect(spent).toBeCloseTo(usd(estimate()), 12);
+      expect((await app.metric('sluice_tokens_total', { route: 'solo', backend: 'cheap', type: 'output' }))! - tokensBefore).toBe(countText(answer).tokens);
+    });
+  }
+
+  it('a completion count the backend got wrong keeps its believable prompt count', async () => {
+    cheap.script(() => ({ kind: 'json', body: { ...chatCompletion(answer), usage: { prompt_tokens: 1000, completion_tokens: -3, prompt_tokens_details: { cached_tokens: 5000 } } } }));
+    const { res } = await ask('solo');
+    expect(res.json.sluice.attempts[0]).toMatchObject({ inputTokens: 1000, cachedInputTokens: 1000, outputTokens: countText(answer).tokens, estimated: true });
+  });
+
+  it('JSON answers with fields of the wrong shape pass through untouched and are judged, not thrown on', async () => {
+    const odd = [
+      { choices: [null] },
+      { choices: [{ index: 0, message: null, finish_reason: 'stop' }] },
+      { choices: [{ index: 0, message: { role: 'assistant', content: answer, tool_calls: 'none' }, logprobs: { content: [null, { logprob: 'x' }, 5] }, finish_reason: 7 }] },
+      { choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [null, 5, { id: 'c', function: null }] }, finish_reason: 'tool_calls' }] },
+    ];
+    for (const body of odd) {
+      cheap.script(() => ({ kind: 'json', body }));
+      for (const model of ['solo', 'auto']) {
+        const res = await app.post('/v1/chat/completions', { model, messages: three });
+        expect(res.status, JSON.stringify(body)).toBe(200);
+        if (model === 'solo') expect(res.json).toEqual(body);
+      }
+    }
+  });
+
+  it('stream events with fields of the wrong shape are skipped; an event that is not an object fails the attempt cleanly', async () => {
+    const head = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' };
+    const events = [
+      { ...head, choices: [null, { index: 0, delta: null }] },
+      { ...head, choices: [{ index: 0, delta: { content: 'City ', tool_calls: [null, 5, { index: 'a', function: null }] }, logprobs: { content: 'x' } }] },
+      { ...head, choices: [{ index: 0, delta: { content: 'of light.' }, finish_reason: 'stop' }] },
+      { ...head, choices: [], usage: { prompt_tokens: 'a', completion_tokens: null } },
+    ].map((e) => JSON.stringify(e));
+    cheap.script(() => ({ kind: 'sse', events }));
+    const ok = await app.post('/v1/chat/completions', { model: 'solo', stream: true, messages: three });
+    expect(ok.status).toBe(200);
+    expect(sseData(ok.text).at(-1)).toBe('[DONE]');
+    for (const junk of ['null', '5', '[1]']) {
+      cheap.script(() => ({ kind: 'sse', events: [junk] }));
+      const bad = await app.post('/v1/chat/completions', { model: 'solo', stream: true, messages: three });
+      expect(bad.status).toBe(502);
+      expect(bad.json.error.message).toContain('stream event is not a JSON object');
+    }
+  });
+});
+
 describe('labels stay bounded', () => {
   it('unknown client model names never become label values', async () => {
     for (let i = 0; i < 25; i++) await app.post('/v1/chat/completions', { model: `made-up-model-${i}-${Math.random()}`, messages: three });
