@@ -36,3 +36,9 @@ export function toSluiceError(err: unknown): SluiceError {
   if (err instanceof SluiceError) return err;
   return new SluiceError('internal_error', 'internal error', { cause: err });
 }
+
+/** The model names neither a route nor a backend. The name is echoed as OpenAI does, cut short if it is long. */
+export function modelNotFound(model: string): SluiceError {
+  const shown = model.length > 100 ? `${model.slice(0, 100)}…` : model;
+  return new SluiceError('model_not_found', `The model '${shown}' does not exist or you do not have access to it.`, { param: 'model' });
+}

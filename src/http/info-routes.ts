@@ -1,5 +1,6 @@
 // Non-routed endpoints: liveness, readiness, the model list and Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
+import { modelNotFound } from '../errors/sluice-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Runtime } from '../runtime.js';
 import type { StateStore } from '../state/store.js';
@@ -16,11 +17,19 @@ export function registerInfoRoutes(app: FastifyInstance, opts: { runtime: () => 
     const reachable = await opts.store.ping().then(() => true, () => false);
     return { status: 'ready', state, mode: reachable && !opts.monitor.degraded ? 'ok' : 'degraded' };
   });
-  app.get('/v1/models', async () => {
+  const models = () => {
     const { config } = opts.runtime();
     const routes = config.routes.flatMap((r) => [r.name, ...r.aliases]).map((id) => ({ id, object: 'model', created, owned_by: 'sluice' }));
     const pinned = config.backends.map((b) => ({ id: b.id, object: 'model', created, owned_by: `sluice:${b.protocol}` }));
-    return { object: 'list', data: [...routes, ...pinned] };
+    return [...routes, ...pinned];
+  };
+  app.get('/v1/models', async () => ({ object: 'list', data: models() }));
+  // OpenAI's "retrieve model"; a wildcard, because names such as `meta-llama/Llama-3.1-8B` hold slashes.
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
+    const id = request.params['*'];
+    const found = models().find((m) => m.id === id);
+    if (!found) throw modelNotFound(id);
+    return found;
   });
   if (opts.serveMetrics) {
     app.get('/metrics', async (_req, reply) => reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics()));

@@ -8,7 +8,7 @@ import type { CascadeResult } from '../cascade/types.js';
 import { difficultyBand, profileRequest, type Profile, type SizeClass } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import { accountRequest } from '../cost/account-request.js';
-import { SluiceError } from '../errors/sluice-error.js';
+import { SluiceError, modelNotFound } from '../errors/sluice-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { planRoute, type Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
@@ -65,7 +65,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const body = validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
-    if (!target) throw new SluiceError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, { param: 'model' });
+    if (!target) throw modelNotFound(model);
     rt.keys.authorize(tenant, model);
     const route = target.route;
     request.sluiceRoute = route.name;

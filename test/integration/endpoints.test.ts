@@ -52,6 +52,21 @@ describe('info endpoints', () => {
     expect(body.data.map((m: { id: string }) => m.id)).toEqual(['auto', 'b0']);
     expect(body.data[0]).toMatchObject({ object: 'model', owned_by: 'sluice' });
   });
+  it('retrieves one model by name, slashes included; an unknown one is a 404 in the OpenAI shape', async () => {
+    const slashed = await startTestApp(proxyConfig([up.url], { route: { aliases: ['meta-llama/Llama-3.1-8B'] } }), { env: { TEST_KEY: 'k' } });
+    for (const id of ['auto', 'b0', 'meta-llama/Llama-3.1-8B']) {
+      const res = await request(`${slashed.url}/v1/models/${id}`);
+      expect(res.statusCode, id).toBe(200);
+      expect(await res.body.json()).toMatchObject({ id, object: 'model' });
+    }
+    expect(((await (await request(`${slashed.url}/v1/models/${encodeURIComponent('meta-llama/Llama-3.1-8B')}`)).body.json()) as { id: string }).id).toBe('meta-llama/Llama-3.1-8B');
+    const missing = await request(`${slashed.url}/v1/models/${'x'.repeat(500)}`);
+    expect(missing.statusCode).toBe(404);
+    const body = (await missing.body.json()) as { error: { code: string; param: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(body.error.message.length).toBeLessThan(200);
+    await slashed.close();
+  });
   it('answers /healthz and /readyz', async () => {
     expect((await request(app.url + '/healthz')).statusCode).toBe(200);
     const ready = await request(app.url + '/readyz');

@@ -77,6 +77,8 @@ describe('the OpenAI SDK against Sluice', () => {
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);
     expect(ids).toEqual(expect.arrayContaining(['auto', 'small', 'large']));
+    expect(await client.models.retrieve('auto')).toMatchObject({ id: 'auto', object: 'model', owned_by: 'sluice' });
+    expect(await client.models.retrieve('nope').catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('raises the SDK error classes with the code and param Sluice sent', async () => {
