@@ -48,7 +48,13 @@ export function parseConfig(text: string, opts: { source?: string; env?: Env } =
   const env = opts.env ?? process.env;
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`));
-  return loadConfigObject(doc.toJS() ?? {}, { source, env });
+  let raw: unknown;
+  try {
+    raw = doc.toJS(); // throws on alias bombs (more aliases than the yaml library allows)
+  } catch (err) {
+    throw new ConfigError(source, [`yaml: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return loadConfigObject(raw ?? {}, { source, env });
 }
 
 /** Validates an already-parsed config object (tests and tools build configs as objects). */

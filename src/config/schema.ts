@@ -63,7 +63,7 @@ export type EndpointKind = (typeof endpointKinds)[number];
 const backend = z.strictObject({
   id,
   protocol: z.enum(['openai', 'mock']),
-  baseUrl: z.url().optional(),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   model: z.string().min(1),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
   pricing: pricing.prefault({}),

@@ -103,6 +103,16 @@ describe('config validation', () => {
     expect(() => loadConfigFile('/nonexistent/sluice.yaml', {})).toThrow(/cannot read file: ENOENT/);
   });
 
+  it('reports a YAML alias bomb and a non-HTTP backend URL as problems, not crashes', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++) levels.push(`${'abcdefg'[i]}: &${'abcdefg'[i]} [${Array(9).fill(`*${'abcdefg'[i - 1]}`).join(', ')}]`);
+    expect(() => parseConfig(levels.join('\n'), { env: {} })).toThrow(ConfigError);
+    expect(() => parseConfig(levels.join('\n'), { env: {} })).toThrow(/yaml: .*alias/i);
+    for (const baseUrl of ['ftp://example.com/v1', 'file:///etc/passwd', 'localhost:8000/v1']) {
+      expect(problems({ backends: [{ ...backend, baseUrl }], routes: [route] })).toEqual(['backends[0].baseUrl: expected an http:// or https:// URL']);
+    }
+    expect(problems({ backends: [{ ...backend, baseUrl: 'https://api.openai.com/v1' }], routes: [route] })).toEqual([]);
+  });
   it('validates the shipped configs', () => {
     const env = { OPENAI_API_KEY: 'x', STRONG_API_KEY: 'x' };
     for (const f of ['config/sluice.yaml', ...readdirSync('config/examples').map((n) => `config/examples/${n}`)]) {
