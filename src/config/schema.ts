@@ -186,7 +186,8 @@ export const keyLimits = {
   budgetUsd: z.strictObject({ perDay: usd.positive().optional(), perMonth: usd.positive().optional() }).optional(),
 };
 
-const key = z.strictObject({
+/** A virtual key: in the config file, and as the admin API stores it. */
+export const keySchema = z.strictObject({
   tenant: id,
   /** SHA-256 of the key, hex (`sluice hash-key`); the key itself is never stored. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters (sluice hash-key)'),
@@ -230,7 +231,7 @@ export const configSchema = z
     backends: z.array(backend).min(1),
     routes: z.array(route).min(1),
     /** Virtual keys; none configured means the gateway is open (and says so at startup). */
-    keys: z.array(key).default([]),
+    keys: z.array(keySchema).default([]),
   })
   .superRefine(checkReferences)
   .superRefine(checkKeys);
@@ -248,7 +249,7 @@ function checkKeys(cfg: { keys: KeyInput[]; routes: RouteInput[]; backends: Back
   });
 }
 
-type KeyInput = z.output<typeof key>;
+type KeyInput = z.output<typeof keySchema>;
 
 function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }, ctx: z.RefinementCtx): void {
   const backendIds = new Set<string>();

@@ -1,7 +1,7 @@
 // Virtual keys: the client's key is hashed (SHA-256) and matched against configured hashes with a constant-time
 // comparison; keys are never stored or logged. Unknown, revoked and malformed keys get one and the same error.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyConfig } from '../config/schema.js';
+import { keySchema, type KeyConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 
 export interface Tenant {
@@ -51,7 +51,7 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
     } catch (err) {
       throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: err });
     }
-    const key = value ? (JSON.parse(value) as KeyConfig) : undefined;
+    const key = value === undefined ? undefined : storedKey(value, sha);
     if (cache.size > 10_000) cache.clear();
     cache.set(sha, { key, expires: now() + (opts.cacheMs ?? 2_000) });
     return key;
@@ -75,6 +75,20 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
       }
     },
   };
+}
+
+/**
+ * A key record as the admin API stored it. One that does not read as a key for this hash (edited by hand, written
+ * by another version) refuses the request as a store failure, with why in the log, instead of throwing a TypeError.
+ */
+function storedKey(value: string, sha: string): KeyConfig {
+  let parsed: ReturnType<typeof keySchema.safeParse> | undefined;
+  try {
+    parsed = keySchema.safeParse(JSON.parse(value));
+  } catch { /* not JSON: reported below */ }
+  if (parsed?.success && parsed.data.sha256 === sha) return parsed.data;
+  const why = !parsed ? 'is not JSON' : parsed.success ? 'names another hash' : `is invalid at ${parsed.error.issues[0]?.path.join('.') || '(root)'}: ${parsed.error.issues[0]?.message}`;
+  throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: new Error(`stored key record ${sha.slice(0, 12)}… ${why}`) });
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */

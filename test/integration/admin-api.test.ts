@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
+import { redisKey } from '../../src/state/redis-store.js';
 import { proxyConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const admin = 'admin-secret-for-tests-0001';
@@ -77,5 +78,27 @@ describe.runIf(hasRedis)('admin API across replicas', () => {
     await revoke(a, sha256);
     await expect.poll(async () => [(await chat(a, key)).status, (await chat(b, key)).status], { timeout: 5_000, interval: 250 }).toEqual([401, 401]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a key record edited by hand into something else refuses with 503 and says why in the log, never a 500', async () => {
+    const cfg = { ...proxyConfig([up.url]), state: { driver: 'redis', url: redisUrl, prefix } };
+    const app = await startTestApp(cfg, { env });
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(redisUrl);
+    const cases: Array<[(sha: string) => string, string]> = [
+      [() => 'not json {', 'is not JSON'],
+      [() => '{"tenant":"edited"}', 'is invalid at sha256'],
+      [() => JSON.stringify({ tenant: 'edited', sha256: 'a'.repeat(64) }), 'names another hash'],
+    ];
+    for (const [value, why] of cases) {
+      const { key, sha256 } = await mint(app, { tenant: 'edited' }); // never used yet: nothing cached
+      await redis.set(redisKey(prefix, `keys:${sha256}`), value(sha256));
+      const res = await chat(app, key);
+      expect(res.status, why).toBe(503);
+      expect(res.json.error.code).toBe('key_store_unavailable');
+      expect(app.rawLog()).toContain(why);
+    }
+    redis.disconnect();
+    await app.close();
   });
 });
