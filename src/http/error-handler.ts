@@ -22,7 +22,9 @@ export function fromFastifyError(err: FastifyError, request: FastifyRequest): Sl
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new SluiceError('invalid_request', 'the content-length header does not match the body');
   }
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+  // Only the body parser's own error: a SyntaxError thrown while handling (a stored record that is not JSON) is
+  // Sluice's problem, not the client's JSON, and stays a hidden 500.
+  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new SluiceError('invalid_json', 'We could not parse the JSON body of your request. Send a valid JSON object.');
   }
   if (err.statusCode === 400) return new SluiceError('invalid_request', err.message);

@@ -23,10 +23,26 @@ export async function probeCache(o: { store: StateStore; route: RouteConfig; end
   const key = cacheKey(o.route.name, o.endpoint, o.body);
   try {
     const hit = await o.store.cacheGet(key);
-    return hit ? { result: 'hit', key, answer: JSON.parse(hit) as CachedAnswer } : { result: 'miss', key };
+    if (hit === undefined) return { result: 'miss', key };
+    const answer = cachedAnswer(hit);
+    if (answer) return { result: 'hit', key, answer };
+    o.storeError('cache_get'); // an entry that is not what Sluice stored: passed over, and counted
+    return { result: 'bypass' };
   } catch {
     o.storeError('cache_get');
     return { result: 'bypass' };
+  }
+}
+
+/** A stored entry, if it reads as one: an answer body that is a JSON object, and its accounting. */
+function cachedAnswer(value: string): CachedAnswer | undefined {
+  try {
+    const a = asObject(JSON.parse(value));
+    if (!a || typeof a.body !== 'string' || typeof a.backend !== 'string' || !asObject(JSON.parse(a.body))) return undefined;
+    if (![a.tier, a.input, a.output].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return undefined;
+    return a as unknown as CachedAnswer;
+  } catch {
+    return undefined;
   }
 }
 

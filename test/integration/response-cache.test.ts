@@ -1,8 +1,11 @@
 // The opt-in response cache: deterministic requests only, hits cost nothing and are counted, a cached JSON answer
 // can be replayed as a stream, oversize answers are not kept, and a dead store means a bypass, not a failure.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
 import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const hasRedis = await redisAvailable();
 
 let up: FakeUpstream;
 let app: TestApp;
@@ -62,5 +65,34 @@ describe('response cache', () => {
     expect(res.headers['x-sluice-cache']).toBe('bypass');
     expect(await broken.metric('sluice_state_store_errors_total', { operation: 'cache_get' })).toBe(1);
     await broken.close();
+  });
+});
+
+describe.runIf(hasRedis)('response cache in Redis', () => {
+  it('passes over (counted) an entry that is not what Sluice stored, for JSON and streams alike', async () => {
+    const prefix = testPrefix('cache-garbage');
+    up.script((req) => req.body.stream ? { kind: 'sse', events: chatChunks(['Lima.']) } : { kind: 'json', body: chatCompletion('Lima.') });
+    const shared = await startTestApp({ ...proxyConfig([up.url], { route: { cache: { enabled: true } } }), state: { driver: 'redis', url: redisUrl, prefix } }, { env: { TEST_KEY: 'k' } });
+    const body = { model: 'auto', temperature: 0, messages: [{ role: 'user', content: 'Capital of Peru?' }] };
+    expect((await shared.post('/v1/chat/completions', body)).headers['x-sluice-cache']).toBe('miss');
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(redisUrl);
+    const [, keys] = await redis.scan('0', 'MATCH', `${prefix}*cache*`, 'COUNT', 1000);
+    expect(keys).toHaveLength(1);
+    const garbage = ['not json', '{"body":"not json either","backend":"b0","tier":0,"input":1,"output":1}', '{"body":"{}","backend":"b0","tier":-1,"input":1,"output":1}'];
+    for (const [i, value] of garbage.entries()) {
+      await redis.set(keys[0]!, value, 'PX', 60_000);
+      const json = await shared.post('/v1/chat/completions', body);
+      expect(json.status).toBe(200);
+      expect(json.headers['x-sluice-cache']).toBe('bypass');
+      await redis.set(keys[0]!, value, 'PX', 60_000);
+      const stream = await shared.post('/v1/chat/completions', { ...body, stream: true });
+      expect(stream.status).toBe(200);
+      expect(sseData(stream.text).at(-1)).toBe('[DONE]');
+      expect(await shared.metric('sluice_state_store_errors_total', { operation: 'cache_get' })).toBe(2 * (i + 1));
+    }
+    redis.disconnect();
+    await shared.close();
+    await cleanPrefix(prefix);
   });
 });
