@@ -17,6 +17,7 @@ import { profileRequest } from '../src/classify/profile.js';
 import { auc } from '../src/classify/routing-metrics.js';
 import { foldsOf } from '../src/classify/difficulty-data.js';
 import { crossValidatedScores, featuresOf, reportBySource } from '../src/classify/train-difficulty.js';
+import { answerFeatures, type AnswerFeatureInput } from '../src/judge/answer-features.js';
 import { crossValidatedJudgeScores, judgeAuroc, judgeExamples } from '../src/judge/train-judge.js';
 
 const dataPath = process.env.ROUTING_DATA ?? '../shared/data/routing/mixtral-gpt4.dev.jsonl';
@@ -26,7 +27,7 @@ const judgeThreshold = 0.5; // the route default
 function main(): void {
   const { rows } = parseLabelledJsonl(readFileSync(dataPath, 'utf8'));
   // Latency first, on a heap as small as a gateway's; printed last.
-  const latencyReport = latency(rows);
+  const latencyReport = [...latency(rows), ...judgeLatency(rows)];
   console.log(`# bench:routing — ${rows.length} prompts from ${dataPath.split('/').pop()}, 5-fold cross-validation\n`);
   const xs = featuresOf(rows);
   const difficulty = crossValidatedScores(xs, rows, 5);
@@ -158,6 +159,26 @@ function latency(rows: LabelledPrompt[]): string[] {
     const warm = times.sort((a, b) => a - b);
     const q = (p: number) => warm[Math.min(warm.length - 1, Math.floor(p * warm.length))]!;
     out.push(`${tokens.toLocaleString('en')}-token prompt: p50 ${q(0.5).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms (target at p99: ${tokens === 1_000 ? '0.3' : '5'} ms)`);
+  }
+  return out;
+}
+
+/** The judge's answer features (the whole per-answer cost of the verbosity judge), on a data answer and on a worst case. */
+function judgeLatency(rows: LabelledPrompt[]): string[] {
+  const sample = rows.find((r) => r.weakResponse !== undefined);
+  const numbers = (n: number, step: number) => Array.from({ length: n }, (_, i) => (i * step + 0.5).toString()).join(', ');
+  const cases: Array<[string, AnswerFeatureInput]> = [
+    ...(sample?.weakResponse ? [['a GSM8K answer of the weak model', { prompt: sample.prompt, answer: sample.weakResponse }] as [string, AnswerFeatureInput]] : []),
+    // A data prompt and an answer each with 10,000 numbers and some equations: what made the features quadratic.
+    ['10,000 numbers in prompt and answer (100 KB each)', { prompt: `Sum these: ${numbers(10_000, 7)}`, answer: `Here: ${numbers(10_000, 11)}. So 2 + 2 = 4 and the total = 12.` }],
+  ];
+  const out = ['judge features per answer, after 200 warm-up calls, 200 timed:'];
+  for (const [name, input] of cases) {
+    for (let i = 0; i < 200; i++) answerFeatures(input);
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) { const t0 = performance.now(); answerFeatures(input); times.push(performance.now() - t0); }
+    times.sort((a, b) => a - b);
+    out.push(`  ${name}: p50 ${times[100]!.toFixed(3)} ms, p99 ${times[198]!.toFixed(3)} ms`);
   }
   return out;
 }

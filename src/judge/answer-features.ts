@@ -52,7 +52,8 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   f[8] = long && !/[.!?)\]"'`*\d%$]\s*$/.test(answer.trimEnd()) ? 1 : 0;
   f[9] = repetition(words);
   f[10] = 1 - distinctShare(lower, 5);
-  f[11] = questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !answerNumbers.includes(q)).length / questionNumbers.size;
+  const inAnswer = new Set(answerNumbers); // a Set: prompts and answers full of numbers made this quadratic
+  f[11] = questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !inAnswer.has(q)).length / questionNumbers.size;
   f[12] = final !== undefined && /\.\d*[1-9]/.test(final) ? 1 : 0;
   f[13] = Math.min(count(answer, /=/g) / 10, 1);
   const eq = checkArithmetic(answer);

@@ -18,6 +18,8 @@ const runRe = /(?:-(?=\d)|[\d$(])[\d\s.,+\-*/×÷x()$\\=]{0,160}=[\d\s.,+\-*/×�
 
 export function checkArithmetic(text: string): ArithmeticCheck {
   const out: ArithmeticCheck = { checked: 0, wrong: 0, results: new Set() };
+  // Every run holds an "=": without one there is nothing to check, and the run pattern costs up to 160 steps a digit.
+  if (!text.includes('=')) return out;
   runRe.lastIndex = 0;
   for (let m = runRe.exec(text); m !== null; m = runRe.exec(text)) {
     // A run glued to a word or a percent sign ("3x = 12", "50% = 0.5") is algebra or units, and one after an
