@@ -51,10 +51,10 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   const structured = opts.body && structuredAnswer(opts.body, plainWords(seed, short ?? mock.answerTokens), unsure, hedges[seed % hedges.length]!);
   if (structured) {
     const full = structured.kind === 'json' ? structured.text : structured.arguments;
-    // Over the client's limit, the output stops mid-way, as a real model's does (about three characters a token).
+    // Over the client's limit, the output stops mid-way, as a real model's does.
     const fullTokens = countText(full, { exact: true }).tokens;
     const cut = opts.maxTokens !== undefined && fullTokens > opts.maxTokens;
-    const out = cut ? full.slice(0, opts.maxTokens! * 3) : full;
+    const out = cut ? withinTokens(full, opts.maxTokens!) : full;
     const finishReason = cut ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
     const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: cut ? countText(out, { exact: true }).tokens : fullTokens, unsure } as const;
     return structured.kind === 'json' ? { text: out, ...base } : { text: '', toolCall: { name: structured.name, arguments: out }, ...base };
@@ -68,7 +68,10 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   }
   const label = `[simulated ${opts.model}]`;
   const body = unsure || finishReason === 'length' ? out.join(' ') : `${out.join(' ')}.`;
-  const text = short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
+  const full = short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
+  // The label and the words' own tokens can take the answer past the client's limit: cut it there, as a model stops.
+  const text = opts.maxTokens === undefined ? full : withinTokens(full, opts.maxTokens);
+  if (text.length < full.length) finishReason = 'length';
   return {
     text,
     finishReason,
@@ -76,6 +79,21 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
     completionTokens: countText(text, { exact: true }).tokens,
     unsure,
   };
+}
+
+/** The longest start of `text` of at most `max` tokens, ended at a word when one fits. */
+function withinTokens(text: string, max: number): string {
+  const tokens = (s: string) => countText(s, { exact: true }).tokens;
+  if (tokens(text) <= max) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (tokens(text.slice(0, mid)) <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  const space = text.lastIndexOf(' ', lo);
+  return (space > 0 ? text.slice(0, space) : text.slice(0, lo)).trimEnd();
 }
 
 function capitalise(s: string): string {

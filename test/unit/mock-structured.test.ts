@@ -1,5 +1,7 @@
 // The simulated model's structured answers: what it calls, what it fills in, and how an unsure one breaks them.
 import { describe, expect, it } from 'vitest';
+import { countText } from '../../src/classify/count-tokens.js';
+import { mockAnswer } from '../../src/upstream/mock-model.js';
 import { example, structuredAnswer } from '../../src/upstream/mock-structured.js';
 
 const words = ['paris', 'is', 'the', 'capital', 'of', 'france'];
@@ -44,4 +46,23 @@ it('example stops at a depth instead of following a recursive schema forever', (
   const node: Record<string, unknown> = { type: 'object' };
   node.properties = { child: node };
   expect(JSON.stringify(example(node, words))).toBe('{"child":{"child":{"child":{"child":{}}}}}');
+});
+
+describe('mockAnswer respects the client\'s limit', () => {
+  const mock = { latencyMs: 0, tokensPerSecond: 0, answerTokens: 30, skill: 0.5, verboseWhenUnsure: true };
+  const prompts = ['hi', 'Name a colour in one word', 'Prove the Riemann hypothesis and explain every step in detail.', 'What is 2 + 2?'];
+  it('never generates more tokens than max_tokens, and says length when it stops there', () => {
+    for (const prompt of prompts) {
+      for (const maxTokens of [1, 3, 5, 20, 60]) {
+        for (const body of [undefined, ask({ response_format: { type: 'json_object' } }), ask({ tools: [weather] })]) {
+          const a = mockAnswer({ model: 'mock-small', mock, prompt, promptTokens: 10, maxTokens, ...(body && { body }) });
+          const generated = a.text + (a.toolCall?.arguments ?? '');
+          expect(a.completionTokens, `${prompt} / ${maxTokens}`).toBeLessThanOrEqual(maxTokens);
+          expect(a.completionTokens).toBe(countText(generated, { exact: true }).tokens);
+          const whole = mockAnswer({ model: 'mock-small', mock, prompt, promptTokens: 10, maxTokens: undefined, ...(body && { body }) });
+          if (whole.completionTokens > maxTokens) expect(a.finishReason).toBe('length');
+        }
+      }
+    }
+  });
 });
