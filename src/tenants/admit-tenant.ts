@@ -1,5 +1,5 @@
 // Admits a request for its tenant: one request, its estimated tokens and the worst case of its plan's cost
-// (prompt plus maximum output at the priciest backend the plan may reach), in one store call. A route with
+// (prompt plus maximum output at the priciest backend of each tier the plan may reach), in one store call. A route with
 // `onBudgetLow: downgrade` drops to its cheapest tier when the full plan does not fit the budget or leaves it low,
 // and the reservation follows the smaller plan.
 import type { Profile } from '../classify/profile.js';
@@ -10,9 +10,13 @@ import type { Plan } from '../route/plan.js';
 import type { Tenant } from './key-registry.js';
 import type { Admission, TenantGate } from './tenant-gate.js';
 
+/**
+ * The most a request can cost along its plan: every tier may be tried (a cheap answer escalated is paid, then the
+ * next tier's), so the priciest backend of each tier, summed over the tiers.
+ */
 export function worstCaseNano(plan: Plan, profile: Profile): number {
   const usage = { input: profile.inputTokens, cachedInput: 0, output: profile.outputTokens, estimated: true };
-  return Math.max(0, ...plan.tiers.flatMap((t) => t.backends.map((b) => priceUsage(b.pricing, usage))));
+  return plan.tiers.reduce((sum, t) => sum + Math.max(0, ...t.backends.map((b) => priceUsage(b.pricing, usage))), 0);
 }
 
 export async function admitTenant(o: {

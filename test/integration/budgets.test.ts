@@ -73,6 +73,38 @@ describe('budgets', () => {
     await strong.close();
   });
 
+  it('reserves every tier a request may reach: an escalated request cannot take the day past its budget', async () => {
+    const cheapUp = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('Paris is a lovely big city with many museums and many parks too.', { usage: { prompt_tokens: 10, completion_tokens: 10 } }) }));
+    const strongUp = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('City of light.', { usage: { prompt_tokens: 10, completion_tokens: 10 } }) }));
+    const ask = [{ role: 'user', content: 'Describe Paris in 3 words.' }];
+    const tokens = countChatTokens(ask).tokens;
+    const cheapWorst = tokens * 1_000 + 10 * 2_000; // $1 / $2 per million
+    const strongWorst = tokens * 10_000 + 10 * 20_000; // $10 / $20 per million
+    const cfg = (perDay: number) => ({
+      backends: [
+        { id: 'cheap', protocol: 'openai', baseUrl: cheapUp.url, model: 'c', pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
+        { id: 'strong', protocol: 'openai', baseUrl: strongUp.url, model: 's', pricing: { inputPerMTok: 10, outputPerMTok: 20 } },
+      ],
+      routes: [{ name: 'auto', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }] }],
+      keys: budgetKey(perDay),
+    });
+    // Enough for the strong tier alone, not for the cheap attempt paid before it: refused, nothing spent.
+    const tight = await startTestApp(cfg(strongWorst / 1e9));
+    const refused = await tight.post('/v1/chat/completions', { model: 'auto', messages: ask, max_tokens: 10 }, as);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('insufficient_quota');
+    expect(cheapUp.requests).toHaveLength(0);
+    await tight.close();
+    // Enough for both: admitted, escalated, and what it cost fits the budget.
+    const enough = await startTestApp(cfg((cheapWorst + strongWorst) / 1e9));
+    const res = await enough.post('/v1/chat/completions', { model: 'auto', messages: ask, max_tokens: 10 }, as);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-sluice-escalations']).toBe('verbose');
+    expect(Number(res.headers['x-sluice-cost-usd']) * 1e9).toBeLessThanOrEqual(cheapWorst + strongWorst);
+    await enough.close();
+    await Promise.all([cheapUp.close(), strongUp.close()]);
+  });
+
   it('fail closed when the store is down (503, retryable), or open when the config says so', async () => {
     const dead = { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 };
     const closed = await startTestApp({ ...proxyConfig([up.url]), state: dead, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
