@@ -76,9 +76,11 @@ function slo(plan: Plan, { route, profile, observedFirstTokenMs }: PlanInput): P
   return dropSoft(plan, 'slo', (t) => t.backends.some((b) => (observedFirstTokenMs(b.id, profile.sizeClass) ?? 0) <= limit));
 }
 
+/** Skips the tiers below the caller's minimum; a minimum past the last tier that can serve means that last tier. */
 function minTier(plan: Plan, { minTier: min }: PlanInput): Plan {
-  if (min === undefined || min <= 0) return plan;
-  return dropSoft(plan, 'min_tier', (t) => t.index >= min);
+  if (min === undefined || min <= 0 || plan.tiers.length === 0) return plan;
+  const floor = Math.min(min, plan.tiers[plan.tiers.length - 1]!.index);
+  return dropSoft(plan, 'min_tier', (t) => t.index >= floor);
 }
 
 /** Starts at the first tier whose maxDifficulty admits the request; the last tier always admits. */

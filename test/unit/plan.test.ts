@@ -59,6 +59,12 @@ describe('planRoute', () => {
     expect(tiers(p)).toEqual([2]);
     expect(p.skipped).toEqual([{ tier: 0, reason: 'min_tier' }, { tier: 1, reason: 'min_tier' }]);
   });
+  it('min_tier past the last tier means the strongest tier that can serve, never the cheapest', () => {
+    expect(tiers(plan({ minTier: 7 }))).toEqual([2]);
+    // The strongest tier cannot hold the request: the strongest one that can.
+    const big = plan({ minTier: 7, profile: profile({ inputTokens: 10_000 }), backends: new Map([...backends, ['big', { ...backends.get('big')!, contextWindow: 1_000 }]]) });
+    expect(tiers(big)).toEqual([1]);
+  });
   it('difficulty: starts at the first tier whose maxDifficulty admits the request', () => {
     expect(tiers(plan({ profile: profile({ difficulty: 0.5 }) }))).toEqual([1, 2]);
     const hard = plan({ profile: profile({ difficulty: 0.95 }) });
