@@ -1,4 +1,5 @@
-// The parts of the OpenAI wire format Sluice reads. Everything else in a body is carried along untouched.
+// The parts of a client's request Sluice reads (validated on the way in). Everything else in a body is carried
+// along untouched. Upstream answers are read with openai/wire-values.ts, since a backend can send any shape.
 
 export interface ChatMessage {
   role: string;
@@ -20,30 +21,4 @@ export interface ToolCall {
   type?: string;
   function?: { name?: string; arguments?: string };
   index?: number;
-}
-
-export interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
-  completion_tokens_details?: { reasoning_tokens?: number } | null;
-}
-
-export interface ChatCompletion {
-  id?: string;
-  object?: string;
-  model?: string;
-  choices?: Array<{ index?: number; message?: ChatMessage; finish_reason?: string | null; logprobs?: unknown }>;
-  usage?: Usage | null;
-  [k: string]: unknown;
-}
-
-export interface ChatChunk {
-  id?: string;
-  object?: string;
-  model?: string;
-  choices?: Array<{ index?: number; delta?: Partial<ChatMessage>; finish_reason?: string | null; logprobs?: unknown }>;
-  usage?: Usage | null;
-  [k: string]: unknown;
 }
