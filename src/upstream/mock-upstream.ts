@@ -27,12 +27,14 @@ export function createMockUpstream(backend: BackendConfig): Upstream {
     const id = `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-mock-${randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);
     const logprobs = req.body.logprobs === true;
+    // `n` choices, generated side by side; a deterministic model gives each the same answer.
+    const n = Number.isSafeInteger(req.body.n) && (req.body.n as number) >= 1 ? Math.min(req.body.n as number, 128) : 1;
     if (!req.stream) {
       if (answer.completionTokens > 0) await wait(tokensTime(mock, answer.completionTokens), req.signal);
-      return json(req.endpoint === 'chat' ? chatBody(id, created, backend.model, answer, logprobs) : completionBody(id, created, backend.model, answer));
+      return json(req.endpoint === 'chat' ? chatBody(id, created, backend.model, answer, logprobs, n) : completionBody(id, created, backend.model, answer, n));
     }
     const includeUsage = (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    const events = streamAnswer({ id, created, model: backend.model, answer, mock, chat: req.endpoint === 'chat', includeUsage, logprobs, signal: req.signal });
+    const events = streamAnswer({ id, created, model: backend.model, answer, mock, chat: req.endpoint === 'chat', includeUsage, logprobs, n, signal: req.signal });
     return { kind: 'stream', events, cancel: () => void events.return(undefined) };
   }
 
@@ -43,19 +45,23 @@ function json(body: Record<string, unknown>): UpstreamResponse {
   return { kind: 'json', text: JSON.stringify(body), json: body };
 }
 
-function usage(a: MockAnswer) {
-  return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens };
+function usage(a: MockAnswer, n: number) {
+  return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens * n, total_tokens: a.promptTokens + a.completionTokens * n };
 }
 
-function chatBody(id: string, created: number, model: string, a: MockAnswer, logprobs: boolean): Record<string, unknown> {
+function choices<T extends object>(n: number, choice: T): Array<T & { index: number }> {
+  return Array.from({ length: n }, (_, index) => ({ ...choice, index }));
+}
+
+function chatBody(id: string, created: number, model: string, a: MockAnswer, logprobs: boolean, n: number): Record<string, unknown> {
   const lp = logprobs ? { content: pieces(a).map((token, i) => tokenLogprob(token, i, a.unsure)) } : null;
   const message = a.toolCall
     ? { role: 'assistant', content: null, tool_calls: [{ id: toolCallId(id), type: 'function', function: a.toolCall }], refusal: null }
     : { role: 'assistant', content: a.text, refusal: null };
   return {
     id, object: 'chat.completion', created, model, system_fingerprint: 'sluice-mock',
-    choices: [{ index: 0, message, logprobs: lp, finish_reason: a.finishReason }],
-    usage: usage(a),
+    choices: choices(n, { message, logprobs: lp, finish_reason: a.finishReason }),
+    usage: usage(a, n),
   };
 }
 
@@ -74,11 +80,11 @@ function tokenLogprob(token: string, i: number, unsure: boolean) {
   return { token, logprob, bytes: null, top_logprobs: [] };
 }
 
-function completionBody(id: string, created: number, model: string, a: MockAnswer): Record<string, unknown> {
-  return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: [{ index: 0, text: a.text, logprobs: null, finish_reason: a.finishReason }], usage: usage(a) };
+function completionBody(id: string, created: number, model: string, a: MockAnswer, n: number): Record<string, unknown> {
+  return { id, object: 'text_completion', created, model, system_fingerprint: 'sluice-mock', choices: choices(n, { text: a.text, logprobs: null, finish_reason: a.finishReason }), usage: usage(a, n) };
 }
 
-async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; signal: Cancel }): AsyncGenerator<SseEvent[]> {
+async function* streamAnswer(o: { id: string; created: number; model: string; answer: MockAnswer; mock: MockConfig; chat: boolean; includeUsage: boolean; logprobs: boolean; n: number; signal: Cancel }): AsyncGenerator<SseEvent[]> {
   const object = o.chat ? 'chat.completion.chunk' : 'text_completion';
   const base = { id: o.id, object, created: o.created, model: o.model, system_fingerprint: 'sluice-mock' };
   const call = o.answer.toolCall;
@@ -90,16 +96,18 @@ async function* streamAnswer(o: { id: string; created: number; model: string; an
   const choice = (piece: string, finish: string | null) =>
     o.chat ? { index: 0, delta: piece === '' && finish === null ? opening : finish ? {} : delta(piece), logprobs: null, finish_reason: finish }
       : { index: 0, text: piece, logprobs: null, finish_reason: finish };
-  if (o.chat) yield [{ data: JSON.stringify({ ...base, choices: [choice('', null)] }) }];
+  // One chunk per choice, as OpenAI streams `n` choices: interleaved, each naming its index.
+  const events = (c: object): SseEvent[] => choices(o.n, c).map((each) => ({ data: JSON.stringify({ ...base, choices: [each] }) }));
+  if (o.chat) yield events(choice('', null));
   const perPiece = tokensTime(o.mock, 1);
   for (const [i, piece] of pieces(o.answer).entries()) {
     await wait(perPiece, o.signal);
     const c = choice(piece, null);
     if (o.logprobs && o.chat) c.logprobs = { content: [tokenLogprob(piece, i, o.answer.unsure)] } as never;
-    yield [{ data: JSON.stringify({ ...base, choices: [c] }) }];
+    yield events(c);
   }
-  const last: SseEvent[] = [{ data: JSON.stringify({ ...base, choices: [choice('', o.answer.finishReason)] }) }];
-  if (o.includeUsage) last.push({ data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer) }) });
+  const last: SseEvent[] = events(choice('', o.answer.finishReason));
+  if (o.includeUsage) last.push({ data: JSON.stringify({ ...base, choices: [], usage: usage(o.answer, o.n) }) });
   last.push({ data: '[DONE]' });
   yield last;
 }

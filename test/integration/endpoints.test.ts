@@ -130,6 +130,32 @@ describe('the mock protocol', () => {
   });
 });
 
+describe('the mock protocol, n choices', () => {
+  it('answers n choices, JSON and streamed, and bills them all', async () => {
+    const mock = await startTestApp({
+      backends: [{ id: 'm', protocol: 'mock', model: 'mock-1', endpoints: ['chat', 'completions'], mock: { latencyMs: 0, tokensPerSecond: 0 } }],
+      routes: [{ name: 'auto', tiers: [{ backends: ['m'] }] }],
+    });
+    const messages = [{ role: 'user', content: 'Describe the sea.' }];
+    const one = await mock.post('/v1/chat/completions', { model: 'auto', messages });
+    const three = await mock.post('/v1/chat/completions', { model: 'auto', messages, n: 3 });
+    expect(three.json.choices.map((c: { index: number }) => c.index)).toEqual([0, 1, 2]);
+    expect(three.json.choices[2].message.content).toBe(one.json.choices[0].message.content);
+    expect(three.json.usage.completion_tokens).toBe(3 * one.json.usage.completion_tokens);
+    const stream = await mock.post('/v1/chat/completions', { model: 'auto', messages, n: 2, stream: true, stream_options: { include_usage: true } });
+    const data = sseData(stream.text);
+    expect(data.at(-1)).toBe('[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    const text = (i: number) => chunks.flatMap((c) => c.choices).filter((c: { index: number }) => c.index === i).map((c: { delta: { content?: string } }) => c.delta.content ?? '').join('');
+    expect([text(0), text(1)]).toEqual([one.json.choices[0].message.content, one.json.choices[0].message.content]);
+    expect(chunks.flatMap((c) => c.choices).filter((c: { finish_reason: string | null }) => c.finish_reason).map((c: { index: number }) => c.index)).toEqual([0, 1]);
+    expect(chunks.at(-1).usage.completion_tokens).toBe(2 * one.json.usage.completion_tokens);
+    const completions = await mock.post('/v1/completions', { model: 'auto', prompt: 'Describe the sea.', n: 2 });
+    expect(completions.json.choices).toHaveLength(2);
+    await mock.close();
+  });
+});
+
 describe('the mock protocol, structured requests through the cascade', () => {
   // A cheap mock that is always unsure and a strong one that never is: the cheap tier's structured answers are
   // malformed, so every request below shows the judge escalating, and what the client gets parses.
