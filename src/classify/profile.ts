@@ -13,6 +13,8 @@ export interface Profile {
   outputTokens: number;
   /** The output limit the client set itself, if any (a `length` finish caused by it is not a failure). */
   clientMaxTokens: number | undefined;
+  /** Answers generated, each up to `outputTokens` (`n`, or legacy `best_of`); absent means one. */
+  choices?: number;
   sizeClass: SizeClass;
   tokensEstimated: boolean;
   /** In [0,1]; absent for embeddings. */
@@ -54,10 +56,12 @@ export function profileRequest(endpoint: EndpointKind, body: Record<string, unkn
   const outputTokens = endpoint === 'embeddings' ? 0 : clientMaxTokens ?? opts.defaultMaxOutputTokens;
   let counted = count(false);
   if (counted.estimated && nearDecision(counted.tokens + outputTokens, opts)) counted = count(true);
+  const choices = Math.max(positiveInt(body.n) ?? 1, endpoint === 'completions' ? positiveInt(body.best_of) ?? 1 : 1);
   const profile: Profile = {
     inputTokens: counted.tokens,
     outputTokens,
     clientMaxTokens,
+    ...(choices > 1 && { choices }),
     sizeClass: sizeClassOf(counted.tokens + outputTokens, opts.sizeEdges),
     tokensEstimated: counted.estimated,
   };

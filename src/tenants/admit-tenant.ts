@@ -12,17 +12,17 @@ import type { Admission, TenantGate } from './tenant-gate.js';
 
 /**
  * The most a request can cost along its plan: every tier may be tried (a cheap answer escalated is paid, then the
- * next tier's), so the priciest backend of each tier, summed over the tiers.
+ * next tier's), so the priciest backend of each tier, summed over the tiers; each of `n` choices may reach the limit.
  */
 export function worstCaseNano(plan: Plan, profile: Profile): number {
-  const usage = { input: profile.inputTokens, cachedInput: 0, output: profile.outputTokens, estimated: true };
+  const usage = { input: profile.inputTokens, cachedInput: 0, output: profile.outputTokens * (profile.choices ?? 1), estimated: true };
   return plan.tiers.reduce((sum, t) => sum + Math.max(0, ...t.backends.map((b) => priceUsage(b.pricing, usage))), 0);
 }
 
 export async function admitTenant(o: {
   gate: TenantGate; tenant: Tenant; route: RouteConfig; profile: Profile; plan: Plan; downgraded: () => Plan;
 }): Promise<{ plan: Plan; admission: Admission }> {
-  const tokens = o.profile.inputTokens + o.profile.outputTokens;
+  const tokens = o.profile.inputTokens + o.profile.outputTokens * (o.profile.choices ?? 1);
   const budgeted = o.tenant.key.budgetUsd !== undefined;
   const downgrade = budgeted && o.route.onBudgetLow === 'downgrade';
   let admission: Admission;

@@ -105,6 +105,15 @@ describe('budgets', () => {
     await Promise.all([cheapUp.close(), strongUp.close()]);
   });
 
+  it('reserves every answer of n: three choices need three answers\' worth of budget', async () => {
+    const app = await startTestApp({ ...proxyConfig([up.url]), keys: budgetKey((worstNano * 2) / 1e9) }, { env: { TEST_KEY: 'k' } });
+    const refused = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10, n: 3 }, as);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('insufficient_quota');
+    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status).toBe(200);
+    await app.close();
+  });
+
   it('fail closed when the store is down (503, retryable), or open when the config says so', async () => {
     const dead = { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 };
     const closed = await startTestApp({ ...proxyConfig([up.url]), state: dead, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });

@@ -173,4 +173,11 @@ describe('profile', () => {
     expect(profileRequest('chat', { messages: body.messages }, { defaultMaxOutputTokens: 512 }).outputTokens).toBe(512);
     expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 }).difficulty).toBeUndefined();
   });
+  it('counts the answers a request asks for: n, or best_of on legacy completions', () => {
+    const opts = { defaultMaxOutputTokens: 512 };
+    expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }] }, opts).choices).toBeUndefined();
+    expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }], n: 3 }, opts).choices).toBe(3);
+    expect(profileRequest('completions', { prompt: 'hi', n: 2, best_of: 5 }, opts).choices).toBe(5);
+    expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }], best_of: 5 }, opts).choices).toBeUndefined();
+  });
 });
