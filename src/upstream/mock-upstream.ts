@@ -49,8 +49,9 @@ function usage(a: MockAnswer, n: number) {
   return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens * n, total_tokens: a.promptTokens + a.completionTokens * n };
 }
 
+/** `n` copies of a choice, each with its index (first, where OpenAI puts it). */
 function choices<T extends object>(n: number, choice: T): Array<T & { index: number }> {
-  return Array.from({ length: n }, (_, index) => ({ ...choice, index }));
+  return Array.from({ length: n }, (_, index) => Object.assign({ index }, choice, { index }));
 }
 
 function chatBody(id: string, created: number, model: string, a: MockAnswer, logprobs: boolean, n: number): Record<string, unknown> {
