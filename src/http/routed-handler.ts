@@ -24,7 +24,7 @@ import { priceUsage } from '../cost/pricing.js';
 import type { StateStore } from '../state/store.js';
 import { asksForStructure, requestJudge } from './request-judge.js';
 import type { RequestRecord } from './request-record.js';
-import { costHeaders, routingHeaders } from './sluice-headers.js';
+import { costHeaders, failureHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
 import { validateBody } from './validate-body.js';
 
@@ -127,6 +127,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {
       finish();
+      reply.headers(failureHeaders(route.name, profile, result.attempts.length, result.escalations.map((e) => e.reason), cost));
       throw result.error!;
     }
     if (result.outcome === 'client_aborted' || result.committed) {

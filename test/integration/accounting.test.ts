@@ -69,6 +69,17 @@ describe('JSON answers: headers, explain object and metrics agree to the nano-do
     });
   }
 
+  it('a request that gets no answer still says what it tried and what it cost', async () => {
+    cheap.script(verbose);
+    cheap2.script(verbose);
+    strong.script(() => ({ kind: 'json', status: 500, body: { error: { message: 'down' } } }));
+    const { res, spent } = await ask('twice');
+    expect(res.status).toBe(502);
+    expect(res.headers).toMatchObject({ 'x-sluice-route': 'twice', 'x-sluice-attempts': '3', 'x-sluice-escalations': 'verbose,verbose', 'x-sluice-cost-usd': usd(40_000).toFixed(9) });
+    expect(res.headers['x-sluice-backend']).toBeUndefined();
+    expect(spent).toBeCloseTo(usd(40_000), 12);
+  });
+
   it('missing usage: estimated with the tokenizer, and marked', async () => {
     cheap.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital.', { usage: null }) }));
     const { res, spent } = await ask('auto');
