@@ -66,7 +66,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const model = body.model as string;
     const target = rt.resolveTarget(model);
     if (!target) throw modelNotFound(model);
-    rt.keys.authorize(tenant, model);
+    rt.keys.authorize(tenant, model, target.route.name);
     const route = target.route;
     request.sluiceRoute = route.name;
     const stream = endpoint !== 'embeddings' && body.stream === true;

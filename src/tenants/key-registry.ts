@@ -14,8 +14,8 @@ export interface KeyRegistry {
   readonly open: boolean;
   /** The tenant behind the request's key; throws 401 when there is none. Undefined when the gateway is open. */
   authenticate(headers: Record<string, string | string[] | undefined>): Promise<Tenant | undefined>;
-  /** Throws 403 when the tenant may not use this model name. */
-  authorize(tenant: Tenant | undefined, model: string): void;
+  /** Throws 403 when the tenant may not use this model name (of the route `route`). */
+  authorize(tenant: Tenant | undefined, model: string, route: string): void;
 }
 
 /** A new random key; only its hash is ever stored. */
@@ -69,8 +69,9 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
       if (!key || !timingSafeEqual(Buffer.from(key.sha256, 'hex'), digest) || key.revoked) throw invalid();
       return { name: key.tenant, key };
     },
-    authorize(tenant, model) {
-      if (tenant?.key.routes && !tenant.key.routes.includes(model)) {
+    authorize(tenant, model, route) {
+      // A route name on the key covers the route's aliases (the names apps already use, e.g. gpt-4o-mini).
+      if (tenant?.key.routes && !tenant.key.routes.includes(model) && !tenant.key.routes.includes(route)) {
         throw new SluiceError('route_not_allowed', `This key may not use the model '${model}'.`, { param: 'model' });
       }
     },

@@ -10,6 +10,7 @@ import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/tes
 const keyA = 'sk-team-a-0123456789';
 const keyB = 'sk-team-b-9876543210';
 const revoked = 'sk-revoked-00000000';
+const keyC = 'sk-team-c-1357924680';
 const hasRedis = await redisAvailable();
 const prefix = testPrefix('tenants');
 let up: FakeUpstream;
@@ -19,6 +20,7 @@ afterAll(async () => { await up.close(); if (hasRedis) await cleanPrefix(prefix)
 const keys = (extra: Record<string, unknown> = {}) => [
   { tenant: 'team-a', sha256: hashKey(keyA), rpm: 3, ...extra },
   { tenant: 'team-b', sha256: hashKey(keyB), routes: ['b0'] },
+  { tenant: 'team-c', sha256: hashKey(keyC), routes: ['auto'] },
   { tenant: 'gone', sha256: hashKey(revoked), revoked: true },
 ];
 const msg = [{ role: 'user', content: 'hi' }];
@@ -26,7 +28,7 @@ const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('virtual keys', () => {
   let app: TestApp;
-  beforeAll(async () => { app = await startTestApp({ ...proxyConfig([up.url]), keys: keys() }, { env: { TEST_KEY: 'sk-backend' } }); });
+  beforeAll(async () => { app = await startTestApp({ ...proxyConfig([up.url], { route: { aliases: ['gpt-4o-mini'] } }), keys: keys() }, { env: { TEST_KEY: 'sk-backend' } }); });
   afterAll(() => app.close());
 
   it('401 without a key, with an unknown key and with a revoked one, all alike', async () => {
@@ -47,6 +49,10 @@ describe('virtual keys', () => {
   it('403 for a model the key may not use; the same key works on its own', async () => {
     expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyB))).json.error.code).toBe('route_not_allowed');
     expect((await app.post('/v1/chat/completions', { model: 'b0', messages: msg }, as(keyB))).status).toBe(200);
+  });
+  it('a route name on a key covers the route\'s aliases, not the backends behind it', async () => {
+    expect((await app.post('/v1/chat/completions', { model: 'gpt-4o-mini', messages: msg }, as(keyC))).status).toBe(200);
+    expect((await app.post('/v1/chat/completions', { model: 'b0', messages: msg }, as(keyC))).json.error.code).toBe('route_not_allowed');
   });
   it('never forwards, logs or exports the client key', async () => {
     await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA));
