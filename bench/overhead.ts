@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   children.push(bare);
   await waitHealthy(barePort, '/v1/chat/completions', body(false));
   const targets = { direct: `http://127.0.0.1:${upstream.port}`, bare: `http://127.0.0.1:${barePort}`, sluice: `http://127.0.0.1:${sluice.port}` };
+  const pids = { direct: upstream.child.pid!, bare: bare.pid!, sluice: sluice.child.pid! };
   let peakRss = 0;
   const rss = setInterval(() => { peakRss = Math.max(peakRss, rssMb(sluice.child.pid!)); }, 100);
   try {
@@ -51,8 +52,11 @@ async function main(): Promise<void> {
           add(`${name}.c1.p50`, lat.p50); add(`${name}.c1.p99`, lat.p99); add(`${name}.c1.rps`, lat.rps);
         }
         for (const [name, url] of Object.entries(targets)) {
+          const cpu0 = cpuMs(pids[name as keyof typeof pids]);
           const res = await cannon(url, body(stream), 32);
           add(`${name}.c32.rps`, res.rps); add(`${name}.c32.p50`, res.p50); add(`${name}.c32.p99`, res.p99);
+          // The proxy's own CPU per request: what the load generator and the upstream sharing the cores cannot blur.
+          if (name !== 'direct') add(`${name}.c32.cpu`, ((cpuMs(pids[name as keyof typeof pids]) - cpu0) * 1000) / res.total);
         }
       }
       report(stream ? 'streaming' : 'non-streaming', r);
@@ -83,6 +87,7 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(`added p50 at 1 connection: ${(added * 1000).toFixed(0)} µs (target ≤ 500 µs); added p99: ${((m('sluice.c1.p99') - m('direct.c1.p99')) * 1000).toFixed(0)} µs`);
   console.log(`throughput at 32 connections: ${(ratio * 100).toFixed(1)} % of direct (target ≥ 35 %); per-round: ${(r['sluice.c32.rps'] ?? []).map((v, i) => ((v / (r['direct.c32.rps']?.[i] ?? 1)) * 100).toFixed(0) + '%').join(' ')}`);
   console.log(`reference, bare fastify+undici pass-through: +${((m('bare.c1.p50') - m('direct.c1.p50')) * 1000).toFixed(0)} µs p50, ${((m('bare.c32.rps') / m('direct.c32.rps')) * 100).toFixed(1)} % of direct throughput; Sluice reaches ${((m('sluice.c32.rps') / m('bare.c32.rps')) * 100).toFixed(0)} % of bare`);
+  console.log(`CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`);
 }
 
 /**
@@ -160,10 +165,10 @@ async function sequentialRun(origin: string, payload: string, n: number, headers
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), rps: (n / total) * 1000 };
 }
 
-async function cannon(origin: string, payload: string, connections: number, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number }> {
+async function cannon(origin: string, payload: string, connections: number, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; total: number }> {
   const res = await autocannon({ url: origin + '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload, connections, duration: seconds });
   if (res.non2xx > 0 || res.errors > 0) throw new Error(`${origin}: ${res.non2xx} non-2xx, ${res.errors} errors`);
-  return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };
+  return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, total: res.requests.total };
 }
 
 /** `npm start`'s environment assignments and node flags, read from package.json so the bench runs what users run. */
@@ -223,6 +228,12 @@ async function startProcess(cmd: string, args: string[], portFrom: (line: string
     });
     child.on('exit', (code) => { if (!found) reject(new Error(`${args.join(' ')} exited with ${code}`)); });
   });
+}
+
+/** CPU time a process has used so far (user + system, all its threads), in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** VmRSS (now) or VmHWM (the kernel's high-water mark since start, which catches spikes between samples). */
