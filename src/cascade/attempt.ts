@@ -36,10 +36,12 @@ export function usageFrom(reported: unknown, estimate: { inputTokens: number; ou
   const estimateOutput = () => (estimate.outputText ? countText(estimate.outputText).tokens : 0);
   if (u && input !== undefined) {
     const cachedInput = Math.min(asTokenCount(asObject(u.prompt_tokens_details)?.cached_tokens) ?? 0, input);
-    // Embeddings report no completion tokens: none were generated.
-    const output = u.completion_tokens == null ? 0 : asTokenCount(u.completion_tokens);
+    // No completion count: the total's remainder when there is one (embeddings report prompt = total), else what
+    // was generated is estimated (nothing, for embeddings).
+    const total = asTokenCount(u.total_tokens);
+    const output = u.completion_tokens == null ? (total !== undefined && total >= input ? total - input : undefined) : asTokenCount(u.completion_tokens);
     if (output !== undefined) return { input, cachedInput, output, estimated: false };
-    return { input, cachedInput, output: estimateOutput(), estimated: true };
+    return { input, cachedInput, output: estimateOutput(), estimated: estimate.outputText !== undefined && estimate.outputText !== '' };
   }
   return { input: estimate.inputTokens, cachedInput: 0, output: estimateOutput(), estimated: true };
 }

@@ -15,7 +15,10 @@ describe('reading values out of an upstream answer of any shape', () => {
     const estimate = { inputTokens: 40, outputText: 'four words of answer' };
     const out = countText(estimate.outputText).tokens;
     expect(usageFrom({ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 4 } }, estimate)).toEqual({ input: 10, cachedInput: 4, output: 5, estimated: false });
-    expect(usageFrom({ prompt_tokens: 10 }, estimate)).toEqual({ input: 10, cachedInput: 0, output: 0, estimated: false }); // embeddings
+    expect(usageFrom({ prompt_tokens: 10, total_tokens: 10 }, { inputTokens: 40, outputText: undefined })).toEqual({ input: 10, cachedInput: 0, output: 0, estimated: false }); // embeddings
+    expect(usageFrom({ prompt_tokens: 10 }, { inputTokens: 40, outputText: undefined })).toEqual({ input: 10, cachedInput: 0, output: 0, estimated: false });
+    expect(usageFrom({ prompt_tokens: 10, total_tokens: 17 }, estimate)).toEqual({ input: 10, cachedInput: 0, output: 7, estimated: false });
+    expect(usageFrom({ prompt_tokens: 10 }, estimate)).toEqual({ input: 10, cachedInput: 0, output: out, estimated: true }); // no completion count
     expect(usageFrom({ prompt_tokens: 10, completion_tokens: -5 }, estimate)).toEqual({ input: 10, cachedInput: 0, output: out, estimated: true });
     expect(usageFrom({ prompt_tokens: 10, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 99 } }, estimate).cachedInput).toBe(10);
     for (const bad of [null, 'x', [], { prompt_tokens: -1 }, { prompt_tokens: '10' }, { prompt_tokens: 1e300, completion_tokens: 1 }]) {
