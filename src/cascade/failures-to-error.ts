@@ -11,7 +11,7 @@ export function failuresToError(failures: readonly UpstreamFailure[], attempts: 
       ...(last.upstreamParam !== undefined && { param: last.upstreamParam }),
     });
   }
-  const tried = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  const tried = attemptsText(attempts);
   if (failures.every((f) => f.reason === 'rate_limited')) {
     const waits = failures.map((f) => f.retryAfter).filter((s): s is number => s !== undefined);
     const headers: Record<string, string> = waits.length > 0 ? { 'retry-after': String(Math.min(...waits)) } : {};
@@ -24,7 +24,11 @@ export function failuresToError(failures: readonly UpstreamFailure[], attempts: 
 
 /** The error for a cascade stopped by the deadline or by shutdown; undefined for other stops. */
 export function abortError(why: unknown, attempts: number): SluiceError | undefined {
-  if (why === 'deadline') return new SluiceError('upstream_timeout', `the request deadline passed (${attempts} attempts)`);
+  if (why === 'deadline') return new SluiceError('upstream_timeout', `the request deadline passed (${attemptsText(attempts)})`);
   if (why === 'shutdown') return new SluiceError('shutting_down', 'this replica shut down before the answer was complete');
   return undefined;
+}
+
+function attemptsText(n: number): string {
+  return `${n} attempt${n === 1 ? '' : 's'}`;
 }
