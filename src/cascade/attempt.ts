@@ -46,6 +46,11 @@ export function usageFrom(reported: unknown, estimate: { inputTokens: number; ou
   return { input: estimate.inputTokens, cachedInput: 0, output: estimateOutput(), estimated: true };
 }
 
+/** What a backend generated, as one text to count: the answer's words and its tool calls' names and arguments. */
+export function generatedText(answer: { text: string; toolCalls: readonly { name: string; arguments: string }[] }): string {
+  return answer.text + answer.toolCalls.map((c) => c.name + c.arguments).join('');
+}
+
 export function priceAttempt(backend: BackendConfig, usage: TokenUsage): number {
   return priceUsage(backend.pricing, usage);
 }

@@ -4,7 +4,7 @@ import { asObject, asString, tokenLogprobs, toolCallsOf } from '../openai/wire-v
 import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-failure.js';
 import type { Cancel } from '../upstream/cancel.js';
 import type { UpstreamJson } from '../upstream/types.js';
-import { priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
+import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import type { AnswerView, CascadeDeps, CascadeRequest, Verdict } from './types.js';
 import { upstreamBody } from './upstream-body.js';
 
@@ -37,7 +37,7 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
     }
     const view = answerFromJson(res.json);
     if (a.addLogprobs) res = withoutLogprobs(res);
-    const usage = usageFrom(res.json.usage, { inputTokens: a.req.profile.inputTokens, outputText: view.text + view.toolCalls.map((c) => c.name + c.arguments).join('') });
+    const usage = usageFrom(res.json.usage, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(view) });
     const verdict: Verdict = a.judged && a.deps.judge && a.req.endpoint !== 'embeddings' ? a.deps.judge(view, { partial: false, backend: a.backend }) : { kind: 'accept' };
     const record: AttemptRecord = {
       tier: a.tier, backend: a.backend.id, outcome: verdict.kind === 'accept' ? 'accepted' : 'escalated',

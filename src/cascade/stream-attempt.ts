@@ -2,7 +2,7 @@
 // escalate and the client has seen nothing; after it every event goes straight to the client, and a failure
 // ends the client's stream with one error event and no [DONE].
 import { UpstreamFailure, classifyTransportError } from '../upstream/upstream-failure.js';
-import { priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
+import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import { abortError, failuresToError } from './failures-to-error.js';
 import { failedRecord, type AttemptContext, type AttemptResult } from './json-attempt.js';
 import { StreamAccumulator } from './stream-accumulator.js';
@@ -102,8 +102,4 @@ function escalate(a: StreamAttemptContext, acc: StreamAccumulator, verdict: Verd
     durationMs: a.deps.now() - t0, ...(firstEventMs !== undefined && { firstEventMs }), ...(verdict.score !== undefined && { score: verdict.score }),
   };
   return { kind: 'escalate', record, reason: verdict.reason };
-}
-
-function generatedText(acc: StreamAccumulator): string {
-  return acc.text + acc.toolCalls.map((c) => c.name + c.arguments).join('');
 }
