@@ -21,6 +21,11 @@ export interface Profile {
   difficulty?: number;
 }
 
+/** The most output a request can generate: each of its answers up to `outputTokens`. */
+export function maxOutputTokens(profile: Profile): number {
+  return profile.outputTokens * (profile.choices ?? 1);
+}
+
 export type SizeClass = 'small' | 'medium' | 'large' | 'xlarge';
 
 export const defaultSizeEdges: SizeEdges = { small: 1_000, medium: 8_000, large: 32_000 };

@@ -2,7 +2,7 @@
 // (prompt plus maximum output at the priciest backend of each tier the plan may reach), in one store call. A route with
 // `onBudgetLow: downgrade` drops to its cheapest tier when the full plan does not fit the budget or leaves it low,
 // and the reservation follows the smaller plan.
-import type { Profile } from '../classify/profile.js';
+import { maxOutputTokens, type Profile } from '../classify/profile.js';
 import type { RouteConfig } from '../config/schema.js';
 import { priceUsage } from '../cost/pricing.js';
 import { SluiceError } from '../errors/sluice-error.js';
@@ -15,14 +15,14 @@ import type { Admission, TenantGate } from './tenant-gate.js';
  * next tier's), so the priciest backend of each tier, summed over the tiers; each of `n` choices may reach the limit.
  */
 export function worstCaseNano(plan: Plan, profile: Profile): number {
-  const usage = { input: profile.inputTokens, cachedInput: 0, output: profile.outputTokens * (profile.choices ?? 1), estimated: true };
+  const usage = { input: profile.inputTokens, cachedInput: 0, output: maxOutputTokens(profile), estimated: true };
   return plan.tiers.reduce((sum, t) => sum + Math.max(0, ...t.backends.map((b) => priceUsage(b.pricing, usage))), 0);
 }
 
 export async function admitTenant(o: {
   gate: TenantGate; tenant: Tenant; route: RouteConfig; profile: Profile; plan: Plan; downgraded: () => Plan;
 }): Promise<{ plan: Plan; admission: Admission }> {
-  const tokens = o.profile.inputTokens + o.profile.outputTokens * (o.profile.choices ?? 1);
+  const tokens = o.profile.inputTokens + maxOutputTokens(o.profile);
   const budgeted = o.tenant.key.budgetUsd !== undefined;
   const downgrade = budgeted && o.route.onBudgetLow === 'downgrade';
   let admission: Admission;
