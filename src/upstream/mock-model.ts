@@ -52,12 +52,10 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   if (structured) {
     const full = structured.kind === 'json' ? structured.text : structured.arguments;
     // Over the client's limit, the output stops mid-way, as a real model's does.
-    const fullTokens = countText(full, { exact: true }).tokens;
-    const cut = opts.maxTokens !== undefined && fullTokens > opts.maxTokens;
-    const out = cut ? withinTokens(full, opts.maxTokens!) : full;
-    const finishReason = cut ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
-    const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: cut ? countText(out, { exact: true }).tokens : fullTokens, unsure } as const;
-    return structured.kind === 'json' ? { text: out, ...base } : { text: '', toolCall: { name: structured.name, arguments: out }, ...base };
+    const fit = withinTokens(full, opts.maxTokens);
+    const finishReason = fit.text.length < full.length ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
+    const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: fit.tokens, unsure } as const;
+    return structured.kind === 'json' ? { text: fit.text, ...base } : { text: '', toolCall: { name: structured.name, arguments: fit.text }, ...base };
   }
   const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
   let out = words;
@@ -70,21 +68,16 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   const body = unsure || finishReason === 'length' ? out.join(' ') : `${out.join(' ')}.`;
   const full = short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
   // The label and the words' own tokens can take the answer past the client's limit: cut it there, as a model stops.
-  const text = opts.maxTokens === undefined ? full : withinTokens(full, opts.maxTokens);
-  if (text.length < full.length) finishReason = 'length';
-  return {
-    text,
-    finishReason,
-    promptTokens: opts.promptTokens,
-    completionTokens: countText(text, { exact: true }).tokens,
-    unsure,
-  };
+  const fit = withinTokens(full, opts.maxTokens);
+  if (fit.text.length < full.length) finishReason = 'length';
+  return { text: fit.text, finishReason, promptTokens: opts.promptTokens, completionTokens: fit.tokens, unsure };
 }
 
-/** The longest start of `text` of at most `max` tokens, ended at a word when one fits. */
-function withinTokens(text: string, max: number): string {
+/** The longest start of `text` of at most `max` tokens (all of it without a limit), ended at a word when one fits. */
+function withinTokens(text: string, max: number | undefined): { text: string; tokens: number } {
   const tokens = (s: string) => countText(s, { exact: true }).tokens;
-  if (tokens(text) <= max) return text;
+  const all = tokens(text);
+  if (max === undefined || all <= max) return { text, tokens: all };
   let lo = 0;
   let hi = text.length;
   while (lo < hi) {
@@ -93,7 +86,8 @@ function withinTokens(text: string, max: number): string {
     else hi = mid - 1;
   }
   const space = text.lastIndexOf(' ', lo);
-  return (space > 0 ? text.slice(0, space) : text.slice(0, lo)).trimEnd();
+  const cut = (space > 0 ? text.slice(0, space) : text.slice(0, lo)).trimEnd();
+  return { text: cut, tokens: tokens(cut) };
 }
 
 function capitalise(s: string): string {
