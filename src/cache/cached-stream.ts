@@ -12,7 +12,7 @@ export function completionToChunks(json: Record<string, unknown>, includeUsage: 
     const message = asObject(choice.message);
     const index = Number.isSafeInteger(choice.index) ? choice.index : i;
     const delta: Record<string, unknown> = { role: 'assistant', content: asString(message?.content) ?? '' };
-    if (Array.isArray(message?.tool_calls)) delta.tool_calls = message.tool_calls.flatMap((t: unknown, n: number) => asObject(t) ? [{ index: n, ...asObject(t) }] : []);
+    if (Array.isArray(message?.tool_calls)) delta.tool_calls = message.tool_calls.flatMap((t: unknown, n: number) => { const call = asObject(t); return call ? [{ index: n, ...call }] : []; });
     return [
       JSON.stringify({ ...head, choices: [{ index, delta, logprobs: null, finish_reason: null }] }),
       JSON.stringify({ ...head, choices: [{ index, delta: {}, logprobs: null, finish_reason: asString(choice.finish_reason) ?? 'stop' }] }),

@@ -41,7 +41,7 @@ export function usageFrom(reported: unknown, estimate: { inputTokens: number; ou
     const total = asTokenCount(u.total_tokens);
     const output = u.completion_tokens == null ? (total !== undefined && total >= input ? total - input : undefined) : asTokenCount(u.completion_tokens);
     if (output !== undefined) return { input, cachedInput, output, estimated: false };
-    return { input, cachedInput, output: estimateOutput(), estimated: estimate.outputText !== undefined && estimate.outputText !== '' };
+    return { input, cachedInput, output: estimateOutput(), estimated: Boolean(estimate.outputText) };
   }
   return { input: estimate.inputTokens, cachedInput: 0, output: estimateOutput(), estimated: true };
 }
