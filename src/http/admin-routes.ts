@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { keyLimits } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { StateStore } from '../state/store.js';
-import { bearer, hashKey, mintKey } from '../tenants/key-registry.js';
+import { bearer, hashKey, mintKey, revokedRecord } from '../tenants/key-registry.js';
 import { spendKeys } from '../tenants/limit-checks.js';
 
 const newKey = z.strictObject({
@@ -38,7 +38,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: { adminKey: stri
     authorize(request);
     const current = await opts.store.keyGet(request.params.sha256);
     if (!current) throw new SluiceError('not_found', 'No key with that hash was created through the admin API.');
-    await opts.store.keyPut(request.params.sha256, JSON.stringify({ ...JSON.parse(current), revoked: true }));
+    await opts.store.keyPut(request.params.sha256, revokedRecord(current, request.params.sha256));
     request.log.info({ sha256: request.params.sha256 }, 'admin: key revoked');
     return { sha256: request.params.sha256, revoked: true };
   });

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { keySchema, type KeyConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
+import { asObject } from '../openai/wire-values.js';
 
 export interface Tenant {
   name: string;
@@ -83,13 +84,33 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
  * by another version) refuses the request as a store failure, with why in the log, instead of throwing a TypeError.
  */
 function storedKey(value: string, sha: string): KeyConfig {
-  let parsed: ReturnType<typeof keySchema.safeParse> | undefined;
-  try {
-    parsed = keySchema.safeParse(JSON.parse(value));
-  } catch { /* not JSON: reported below */ }
+  const record = readRecord(value);
+  const parsed = record === notJson ? undefined : keySchema.safeParse(record);
   if (parsed?.success && parsed.data.sha256 === sha) return parsed.data;
+  // A revocation holds even when the rest of the record is unreadable: the admin API writes one over any record.
+  const fields = asObject(record);
+  if (fields?.revoked === true && fields.sha256 === sha) return { tenant: 'revoked', sha256: sha, revoked: true };
   const why = !parsed ? 'is not JSON' : parsed.success ? 'names another hash' : `is invalid at ${parsed.error.issues[0]?.path.join('.') || '(root)'}: ${parsed.error.issues[0]?.message}`;
   throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: new Error(`stored key record ${sha.slice(0, 12)}… ${why}`) });
+}
+
+/**
+ * The record the admin API writes to revoke a key: the stored one marked revoked, or, when the stored one is not a
+ * JSON object (edited by hand), a bare revocation, which the registry refuses as revoked whatever it held before.
+ */
+export function revokedRecord(current: string, sha256: string): string {
+  const record = readRecord(current);
+  return JSON.stringify({ ...asObject(record), sha256, revoked: true });
+}
+
+const notJson = Symbol('not JSON');
+
+function readRecord(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return notJson;
+  }
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */

@@ -80,7 +80,7 @@ describe.runIf(hasRedis)('admin API across replicas', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('a key record edited by hand into something else refuses with 503 and says why in the log, never a 500', async () => {
+  it('a key record edited by hand into something else refuses with 503 and says why in the log, never a 500, and can still be revoked', async () => {
     const cfg = { ...proxyConfig([up.url]), state: { driver: 'redis', url: redisUrl, prefix } };
     const app = await startTestApp(cfg, { env });
     const { Redis } = await import('ioredis');
@@ -97,6 +97,9 @@ describe.runIf(hasRedis)('admin API across replicas', () => {
       expect(res.status, why).toBe(503);
       expect(res.json.error.code).toBe('key_store_unavailable');
       expect(app.rawLog()).toContain(why);
+      // The admin can still revoke it, and then it is refused as revoked (401), not as a store failure.
+      expect(await revoke(app, sha256)).toEqual({ status: 200, json: { sha256, revoked: true } });
+      expect((await chat(app, key)).status, why).toBe(401);
     }
     redis.disconnect();
     await app.close();
