@@ -31,11 +31,13 @@ export function fromFastifyError(err: FastifyError, request: FastifyRequest): Sl
   return undefined;
 }
 
+/** The error's own headers (retry-after, x-sluice-*), and `x-should-retry: false` when retrying cannot succeed. */
+function errorHeaders(error: SluiceError): Record<string, string> {
+  return errorCatalogue[error.code].retry ? error.headers : { ...error.headers, 'x-should-retry': 'false' };
+}
+
 export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply {
-  reply.code(error.status);
-  for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
-  if (!errorCatalogue[error.code].retry) reply.header('x-should-retry', 'false');
-  return reply.type('application/json').send(error.toBody());
+  return reply.code(error.status).headers(errorHeaders(error)).type('application/json').send(error.toBody());
 }
 
 /**
@@ -51,8 +53,8 @@ export function clientErrorHandler(onRejected: (error: SluiceError) => void): (e
     onRejected(error);
     if (socket.writable) {
       const body = JSON.stringify(error.toBody());
-      const retry = errorCatalogue[error.code].retry ? '' : 'x-should-retry: false\r\n';
-      socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`);
+      const headers = Object.entries(errorHeaders(error)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
     }
     socket.destroy();
   };
