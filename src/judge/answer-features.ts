@@ -49,7 +49,7 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   // A short answer needs no conclusion marker: these two only speak for answers long enough to need one.
   const long = words.length >= 30;
   f[7] = long && !(conclusionRe.test(lastLine) || conclusionRe.test(answer.slice(-200))) ? 1 : 0;
-  f[8] = long && !/[.!?)\]"'`*\d%$]\s*$/.test(answer.trimEnd()) ? 1 : 0;
+  f[8] = long && !/[.!?)\]"'`*\d%$]/.test(answer.trimEnd().slice(-1)) ? 1 : 0; // the last character only
   f[9] = repetition(words);
   f[10] = 1 - distinctShare(lower, 5);
   const inAnswer = new Set(answerNumbers); // a Set: prompts and answers full of numbers made this quadratic

@@ -40,4 +40,15 @@ describe('checkArithmetic', () => {
   it('handles a long run of digits without an equals sign', () => {
     expect(checkArithmetic('9'.repeat(200_000))).toMatchObject({ checked: 0 });
   });
+  it('finds every equation in a long answer, however far apart, up to the longest run it reads', () => {
+    const numbers = Array.from({ length: 10_000 }, (_, i) => `${i * 7}.5`).join(', ');
+    const answer = `The values: ${numbers}. So 2 + 2 = 5, and ${'word '.repeat(100)} 3 * 4 = 12 ${'x'.repeat(5000)} 10 / 4 = 2.5.`;
+    expect(checkArithmetic(answer)).toMatchObject({ checked: 3, wrong: 1 });
+    // The longest expression read whole: 160 characters after its first one before the "=".
+    const longest = `1${' + 1'.repeat(40)}`;
+    expect(checkArithmetic(`Sum: ${longest}= 41`)).toMatchObject({ checked: 1, wrong: 0 });
+    expect(checkArithmetic(`Sum: ${longest}= 42`)).toMatchObject({ checked: 1, wrong: 1 });
+    // And the longest claim: 160 characters after the "=" and its last digit.
+    expect(checkArithmetic(`So 5 + 5 = ${'0'.repeat(158)}10 in all.`)).toMatchObject({ checked: 1, wrong: 0 });
+  });
 });
