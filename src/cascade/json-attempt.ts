@@ -54,10 +54,10 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
 
 /**
  * A failed attempt is paid for what the backend processed: nothing when it refused or could not be reached;
- * the prompt (estimated) plus what was generated when it was cut, timed out or abandoned mid-answer.
+ * the prompt (estimated) plus what was generated when it was cut, timed out, abandoned mid-answer or too large.
  */
 export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: number, generated: string | undefined): AttemptRecord {
-  const processed = failure.kind === 'timeout' || failure.kind === 'aborted' || failure.kind === 'reset' || generated !== undefined;
+  const processed = failure.kind === 'timeout' || failure.kind === 'aborted' || failure.kind === 'reset' || failure.kind === 'oversize' || generated !== undefined;
   const usage = processed ? usageFrom(undefined, { inputTokens: a.req.profile.inputTokens, outputText: generated }) : { input: 0, cachedInput: 0, output: 0, estimated: false };
   return {
     tier: a.tier, backend: a.backend.id, outcome: failure.kind === 'aborted' ? 'aborted' : 'failed', reason: failure.reason,

@@ -70,6 +70,12 @@ const backend = z.strictObject({
   contextWindow: z.number().int().positive().default(128_000),
   endpoints: z.array(z.enum(endpointKinds)).min(1).default(['chat']),
   maxConnections: z.number().int().positive().max(4096).default(128),
+  /**
+   * The largest answer taken from this backend: a whole (non-streamed) body, or all the bytes of a stream. Larger
+   * is a failure of the backend (the connection is closed, the next backend tried): one runaway answer must not
+   * exhaust the gateway's memory. Raise it for float embeddings of large batches (base64 ones are a quarter).
+   */
+  maxAnswerBytes: z.number().int().positive().max(256 * 1024 * 1024).default(64 * 1024 * 1024),
   timeouts: timeouts.prefault({}),
   /** Whether the backend accepts stream_options.include_usage (most OpenAI-compatible servers do). */
   streamUsage: z.boolean().default(true),

@@ -5,7 +5,7 @@ import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
-import { UpstreamFailure, callerAborted, classifyTransportError, httpFailure, totalTimeExceeded } from './upstream-failure.js';
+import { UpstreamFailure, answerTooLarge, callerAborted, classifyTransportError, httpFailure, totalTimeExceeded } from './upstream-failure.js';
 import { wholeResponse, type WholeResponse } from './whole-response.js';
 import { requestChunks, type ChunkStream } from './chunk-stream.js';
 
@@ -41,7 +41,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   async function sendWhole(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamJson> {
     let whole: WholeResponse;
     try {
-      whole = await wholeResponse(pool, options, req.signal, { totalMs: backend.timeouts.totalMs, errorCap: maxErrorBody });
+      whole = await wholeResponse(pool, options, req.signal, { totalMs: backend.timeouts.totalMs, errorCap: maxErrorBody, maxBytes: backend.maxAnswerBytes });
     } catch (err) {
       throw classifyTransportError(err);
     }
@@ -62,7 +62,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       }
       const contentType = String(res.headers['content-type'] ?? '');
       if (contentType.includes('text/event-stream')) {
-        return { kind: 'stream', events: streamEvents(res, timer, t.idleMs), cancel: () => { timer.clear(); res.destroy(); } };
+        return { kind: 'stream', events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes), cancel: () => { timer.clear(); res.destroy(); } };
       }
       res.drain(maxErrorBody, t.idleMs);
       timer.clear();
@@ -80,14 +80,17 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
  * Yields the SSE events of a body. The consumer stops at [DONE], often a few bytes before the body's own end: the
  * remainder is then drained, so the connection goes back to the pool; any other early stop closes it.
  */
-async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: number): AsyncGenerator<SseEvent[]> {
+async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: number, maxBytes: number): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser();
   let first = true;
   let sawDone = false;
+  let size = 0;
   try {
     for (;;) {
       const chunk = await body.next();
       if (chunk === null) break;
+      size += chunk.length;
+      if (size > maxBytes) throw answerTooLarge(maxBytes);
       if (!first) timer.touch();
       const events = parser.push(chunk);
       if (events.length === 0) continue;

@@ -1,7 +1,8 @@
 // Classifies every way an upstream call can fail, once: from undici error codes and HTTP statuses into kinds,
 // each with whether a sibling backend may be tried and whether it counts against the backend's health.
 
-export type FailureKind = 'connect' | 'timeout' | 'reset' | 'http' | 'protocol' | 'aborted';
+/** `oversize`: the answer passed the backend's `maxAnswerBytes`, a limit of Sluice's, not a fault of the backend. */
+export type FailureKind = 'connect' | 'timeout' | 'reset' | 'http' | 'protocol' | 'oversize' | 'aborted';
 
 export class UpstreamFailure extends Error {
   readonly kind: FailureKind;
@@ -32,7 +33,7 @@ export class UpstreamFailure extends Error {
   }
 
   get countsAgainstHealth(): boolean {
-    if (this.kind === 'aborted' || this.clientFault) return false;
+    if (this.kind === 'aborted' || this.kind === 'oversize' || this.clientFault) return false;
     return !(this.kind === 'http' && this.status === 429);
   }
 
@@ -70,6 +71,11 @@ export function callerAborted(): UpstreamFailure {
 /** The attempt ran past its backend's total time. */
 export function totalTimeExceeded(ms: number): UpstreamFailure {
   return new UpstreamFailure('timeout', `total time exceeded (${ms} ms)`);
+}
+
+/** The backend's answer grew past its `maxAnswerBytes`. */
+export function answerTooLarge(maxBytes: number): UpstreamFailure {
+  return new UpstreamFailure('oversize', `the answer is larger than ${maxBytes} bytes (the backend's maxAnswerBytes)`);
 }
 
 /** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into whole seconds. */

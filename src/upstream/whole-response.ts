@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Cancel } from './cancel.js';
-import { callerAborted, totalTimeExceeded, type UpstreamFailure } from './upstream-failure.js';
+import { answerTooLarge, callerAborted, totalTimeExceeded, type UpstreamFailure } from './upstream-failure.js';
 
 export interface WholeResponse {
   statusCode: number;
@@ -16,10 +16,11 @@ export interface WholeResponse {
 /**
  * Resolves with the status, headers and body text; rejects with the transport error, or an UpstreamFailure as soon
  * as the scope aborts (`aborted`) or `totalMs` passes (`timeout`). Error bodies (non-2xx) keep their first
- * `errorCap` bytes; the rest is read and dropped.
+ * `errorCap` bytes; the rest is read and dropped. A 2xx body past `maxBytes` is stopped there (the connection
+ * closed), and the call fails.
  */
-export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, limits: { totalMs: number; errorCap: number }): Promise<WholeResponse> {
-  const { errorCap } = limits;
+export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, limits: { totalMs: number; errorCap: number; maxBytes: number }): Promise<WholeResponse> {
+  const { errorCap, maxBytes } = limits;
   return new Promise((resolve, reject) => {
     if (signal.aborted) { reject(callerAborted()); return; }
     let controller: Dispatcher.DispatchController | undefined;
@@ -56,14 +57,21 @@ export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.Dispat
       },
       onResponseData(_c, chunk) {
         if (settled) return;
-        if (statusCode >= 200 && statusCode < 300) parts.push(chunk);
-        else if (size < errorCap) parts.push(chunk.subarray(0, errorCap - size));
+        const before = size;
         size += chunk.length;
+        if (statusCode >= 200 && statusCode < 300) {
+          if (size > maxBytes) stop(answerTooLarge(maxBytes));
+          else parts.push(chunk);
+        } else if (before < errorCap) parts.push(chunk.subarray(0, errorCap - before));
       },
       onResponseEnd() {
         if (!settle()) return;
-        const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
-        resolve({ statusCode, headers, text });
+        try {
+          const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+          resolve({ statusCode, headers, text });
+        } catch (err) {
+          reject(err); // a throw here would reach undici and leave the caller waiting for good
+        }
       },
       onResponseError(_c, err) {
         if (settle()) reject(err);

@@ -4,8 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '../../src/errors/catalogue.js';
-import { chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { proxyConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let up: FakeUpstream;
 let app: TestApp;
@@ -183,6 +183,65 @@ describe('upstream failures on a streamed request (before anything reached the c
     up.script(() => ({ kind: 'json', body: chatCompletion('ok') }));
     expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg })).status).toBe(200);
     expect(up.closedSockets()).toBe(before);
+  });
+});
+
+describe('an answer larger than the backend\'s maxAnswerBytes', () => {
+  // A runaway backend (or one asked for far too much) must not take the gateway's memory: past the limit the
+  // answer is dropped, the connection closed, and the next backend tried.
+  const limit = 256 * 1024;
+  const huge = 'x'.repeat(2 * limit);
+  let big: FakeUpstream;
+  let good: FakeUpstream;
+  let two: TestApp;
+  beforeAll(async () => {
+    big = await startFakeUpstream();
+    good = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('fine') }));
+    // One failure would open a circuit: an answer over Sluice's own limit must not count as one.
+    const cfg = { ...proxyConfig([big.url, good.url], { backend: { maxAnswerBytes: limit } }), health: { consecutiveFailures: 1 } };
+    two = await startTestApp(cfg, { env: { TEST_KEY: 'k' } });
+  });
+  afterAll(async () => { await two.close(); await big.close(); await good.close(); });
+  const ask = (target: TestApp, stream: boolean) => target.post('/v1/chat/completions', { model: 'auto', messages: msg, ...(stream && { stream: true }) });
+
+  it('fails over from a whole body past the limit, closing its connection', async () => {
+    big.script(() => ({ kind: 'json', body: chatCompletion(huge) }));
+    const closed = big.nextSocketClose();
+    const res = await ask(two, false);
+    expect(res.status).toBe(200);
+    expect(res.json.choices[0].message.content).toBe('fine');
+    expect(res.headers['x-sluice-attempts']).toBe('2');
+    await closed;
+    expect(await two.metric('sluice_backend_up', { backend: 'b0' })).toBe(1);
+    // The dropped attempt is still paid: the backend read the prompt.
+    const line = two.logs.filter((l) => l.msg === 'request').pop() as { attempts: Array<{ backend: string; outcome: string; in: number }> };
+    expect(line.attempts[0]).toMatchObject({ backend: 'b0', outcome: 'failed' });
+    expect(line.attempts[0]!.in).toBeGreaterThan(0);
+  });
+  it('fails over from a stream past the limit before anything reached the client', async () => {
+    big.script(() => ({ kind: 'sse', events: chatChunks([huge]) }));
+    good.script(() => ({ kind: 'sse', events: chatChunks(['fine']) }));
+    const closed = big.nextSocketClose();
+    const res = await ask(two, true);
+    expect(res.status).toBe(200);
+    expect(sseData(res.text).slice(-1)).toEqual(['[DONE]']);
+    expect(res.headers['x-sluice-backend']).toBe('b1');
+    await closed;
+  });
+  it('502 naming the limit when no other backend can answer; a stream past it after the first byte ends with an error event', async () => {
+    const one = await startTestApp(proxyConfig([big.url], { backend: { maxAnswerBytes: limit } }), { env: { TEST_KEY: 'k' } });
+    big.script(() => ({ kind: 'json', body: chatCompletion(huge) }));
+    const res = await ask(one, false);
+    expectOpenAIError(res, 502, 'upstream_error');
+    expect(res.json.error.message).toContain('maxAnswerBytes');
+    // Many small events: the answer is already flowing to the client when it passes the limit.
+    big.script(() => ({ kind: 'sse', events: chatChunks(Array.from({ length: 400 }, () => 'y'.repeat(1024))) }));
+    const streamed = await ask(one, true);
+    expect(streamed.status).toBe(200);
+    const events = sseData(streamed.text);
+    expect(events).not.toContain('[DONE]');
+    expect(JSON.parse(events[events.length - 1]!).error.message).toContain('maxAnswerBytes');
+    await one.close();
   });
 });
 
