@@ -61,7 +61,7 @@ export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: nu
   const usage = processed ? usageFrom(undefined, { inputTokens: a.req.profile.inputTokens, outputText: generated }) : { input: 0, cachedInput: 0, output: 0, estimated: false };
   return {
     tier: a.tier, backend: a.backend.id, outcome: failure.kind === 'aborted' ? 'aborted' : 'failed', reason: failure.reason,
-    error: failure.message, usage, costNano: processed ? priceAttempt(a.backend, usage) : 0, durationMs: a.deps.now() - t0,
+    error: failure.detail, usage, costNano: processed ? priceAttempt(a.backend, usage) : 0, durationMs: a.deps.now() - t0,
     ...(failure.status !== undefined && { status: failure.status }),
     ...(failure.countsAgainstHealth && { healthFailure: true }),
   };

@@ -25,7 +25,7 @@ export function summarize(r: RequestRecord): Record<string, unknown> {
     ...(r.profile && { profile: { in: r.profile.inputTokens, out: r.profile.outputTokens, size: r.profile.sizeClass, ...(r.profile.difficulty !== undefined && { difficulty: round(r.profile.difficulty) }) } }),
     ...(r.plan && { plan: { tiers: r.plan.tiers.map((t) => t.index), skipped: r.plan.skipped } }),
     attempts: r.attempts.map((a) => ({
-      tier: a.tier, backend: a.backend, outcome: a.outcome, ...(a.reason && { reason: a.reason }), ...(a.status && { status: a.status }),
+      tier: a.tier, backend: a.backend, outcome: a.outcome, ...(a.reason && { reason: a.reason }), ...(a.status && { status: a.status }), ...(a.error && { error: a.error }),
       in: a.usage.input, out: a.usage.output, ...(a.usage.cachedInput > 0 && { cached: a.usage.cachedInput }), ...(a.usage.estimated && { estimated: true }),
       costUsd: formatUsd(a.costNano), ms: round(a.durationMs), ...(a.score !== undefined && { score: round(a.score) }),
     })),

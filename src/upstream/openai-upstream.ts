@@ -25,6 +25,10 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
   // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
   const baseHeaders = Object.entries(fixed).filter(([name]) => name.toLowerCase() !== 'x-request-id').flat();
+  // An error body may echo the request's headers: the backend's key never goes on, to the log or to a client.
+  // (Keys of a few characters, placeholders for servers that check none, would garble the message instead.)
+  const scrub = apiKey && apiKey.length >= 8 ? (text: string) => text.replaceAll(apiKey, '[redacted]') : (text: string) => text;
+  const failure = (status: number, text: string, headers: WholeResponse['headers']) => httpFailure(status, scrub(text), headers);
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.DispatchOptions = {
@@ -45,7 +49,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     } catch (err) {
       throw classifyTransportError(err);
     }
-    if (whole.statusCode < 200 || whole.statusCode >= 300) throw httpFailure(whole.statusCode, whole.text, whole.headers);
+    if (whole.statusCode < 200 || whole.statusCode >= 300) throw failure(whole.statusCode, whole.text, whole.headers);
     return { kind: 'json', text: whole.text, json: parseJsonObject(whole.text) };
   }
 
@@ -58,7 +62,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       const res = await requestChunks(pool, options, timer.signal);
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readCapped(res, maxErrorBody);
-        throw httpFailure(res.statusCode, text, res.headers);
+        throw failure(res.statusCode, text, res.headers);
       }
       const contentType = String(res.headers['content-type'] ?? '');
       if (contentType.includes('text/event-stream')) {

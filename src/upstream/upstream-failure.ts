@@ -37,6 +37,11 @@ export class UpstreamFailure extends Error {
     return !(this.kind === 'http' && this.status === 429);
   }
 
+  /** The message with the backend's own words, when it sent any (for the log; clients get `message`). */
+  get detail(): string {
+    return this.upstreamMessage === undefined ? this.message : `${this.message}: ${this.upstreamMessage.slice(0, 200)}`;
+  }
+
   /** Short label for logs and metrics. */
   get reason(): 'error' | 'timeout' | 'rate_limited' | 'aborted' {
     if (this.kind === 'timeout') return 'timeout';
@@ -108,6 +113,9 @@ export function httpFailure(status: number, bodyText: string, headers: Record<st
   } catch {
     if (bodyText.length > 0 && bodyText.length < 500) upstreamMessage = bodyText.trim();
   }
+  // A redirect is not followed (it would resend the key elsewhere): say where it pointed, as a wrong baseUrl does.
+  const location = status >= 300 && status < 400 ? first(headers.location) : undefined;
+  if (location) upstreamMessage = `redirected to ${location.slice(0, 200)}: Sluice does not follow redirects; check the backend's baseUrl`;
   const retryAfter = parseRetryAfter(headers);
   const kind = status === 408 || status === 504 ? 'timeout' : 'http';
   return new UpstreamFailure(kind, `upstream answered ${status}`, {

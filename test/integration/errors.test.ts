@@ -15,6 +15,11 @@ beforeAll(async () => {
 });
 afterAll(async () => { await app.close(); await up.close(); });
 
+/** The attempts of the last request's summary log line. */
+function lastAttempts(target: TestApp): Array<{ backend: string; outcome: string; in: number; status?: number; error?: string }> {
+  return (target.logs.filter((l) => l.msg === 'request').pop() as { attempts: ReturnType<typeof lastAttempts> }).attempts;
+}
+
 function expectOpenAIError(res: { status: number; json: any; headers: Record<string, string> }, status: number, code: string, param: string | null = null) {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toContain('application/json');
@@ -126,9 +131,20 @@ describe('upstream failures', () => {
     expectOpenAIError(res, 400, 'upstream_rejected', 'top_logprobs');
     expect(res.json.error.message).toBe("Invalid 'top_logprobs': too large.");
   });
-  it('maps an upstream 401 (our key, not the client\'s) to 502', async () => {
-    up.script(() => ({ kind: 'json', status: 401, body: { error: { message: 'Incorrect API key provided' } } }));
-    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+  it('maps an upstream 401 (our key, not the client\'s) to 502; the backend\'s words go to the log, not the client', async () => {
+    up.script(() => ({ kind: 'json', status: 401, body: { error: { message: 'Incorrect API key provided: sk-****abcd' } } }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expectOpenAIError(res, 502, 'upstream_error');
+    expect(res.json.error.message).not.toContain('Incorrect');
+    expect(lastAttempts(app)[0]).toMatchObject({ status: 401, error: 'upstream answered 401: Incorrect API key provided: sk-****abcd' });
+  });
+  it('502 for a redirect, which is not followed; the log says where it pointed', async () => {
+    up.script(() => ({ kind: 'json', status: 301, headers: { location: 'https://elsewhere.example/v1/chat/completions' }, body: '' }));
+    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
+    expectOpenAIError(res, 502, 'upstream_error');
+    expect(res.json.error.message).not.toContain('elsewhere');
+    expect(lastAttempts(app)[0]!.error).toContain('redirected to https://elsewhere.example/v1/chat/completions');
+    expect(up.requests.filter((r) => r.path.includes('elsewhere'))).toEqual([]);
   });
   it('502 for a 5xx', async () => {
     up.script(() => ({ kind: 'json', status: 500, body: { error: { message: 'boom' } } }));
@@ -214,9 +230,9 @@ describe('an answer larger than the backend\'s maxAnswerBytes', () => {
     await closed;
     expect(await two.metric('sluice_backend_up', { backend: 'b0' })).toBe(1);
     // The dropped attempt is still paid: the backend read the prompt.
-    const line = two.logs.filter((l) => l.msg === 'request').pop() as { attempts: Array<{ backend: string; outcome: string; in: number }> };
-    expect(line.attempts[0]).toMatchObject({ backend: 'b0', outcome: 'failed' });
-    expect(line.attempts[0]!.in).toBeGreaterThan(0);
+    const [dropped] = lastAttempts(two);
+    expect(dropped).toMatchObject({ backend: 'b0', outcome: 'failed', error: expect.stringContaining('maxAnswerBytes') });
+    expect(dropped!.in).toBeGreaterThan(0);
   });
   it('fails over from a stream past the limit before anything reached the client', async () => {
     big.script(() => ({ kind: 'sse', events: chatChunks([huge]) }));

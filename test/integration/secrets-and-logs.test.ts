@@ -46,11 +46,18 @@ it('logs one summary line per request with the decision trail and no secrets or 
   expect(lines[0]!.overheadMs).toEqual(expect.any(Number));
 });
 
-it('never logs the key even when an upstream error echoes request headers', async () => {
+it('never logs or passes on the key even when an upstream error echoes request headers', async () => {
   up.script((req) => ({ kind: 'json', status: 500, body: { error: { message: `bad auth ${String(req.headers.authorization)}` } } }));
   const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x' }] });
   expect(res.status).toBe(502);
   // The 5xx message names the failure kind, not the upstream's body.
   expect(res.text).not.toContain(backendKey);
+  expect(app.rawLog()).not.toContain(backendKey);
+  expect(app.rawLog()).toContain('bad auth Bearer [redacted]'); // the rest of the backend's words are logged
+  // A 4xx the request caused is passed on to the client with the backend's message: never with its key.
+  up.script((req) => ({ kind: 'json', status: 400, body: { error: { message: `bad request from ${String(req.headers.authorization)}` } } }));
+  const rejected = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x' }] });
+  expect(rejected.status).toBe(400);
+  expect(rejected.json.error.message).toBe('bad request from Bearer [redacted]');
   expect(app.rawLog()).not.toContain(backendKey);
 });
