@@ -8,6 +8,7 @@
 //   decision (a size-class edge or a context window): exactness is spent only where it can change the route.
 // Billing never uses these counts when the backend reports usage.
 import { loadO200k } from './o200k-encoding.js';
+import { RecentMap } from '../state/recent-map.js';
 import type { ChatMessage } from '../openai/types.js';
 
 // The tokenizer remembers the merges of words it has seen, up to 100,000 by default: on varied traffic that is a
@@ -50,44 +51,8 @@ function estimate(text: string): TokenCount {
 /** Relative error the sampled estimate is allowed before an exact recount is needed near a boundary. */
 export const estimateMargin = 0.15;
 
-/**
- * Exact counts of recently counted texts, in two generations: new counts go to the young one; when it holds half
- * the limit of texts or characters it becomes the old one and the previous old one is dropped; a text found in the
- * old generation moves back to the young. So texts in use stay, about `maxEntries` texts or `maxChars` characters at
- * most are kept (a few MB), and every operation is O(1): a Map evicting its oldest key one at a time scans the
- * deleted slots at its front on every eviction, which made a 20,000-message request take 300 ms.
- */
-export class CountCache {
-  private young = new Map<string, number>();
-  private old = new Map<string, number>();
-  private youngChars = 0;
-
-  constructor(private readonly maxEntries: number, private readonly maxChars: number) {}
-
-  get(text: string): number | undefined {
-    const tokens = this.young.get(text);
-    if (tokens !== undefined) return tokens;
-    const aged = this.old.get(text);
-    if (aged !== undefined) { this.old.delete(text); this.add(text, aged); }
-    return aged;
-  }
-
-  add(text: string, tokens: number): void {
-    this.young.set(text, tokens);
-    this.youngChars += text.length;
-    if (this.young.size * 2 >= this.maxEntries || this.youngChars * 2 >= this.maxChars) {
-      this.old = this.young;
-      this.young = new Map();
-      this.youngChars = 0;
-    }
-  }
-
-  get size(): number {
-    return this.young.size + this.old.size;
-  }
-}
-
-const recent = new CountCache(5_000, 1_000_000);
+/** Exact counts of recently counted texts: system prompts, few-shot examples, the history every turn resends. */
+const recent = new RecentMap<number>(5_000, 1_000_000, (text) => text.length);
 
 /**
  * Each text is counted on its own: from the cache, else exactly while the request's budget of new characters
@@ -111,7 +76,7 @@ export function countChatTokens(messages: readonly ChatMessage[], tools?: unknow
     if (text.length > budget) { rest += rest === '' ? text : `\n${text}`; return; }
     budget -= text.length;
     const n = countTokens(text);
-    recent.add(text, n);
+    recent.set(text, n);
     tokens += n;
   };
   for (const m of messages) {

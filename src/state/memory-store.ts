@@ -1,19 +1,25 @@
 // The embedded store: state lives in this process (one replica). Expired entries are swept as they are touched.
+import { RecentMap } from './recent-map.js';
 import { gcra, type AdmitResult, type StateStore } from './store.js';
 
 export function createMemoryStore(now: () => number = Date.now): StateStore {
   const tats = new Map<string, { tat: number; expires: number }>();
   const spends = new Map<string, { spent: number; expires: number }>();
   const breakers = new Map<string, { state: { openUntil: number; trips: number }; expires: number }>();
-  const cache = new Map<string, { value: string; expires: number }>();
-  const maxCacheEntries = 10_000;
+  // Cached answers: at most about 10,000 of them and 64 MB (characters), the least used dropped first.
+  const cache = new RecentMap<{ value: string; expires: number }>(10_000, 64 * 1024 * 1024, (key, e) => key.length + e.value.length);
   const managedKeys = new Map<string, string>();
   let calls = 0;
+  // Rate and spend entries of tenants gone quiet (a spend entry per tenant and day, month) are dropped once expired.
+  const sweep = (t: number) => {
+    for (const [k, v] of tats) if (v.expires < t) tats.delete(k);
+    for (const [k, v] of spends) if (v.expires < t) spends.delete(k);
+  };
   return {
     kind: 'memory',
     async admit({ rates = [], spend, force = false }): Promise<AdmitResult> {
       const t = now();
-      if (++calls % 1024 === 0) for (const [k, v] of tats) if (v.expires < t) tats.delete(k);
+      if (++calls % 1024 === 0) sweep(t);
       const steps = rates.map((r) => gcra(tats.get(r.key)?.tat ?? t, t, r.limit, r.windowMs, r.cost, force));
       const current = spend?.limits.map((l) => { const e = spends.get(l.key); return e && e.expires > t ? e.spent : 0; }) ?? [];
       const spendOk = !spend || force || spend.amountNano <= 0 || spend.limits.every((l, i) => current[i]! + spend.amountNano <= l.limitNano);
@@ -46,7 +52,6 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       return e.value;
     },
     async cacheSet(key, value, ttlMs) {
-      if (cache.size >= maxCacheEntries) cache.delete(cache.keys().next().value!); // oldest first
       cache.set(key, { value, expires: now() + ttlMs });
     },
     async ping() {},

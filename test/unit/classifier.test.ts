@@ -8,7 +8,7 @@ import { parseLabelledJsonl, foldsOf } from '../../src/classify/difficulty-data.
 import { apgr, auc, cpt } from '../../src/classify/routing-metrics.js';
 import { mulberry32 } from '../../src/classify/logistic-model.js';
 import { profileRequest, sizeClassOf, difficultyBand } from '../../src/classify/profile.js';
-import { CountCache, countChatTokens, countText, estimateMargin, exactLimitChars } from '../../src/classify/count-tokens.js';
+import { countChatTokens, countText, estimateMargin, exactLimitChars } from '../../src/classify/count-tokens.js';
 
 const input = (question: string, extra: Partial<DifficultyInput> = {}): DifficultyInput => ({ question, inputTokens: countText(question).tokens, turns: 1, tools: false, jsonMode: false, ...extra });
 const dense = (q: string, name: (typeof denseNames)[number], extra: Partial<DifficultyInput> = {}) => extractFeatures(input(q, extra)).dense[denseNames.indexOf(name)]!;
@@ -146,20 +146,6 @@ describe('profile', () => {
     expect(exact.estimated).toBe(false);
     expect(Math.abs(cold.tokens - exact.tokens) / exact.tokens).toBeLessThan(estimateMargin);
     expect(countChatTokens(history)).toEqual(exact);
-  });
-  it('keeps the texts in use and at most about its limit of texts and characters', () => {
-    const cache = new CountCache(100, 10_000);
-    cache.add('system prompt', 7);
-    for (let i = 0; i < 5_000; i++) {
-      cache.add(`message ${i}`, i);
-      if (i % 40 === 0) expect(cache.get('system prompt')).toBe(7); // used every 40 texts: never dropped
-      expect(cache.size).toBeLessThanOrEqual(100);
-    }
-    expect(cache.get('message 4999')).toBe(4999);
-    expect(cache.get('message 10')).toBeUndefined();
-    const long = new CountCache(1_000, 1_000);
-    for (let i = 0; i < 100; i++) long.add(`${i}`.padStart(100, 'x'), i);
-    expect(long.size).toBeLessThanOrEqual(10); // 1,000 characters of 100-character texts
   });
   it('estimates above the exact limit and marks it', () => {
     const big = 'word '.repeat(exactLimitChars);
