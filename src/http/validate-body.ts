@@ -18,7 +18,7 @@ const common = {
   n: nullish(z.int().min(1).max(128)),
   temperature: nullish(z.number().min(0).max(2)),
   top_p: nullish(z.number().min(0).max(1)),
-  stop: nullish(z.union([z.string(), z.array(z.string()).max(4)])),
+  stop: nullish(z.union([z.string(), z.array(z.string())])), // OpenAI takes 4, self-hosted servers more: theirs to say
   seed: nullish(z.int()),
   user: nullish(z.string()),
 };

@@ -18,7 +18,8 @@ describe('non-streaming', () => {
   it('passes the body on (model swapped, every other field kept) and returns the upstream body unchanged', async () => {
     const upstreamBody = chatCompletion('Paris.', { usage: { prompt_tokens: 12, completion_tokens: 3 } });
     up.script(() => ({ kind: 'json', body: upstreamBody }));
-    const body = { model: 'auto', messages: [{ role: 'user', content: 'Capital of France?' }], tools, tool_choice: 'auto', response_format: { type: 'json_object' }, temperature: 0, seed: 7, custom_field: { x: 1 } };
+    // Six stop sequences: more than OpenAI takes, fine for vLLM or llama.cpp; limits that differ are the backend's call.
+    const body = { model: 'auto', messages: [{ role: 'user', content: 'Capital of France?' }], tools, tool_choice: 'auto', response_format: { type: 'json_object' }, temperature: 0, seed: 7, stop: ['1', '2', '3', '4', '5', '6'], custom_field: { x: 1 } };
     const res = await app.post('/v1/chat/completions', body);
     expect(res.status).toBe(200);
     expect(res.text).toBe(JSON.stringify(upstreamBody));
