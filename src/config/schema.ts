@@ -71,6 +71,12 @@ const backend = z.strictObject({
   endpoints: z.array(z.enum(endpointKinds)).min(1).default(['chat']),
   maxConnections: z.number().int().positive().max(4096).default(128),
   /**
+   * How long an idle connection to the backend is kept for reuse when the backend does not say (a `Keep-Alive:
+   * timeout=` header, which is trusted less 2 s). Below the 5 s after which uvicorn (vLLM, SGLang) and llama.cpp's
+   * server close idle connections without saying: reusing one as it closes resets the request.
+   */
+  keepAliveMs: z.number().int().positive().max(600_000).default(4_000),
+  /**
    * The largest answer taken from this backend: a whole (non-streamed) body, or all the bytes of a stream. Larger
    * is a failure of the backend (the connection is closed, the next backend tried): one runaway answer must not
    * exhaust the gateway's memory. Raise it for float embeddings of large batches (base64 ones are a quarter).

@@ -18,7 +18,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   const pool = new Pool(url.origin, {
     connections: backend.maxConnections,
     connect: { timeout: backend.timeouts.connectMs },
-    keepAliveTimeout: 30_000,
+    keepAliveTimeout: backend.keepAliveMs,
     keepAliveMaxTimeout: 120_000,
   });
   const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };

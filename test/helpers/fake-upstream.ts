@@ -29,13 +29,15 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(initial?: Script): Promise<FakeUpstream> {
+/** `keepAliveTimeoutMs: 0`: idle connections are never closed and no `Keep-Alive: timeout=` hint is sent. */
+export async function startFakeUpstream(initial?: Script, opts: { keepAliveTimeoutMs?: number } = {}): Promise<FakeUpstream> {
   let script: Script = initial ?? (() => ({ kind: 'json', body: chatCompletion('hello') }));
   const requests: Received[] = [];
   const sockets = new Set<Socket>();
   let closed = 0;
   let waiters: Array<() => void> = [];
   const server = createServer((req, res) => void handle(req, res));
+  if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => { sockets.delete(s); closed++; for (const w of waiters.splice(0)) w(); });

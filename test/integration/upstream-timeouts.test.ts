@@ -168,3 +168,22 @@ describe('an upstream that sends [DONE] but never ends its body', () => {
     }
   });
 });
+
+describe('idle connections to a backend that closes them without saying when', () => {
+  // uvicorn (vLLM, SGLang) and llama.cpp's server drop idle connections after 5 s and send no Keep-Alive hint: a
+  // pooled connection kept longer is reused just as it closes, and the request on it is reset. Sluice lets go first.
+  it('closes an idle connection after keepAliveMs, and opens a fresh one for the next request', async () => {
+    const up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') }), { keepAliveTimeoutMs: 0 });
+    const own = await startTestApp(proxyConfig([up.url], { backend: { keepAliveMs: 200 } }), { env: { TEST_KEY: 'k' } });
+    try {
+      const closed = up.nextSocketClose(); // the server never closes it: only Sluice can
+      expect((await own.post('/v1/chat/completions', { model: 'auto', messages: msg })).status).toBe(200);
+      await closed;
+      expect((await own.post('/v1/chat/completions', { model: 'auto', messages: msg })).status).toBe(200);
+      expect(up.closedSockets()).toBe(1);
+    } finally {
+      await own.close();
+      await up.close();
+    }
+  });
+});
