@@ -1,6 +1,7 @@
 // Runs Sluice as a process: listen, optional separate metrics port, SIGTERM/SIGINT drain, SIGHUP reload.
 import { createServer, type Server } from 'node:http';
 import { buildApp, type Sluice } from './app.js';
+import { withoutCredentials } from './config/egress-proxy.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load-config.js';
 import { createLogger } from './log/create-logger.js';
 
@@ -18,7 +19,7 @@ export async function startServer(loaded: LoadedConfig): Promise<Running> {
   const address = await app.listen({ host, port });
   const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(sluice, host, metricsPort);
   warnIfOpen(sluice, loaded);
-  app.log.info({ address, config: loaded.source, routes: loaded.config.routes.map((r) => r.name), backends: loaded.config.backends.map((b) => `${b.id} (${b.protocol})`) }, 'sluice listening');
+  app.log.info({ address, config: loaded.source, routes: loaded.config.routes.map((r) => r.name), backends: loaded.config.backends.map(backendLabel(loaded)) }, 'sluice listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
@@ -52,6 +53,14 @@ export function reloadFromFile(sluice: Sluice, source: string): boolean {
     sluice.app.log.error({ config: source, problems }, 'config reload failed; keeping the old config');
     return false;
   }
+}
+
+/** "id (protocol)", and the egress proxy it is reached through (credentials left out). */
+function backendLabel(loaded: LoadedConfig): (b: LoadedConfig['config']['backends'][number]) => string {
+  return (b) => {
+    const proxy = loaded.proxies.get(b.id);
+    return `${b.id} (${b.protocol})${proxy ? ` via proxy ${withoutCredentials(proxy)}` : ''}`;
+  };
 }
 
 function warnIfOpen(sluice: Sluice, loaded: LoadedConfig): void {

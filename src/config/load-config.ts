@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { proxyFor } from './egress-proxy.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -12,6 +13,8 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
   /** Backend id → API key, resolved from `apiKeyEnv`. Kept apart so the config itself can be logged. */
   readonly secrets: ReadonlyMap<string, string>;
+  /** Backend id → egress proxy URL, for backends reached through `HTTPS_PROXY`/`HTTP_PROXY` (see egress-proxy.ts). */
+  readonly proxies: ReadonlyMap<string, string>;
   /** The admin API key (from `server.adminKeyEnv`), when set. */
   readonly adminKey?: string;
   readonly source: string;
@@ -66,9 +69,10 @@ export function loadConfigObject(raw: unknown, opts: { source?: string; env?: En
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error.issues));
   const config = parsed.data;
   const { secrets, problems } = resolveSecrets(config, env);
+  const proxies = resolveProxies(config, env, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const adminKey = env[config.server.adminKeyEnv];
-  return { config: deepFreeze(config), secrets, source, ...(adminKey && { adminKey }), warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
+  return { config: deepFreeze(config), secrets, proxies, source, ...(adminKey && { adminKey }), warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
 }
 
 export type PriceTable = Readonly<Record<string, Record<string, number>>>;
@@ -127,6 +131,20 @@ function resolveSecrets(config: Config, env: Env): { secrets: Map<string, string
     else if (used.has(b.id)) problems.push(`backends[${i}].apiKeyEnv: environment variable ${b.apiKeyEnv} is not set (needed by backend "${b.id}")`);
   });
   return { secrets, problems };
+}
+
+function resolveProxies(config: Config, env: Env, problems: string[]): Map<string, string> {
+  const proxies = new Map<string, string>();
+  config.backends.forEach((b, i) => {
+    if (b.protocol !== 'openai' || !b.baseUrl) return;
+    try {
+      const proxy = proxyFor(new URL(b.baseUrl), env);
+      if (proxy) proxies.set(b.id, proxy);
+    } catch (err) {
+      problems.push(`backends[${i}].baseUrl: its egress proxy ${(err as Error).message}`);
+    }
+  });
+  return proxies;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,13 +5,13 @@ import { createMockUpstream } from './mock-upstream.js';
 import { createOpenAIUpstream } from './openai-upstream.js';
 import type { Upstream } from './types.js';
 
-const protocols: Record<BackendConfig['protocol'], (b: BackendConfig, key: string | undefined) => Upstream> = {
-  openai: createOpenAIUpstream,
+const protocols: Record<BackendConfig['protocol'], (b: BackendConfig, loaded: LoadedConfig) => Upstream> = {
+  openai: (b, loaded) => createOpenAIUpstream(b, loaded.secrets.get(b.id), loaded.proxies.get(b.id)),
   mock: (b) => createMockUpstream(b),
 };
 
 export function createUpstreams(loaded: LoadedConfig): Map<string, Upstream> {
-  return new Map(loaded.config.backends.map((b) => [b.id, protocols[b.protocol](b, loaded.secrets.get(b.id))]));
+  return new Map(loaded.config.backends.map((b) => [b.id, protocols[b.protocol](b, loaded)]));
 }
 
 export async function closeUpstreams(upstreams: Map<string, Upstream>): Promise<void> {

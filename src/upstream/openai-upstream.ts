@@ -1,6 +1,6 @@
 // The OpenAI-compatible wire adapter: one undici Pool per backend (keep-alive, connection cap), per-call timers
 // for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
@@ -12,15 +12,14 @@ import { requestChunks, type ChunkStream } from './chunk-stream.js';
 const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
 const maxErrorBody = 64 * 1024;
 
-export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | undefined): Upstream {
+/** `proxy`: the egress proxy to tunnel through (HTTP CONNECT), when the environment names one for this backend. */
+export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | undefined, proxy?: string): Upstream {
   const url = new URL(backend.baseUrl ?? '');
   const basePath = url.pathname.replace(/\/+$/, '');
-  const pool = new Pool(url.origin, {
-    connections: backend.maxConnections,
-    connect: { timeout: backend.timeouts.connectMs },
-    keepAliveTimeout: backend.keepAliveMs,
-    keepAliveMaxTimeout: 120_000,
-  });
+  const poolOptions = { connections: backend.maxConnections, keepAliveTimeout: backend.keepAliveMs, keepAliveMaxTimeout: 120_000 };
+  const pool: Dispatcher = proxy
+    ? new ProxyAgent({ uri: proxy, ...poolOptions, proxyTls: { timeout: backend.timeouts.connectMs }, requestTls: { timeout: backend.timeouts.connectMs } })
+    : new Pool(url.origin, { ...poolOptions, connect: { timeout: backend.timeouts.connectMs } });
   const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
   // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
@@ -32,6 +31,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.DispatchOptions = {
+      origin: url.origin, // a Pool knows it; a ProxyAgent reads it
       path: basePath + paths[req.endpoint],
       method: 'POST',
       headers: baseHeaders.concat('x-request-id', req.requestId),

@@ -62,6 +62,8 @@ export function classifyTransportError(err: unknown): UpstreamFailure {
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = e?.message ?? String(err);
   if (connectCodes.has(code)) return new UpstreamFailure('connect', `connect failed: ${code}`, { cause: err });
+  // The egress proxy would not open a tunnel (407, 403, 502…; undici calls it an abort) or failed its TLS.
+  if (/^Proxy response \(\d+\)/.test(message) || code === 'UND_ERR_PRX_TLS') return new UpstreamFailure('connect', `the egress proxy refused: ${message}`, { cause: err });
   if (timeoutCodes.has(code)) return new UpstreamFailure('timeout', `timed out: ${code}`, { cause: err });
   if (resetCodes.has(code)) return new UpstreamFailure('reset', `connection reset: ${code}`, { cause: err });
   if (code === 'UND_ERR_ABORTED' || e?.name === 'AbortError') return new UpstreamFailure('aborted', 'aborted', { cause: err });
