@@ -2,6 +2,7 @@
 // for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
+import { asObject } from '../openai/wire-values.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
@@ -50,7 +51,9 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       throw classifyTransportError(err);
     }
     if (whole.statusCode < 200 || whole.statusCode >= 300) throw failure(whole.statusCode, whole.text, whole.headers);
-    return { kind: 'json', text: whole.text, json: parseJsonObject(whole.text) };
+    const json = parseJsonObject(whole.text);
+    if (isErrorObject(json)) throw failure(embeddedStatus(json.error), whole.text, whole.headers);
+    return { kind: 'json', text: whole.text, json };
   }
 
   async function sendStream(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamStream> {
@@ -68,8 +71,10 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       if (contentType.includes('text/event-stream')) {
         return { kind: 'stream', events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes), cancel: () => { timer.clear(); res.destroy(); } };
       }
-      res.drain(maxErrorBody, t.idleMs);
+      const text = await readCapped(res, maxErrorBody);
       timer.clear();
+      const json = asObject(safeJson(text));
+      if (json && isErrorObject(json)) throw failure(embeddedStatus(json.error), text, res.headers);
       throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
     } catch (err) {
       timer.clear();
@@ -111,6 +116,27 @@ async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: num
     if (sawDone) body.drain(64 * 1024, idleMs);
     else body.destroy();
   }
+}
+
+/**
+ * Some OpenAI-compatible services answer 200 with an error object instead of an answer, a few with its status as
+ * a numeric `code` (OpenRouter): read as that status, else as a failure of the backend.
+ */
+function isErrorObject(json: Record<string, unknown>): boolean {
+  return json.error != null && json.choices === undefined && json.data === undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function embeddedStatus(error: unknown): number {
+  const code = asObject(error)?.code;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 600 ? code : 502;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> {

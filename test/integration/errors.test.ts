@@ -154,6 +154,13 @@ describe('upstream failures', () => {
     up.script(() => ({ kind: 'json', body: '<html>gateway</html>' }));
     expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
   });
+  it('reads a 200 carrying an error object instead of an answer as the failure it is, by its numeric code when given', async () => {
+    up.script(() => ({ kind: 'json', body: { error: { message: 'Rate limit exceeded: slow down', code: 429 } } }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 429, 'upstream_rate_limited');
+    up.script(() => ({ kind: 'json', body: { error: { message: 'the model crashed', type: 'server_error', code: 'internal' } } }));
+    expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
+    expect(lastAttempts(app)[0]!.error).toContain('the model crashed');
+  });
   it('502 for a connection reset', async () => {
     up.script(() => ({ kind: 'reset' }));
     expectOpenAIError(await app.post('/v1/chat/completions', { model: 'auto', messages: msg }), 502, 'upstream_error');
@@ -191,6 +198,10 @@ describe('upstream failures on a streamed request (before anything reached the c
     const closed = up.nextSocketClose();
     expectOpenAIError(await ask(), 502, 'upstream_error');
     await closed;
+  });
+  it('reads a 200 error object where an event stream was asked for as the failure it is', async () => {
+    up.script(() => ({ kind: 'json', body: { error: { message: 'Rate limit exceeded', code: 429 } } }));
+    expectOpenAIError(await ask(), 429, 'upstream_rate_limited');
   });
   it('502 for a JSON answer where an event stream was asked for, and the connection is kept', async () => {
     const before = up.closedSockets();
