@@ -68,7 +68,16 @@ export function registerErrorHandling(app: FastifyInstance, opts: { onError: (re
     return sendError(reply, error);
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new SluiceError('not_found', `Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`);
+    const path = request.url.split('?')[0]!;
+    const error = new SluiceError('not_found', `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`);
     return sendError(reply, error);
   });
+}
+
+/** What a client calling another OpenAI API (most often the Responses API, the default of some SDKs) should use. */
+function servedApis(path: string): string {
+  const served = ' Sluice serves /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.';
+  return path.startsWith('/v1/responses')
+    ? `${served} The Responses API is not one of them: use chat completions (Vercel AI SDK: openai.chat(model); OpenAI Agents SDK: its chat completions model).`
+    : served;
 }

@@ -107,6 +107,12 @@ describe('invalid requests', () => {
     expect(res.statusCode).toBe(404);
     expect(json.error.code).toBe('not_found');
   });
+  it('404 for the Responses API, saying what to use instead (the Vercel AI SDK calls it by default)', async () => {
+    const res = await app.post('/v1/responses', { model: 'auto', input: 'hi' });
+    expectOpenAIError(res, 404, 'not_found');
+    expect(res.json.error.message).toContain('/v1/chat/completions');
+    expect(res.json.error.message).toContain('openai.chat(model)');
+  });
   it('413 for a body over the limit', async () => {
     const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] });
     expectOpenAIError(res, 413, 'request_too_large');
