@@ -21,7 +21,8 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   const pool: Dispatcher = proxy
     ? new ProxyAgent({ uri: proxy, ...poolOptions, proxyTls: { timeout: backend.timeouts.connectMs }, requestTls: { timeout: backend.timeouts.connectMs } })
     : new Pool(url.origin, { ...poolOptions, connect: { timeout: backend.timeouts.connectMs } });
-  const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  // No Accept-Encoding would mean any coding is acceptable (RFC 9110), and answers are read as they come: say so.
+  const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'accept-encoding': 'identity' };
   if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
   // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
   const baseHeaders = Object.entries(fixed).filter(([name]) => name.toLowerCase() !== 'x-request-id').flat();

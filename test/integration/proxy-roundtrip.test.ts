@@ -41,6 +41,8 @@ describe('non-streaming', () => {
     const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'client-req-42' });
     expect(res.headers['x-request-id']).toBe('client-req-42');
     expect(up.requests[0]!.headers['x-request-id']).toBe('client-req-42');
+    // Answers are read as they come, uncompressed: the backend is told so (no header would allow any coding).
+    expect(up.requests[0]!.headers['accept-encoding']).toBe('identity');
   });
 
   it('passes tool calls through untouched', async () => {
