@@ -21,6 +21,8 @@ export interface Runtime {
   readonly keys: KeyRegistry;
   /** Distinct context windows of a route's backends (for exact token counts near them). */
   contextWindows(route: RouteConfig): readonly number[];
+  /** The turn of a round-robin tier: one more each call (per replica, from 0 after a reload). */
+  turn(route: RouteConfig, tier: number): number;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export function createRuntime(loaded: LoadedConfig, opts: { managedKeys?: Manage
   const upstreams = createUpstreams(loaded);
   const backends = new Map(loaded.config.backends.map((b) => [b.id, b]));
   const windows = new Map<RouteConfig, number[]>();
+  const turns = new Map<RouteConfig['tiers'][number], number>();
   return {
     config: loaded.config,
     difficulty: loadDifficultyModel(loaded.config.classifier.difficultyModel),
@@ -37,6 +40,12 @@ export function createRuntime(loaded: LoadedConfig, opts: { managedKeys?: Manage
       let w = windows.get(route);
       if (!w) windows.set(route, (w = [...new Set(route.tiers.flatMap((t) => t.backends.map((id) => backends.get(id)!.contextWindow)))]));
       return w;
+    },
+    turn: (route, tier) => {
+      const t = route.tiers[tier]!;
+      const n = turns.get(t) ?? 0;
+      turns.set(t, n + 1);
+      return n;
     },
     resolveTarget: createTargetResolver(loaded.config),
     upstreams,

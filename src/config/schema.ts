@@ -94,6 +94,12 @@ const backend = z.strictObject({
 
 const tier = z.strictObject({
   backends: z.array(id).min(1),
+  /**
+   * How the tier's interchangeable backends share its requests: `failover` tries them in the order listed (the
+   * next only on a retryable failure); `round-robin` starts each request at the next one in turn, the others
+   * still failing over after it.
+   */
+  balance: z.enum(['failover', 'round-robin']).default('failover'),
   /** Requests up to this difficulty may start here; harder ones start at a later tier. Absent: any. */
   maxDifficulty: z.number().min(0).max(1).optional(),
 });

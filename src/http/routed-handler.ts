@@ -84,7 +84,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs };
+    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const { plan, admission } = tenant

@@ -1,7 +1,8 @@
 // The route policy: which tiers a request will try, cheapest first, and every tier skipped with its reason.
 // A pure function of the route, the request's profile and live backend state; logged with every request.
-// Steps, in order: endpoint and context (hard limits), unhealthy and slo (never leave nothing), min_tier (the
-// caller's header), budget (a route may stay on the cheapest tier when money is low), difficulty (where to start).
+// Steps, in order: endpoint and context (hard limits; a round-robin tier's backends rotated here), unhealthy and slo
+// (never leave nothing), min_tier (the caller's header), budget (a route may stay on the cheapest tier when money
+// is low), difficulty (where to start).
 import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
 import type { Profile, SizeClass } from '../classify/profile.js';
 
@@ -31,6 +32,8 @@ export interface PlanInput {
   minTier?: number;
   /** The tenant's budget is running low. */
   budgetLow?: boolean;
+  /** For `round-robin` tiers: a number that grows by one per call (the tier's turn); absent means no rotation. */
+  turn?: (route: RouteConfig, tier: number) => number;
 }
 
 type Step = (plan: Plan, input: PlanInput) => Plan;
@@ -43,7 +46,7 @@ export function planRoute(input: PlanInput): Plan {
   return plan;
 }
 
-function fitting(_: Plan, { route, profile, endpoint, backends }: PlanInput): Plan {
+function fitting(_: Plan, { route, profile, endpoint, backends, turn }: PlanInput): Plan {
   const need = profile.inputTokens + profile.outputTokens;
   const plan: Plan = { tiers: [], skipped: [] };
   route.tiers.forEach((tier, index) => {
@@ -51,7 +54,8 @@ function fitting(_: Plan, { route, profile, endpoint, backends }: PlanInput): Pl
     if (serving.length === 0) return plan.skipped.push({ tier: index, reason: 'endpoint' });
     const fits = serving.filter((b) => endpoint === 'embeddings' || b.contextWindow >= need);
     if (fits.length === 0) return plan.skipped.push({ tier: index, reason: 'context' });
-    plan.tiers.push({ index, backends: fits });
+    const rotate = tier.balance === 'round-robin' && fits.length > 1 && turn ? turn(route, index) % fits.length : 0;
+    plan.tiers.push({ index, backends: rotate === 0 ? fits : [...fits.slice(rotate), ...fits.slice(0, rotate)] });
   });
   return plan;
 }

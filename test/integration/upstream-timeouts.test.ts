@@ -37,6 +37,23 @@ describe('failover inside a tier', () => {
     expect(res.status).toBe(400);
     expect(b.requests).toHaveLength(0);
   });
+  it('round-robin: spreads requests over the tier\'s backends, still failing over from one that fails', async () => {
+    a.script(() => ({ kind: 'json', body: chatCompletion('from a') }));
+    b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));
+    const cfg = proxyConfig([a.url, b.url], { backend: { timeouts } });
+    const rr = await startTestApp({ ...cfg, routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'round-robin' }] }], health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
+    try {
+      const served: string[] = [];
+      for (let i = 0; i < 4; i++) served.push((await rr.post('/v1/chat/completions', { model: 'auto', messages: msg })).headers['x-sluice-backend']!);
+      expect(served).toEqual(['b0', 'b1', 'b0', 'b1']);
+      a.script(() => ({ kind: 'json', status: 503, body: { error: { message: 'overloaded' } } }));
+      const both = [await rr.post('/v1/chat/completions', { model: 'auto', messages: msg }), await rr.post('/v1/chat/completions', { model: 'auto', messages: msg })];
+      expect(both.map((r) => [r.status, r.headers['x-sluice-backend']])).toEqual([[200, 'b1'], [200, 'b1']]);
+      expect(both.map((r) => r.headers['x-sluice-attempts'])).toEqual(['2', '1']); // the first started at a, failed over
+    } finally {
+      await rr.close();
+    }
+  });
 });
 
 describe('timeouts', () => {

@@ -84,4 +84,18 @@ describe('planRoute', () => {
     expect(p.skipped).toEqual([{ tier: 1, reason: 'budget' }, { tier: 2, reason: 'budget' }]);
     expect(tiers(planRoute({ route: { ...route, onBudgetLow: 'reject' }, profile: profile(), endpoint: 'chat', backends, budgetLow: true }))).toEqual([0, 1, 2]);
   });
+  it('round-robin: starts each request at the next backend of the tier, the rest failing over after it', () => {
+    const spread: RouteConfig = { ...route, tiers: [{ ...route.tiers[0]!, balance: 'round-robin' }, ...route.tiers.slice(1)] };
+    let n = 0;
+    const turn = () => n++;
+    const first = () => planRoute({ route: spread, profile: profile(), endpoint: 'chat', backends, turn }).tiers[0]!.backends.map((b) => b.id);
+    expect([first(), first(), first()]).toEqual([['cheap', 'cheap2'], ['cheap2', 'cheap'], ['cheap', 'cheap2']]);
+    // A failover tier keeps its order and takes no turn; an unhealthy backend still goes last.
+    expect(plan({ turn }).tiers[0]!.backends.map((b) => b.id)).toEqual(['cheap', 'cheap2']);
+    expect(n).toBe(3);
+    n = 1;
+    const healthyFirst = planRoute({ route: spread, profile: profile(), endpoint: 'chat', backends, turn, isHealthy: (id) => id !== 'cheap2' });
+    expect(healthyFirst.tiers[0]!.backends.map((b) => b.id)).toEqual(['cheap', 'cheap2']);
+    expect(n).toBe(2);
+  });
 });
