@@ -14,6 +14,7 @@ import { unroutedLabel } from './http/request-record.js';
 import { routedHandler } from './http/routed-handler.js';
 import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
+import { registerCors } from './http/cors.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
@@ -102,6 +103,7 @@ export function buildApp(opts: AppOptions): Sluice {
     }
     done();
   });
+  registerCors(app, server.cors.origins);
   registerErrorHandling(app, {
     onError: (request, error) => {
       if (request.sluiceAccounted || !request.url.startsWith('/v1/')) return;

@@ -155,6 +155,11 @@ const server = z.strictObject({
   /** Serve /metrics on this port instead of the main one. */
   metricsPort: z.number().int().min(0).max(65535).optional(),
   bodyLimitBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  /** Browser apps allowed to call from these origins (`https://app.example.com`, or `*`); none by default. */
+  cors: z.strictObject({
+    // An origin as browsers send it: scheme, host and port only (a trailing slash or path is dropped).
+    origins: z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)])).default([]),
+  }).prefault({}),
   /** The whole request (headers and body) must arrive within this; 0 waits forever. Answers are not limited by it. */
   requestTimeoutMs: z.number().int().nonnegative().default(60_000),
   /** After SIGTERM, how long /readyz reports draining while still serving, so load balancers stop sending. */

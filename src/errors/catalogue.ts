@@ -16,6 +16,7 @@ export const errorCatalogue = {
   unsupported_endpoint: { status: 400, type: 'invalid_request_error', retry: false, description: 'The route has no backend serving this endpoint (e.g. embeddings).' },
   invalid_api_key: { status: 401, type: 'authentication_error', retry: false, description: 'The API key is missing, unknown, revoked or malformed.' },
   route_not_allowed: { status: 403, type: 'permission_error', retry: false, description: 'The key may not use this route.' },
+  origin_not_allowed: { status: 403, type: 'permission_error', retry: false, description: 'A browser preflight from an origin not in server.cors.origins.' },
   model_not_found: { status: 404, type: 'invalid_request_error', retry: false, description: 'The model names neither a route nor a backend.' },
   not_found: { status: 404, type: 'invalid_request_error', retry: false, description: 'No such path.' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', retry: false, description: 'The path exists for another method.' },
