@@ -67,11 +67,23 @@ export function registerErrorHandling(app: FastifyInstance, opts: { onError: (re
     opts.onError(request, error);
     return sendError(reply, error);
   });
+  // Every route as it is added, so a path served for other methods answers 405 with them instead of 404.
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+  app.addHook('onRoute', (route) => { routes.push({ pattern: routePattern(route.url ?? route.path), methods: [route.method].flat() }); });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    const error = new SluiceError('not_found', `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`);
+    const allow = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    const error = allow.length > 0
+      ? new SluiceError('method_not_allowed', `${request.method} is not served on ${path.slice(0, 200)}; use ${allow.join(' or ')}.`, { headers: { allow: allow.join(', ') } })
+      : new SluiceError('not_found', `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`);
     return sendError(reply, error);
   });
+}
+
+/** A fastify route URL as a pattern: `:name` one path segment, `*` the rest. */
+function routePattern(url: string): RegExp {
+  const source = url.split('/').map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  return new RegExp(`^${source}$`);
 }
 
 /** What a client calling another OpenAI API (most often the Responses API, the default of some SDKs) should use. */

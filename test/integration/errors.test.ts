@@ -107,6 +107,17 @@ describe('invalid requests', () => {
     expect(res.statusCode).toBe(404);
     expect(json.error.code).toBe('not_found');
   });
+  it('405 with allow for a path served for other methods', async () => {
+    const res = await request(app.url + '/v1/chat/completions', { method: 'GET' });
+    const json = (await res.body.json()) as any;
+    expect(res.statusCode).toBe(405);
+    expect(json.error.code).toBe('method_not_allowed');
+    expect(res.headers.allow).toBe('POST');
+    const put = await request(app.url + '/v1/models/auto', { method: 'PUT' });
+    await put.body.text();
+    expect(put.statusCode).toBe(405);
+    expect(String(put.headers.allow)).toContain('GET');
+  });
   it('404 for the Responses API, saying what to use instead (the Vercel AI SDK calls it by default)', async () => {
     const res = await app.post('/v1/responses', { model: 'auto', input: 'hi' });
     expectOpenAIError(res, 404, 'not_found');
