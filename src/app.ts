@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
 import { monitorStore } from './state/monitored-store.js';
+import { InflightCounter } from './state/inflight-counter.js';
 import { LatencyTracker } from './state/latency-tracker.js';
 import { BackendHealth } from './health/backend-health.js';
 import { TenantGate } from './tenants/tenant-gate.js';
@@ -124,7 +125,7 @@ export function buildApp(opts: AppOptions): Sluice {
     settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
   });
   if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), gate, health, store };
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), inflight: new InflightCounter(), gate, health, store };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));

@@ -37,15 +37,21 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         if (attempts.length >= req.route.maxAttempts) return failed();
         const judged = opts.judge && t < tiers.length - 1;
         const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged, signal: stop.signal, addLogprobs: judged && opts.logprobs === true && backend.logprobs };
-        const result: AttemptResult = req.sink
-          ? await streamAttempt({
-              sink: req.sink, holdbackTokens: opts.holdbackTokens,
-              commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
-              onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
-              ...(req.explain && { trailer: (final, head) => req.explain!([...attempts, final], head) }),
-              ...ctx,
-            })
-          : await jsonAttempt(ctx);
+        let result: AttemptResult;
+        deps.inflight?.start(backend.id);
+        try {
+          result = req.sink
+            ? await streamAttempt({
+                sink: req.sink, holdbackTokens: opts.holdbackTokens,
+                commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
+                onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
+                ...(req.explain && { trailer: (final, head) => req.explain!([...attempts, final], head) }),
+                ...ctx,
+              })
+            : await jsonAttempt(ctx);
+        } finally {
+          deps.inflight?.end(backend.id);
+        }
         attempts.push(result.record);
         if (result.kind === 'accepted') {
           return { outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), attempts, escalations, ...(result.answer && { answer: result.answer }), ...(firstByteMs !== undefined && { firstByteMs }) };

@@ -65,6 +65,8 @@ export interface CascadeRequest {
 
 export interface CascadeDeps {
   upstreams: ReadonlyMap<string, Upstream>;
+  /** Counts each attempt's call while it runs (for least-busy tiers). */
+  inflight?: { start(backend: string): void; end(backend: string): void };
   judge?: JudgeFn;
   now: () => number;
 }

@@ -96,10 +96,10 @@ const tier = z.strictObject({
   backends: z.array(id).min(1),
   /**
    * How the tier's interchangeable backends share its requests: `failover` tries them in the order listed (the
-   * next only on a retryable failure); `round-robin` starts each request at the next one in turn, the others
-   * still failing over after it.
+   * next only on a retryable failure); `round-robin` starts each request at the next one in turn; `least-busy` at
+   * the one with the fewest calls in progress on this replica (in turn among equals). The others still fail over.
    */
-  balance: z.enum(['failover', 'round-robin']).default('failover'),
+  balance: z.enum(['failover', 'round-robin', 'least-busy']).default('failover'),
   /** Requests up to this difficulty may start here; harder ones start at a later tier. Absent: any. */
   maxDifficulty: z.number().min(0).max(1).optional(),
 });

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { planRoute, type Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
+import type { InflightCounter } from '../state/inflight-counter.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { TenantGate } from '../tenants/tenant-gate.js';
 import type { BackendHealth } from '../health/backend-health.js';
@@ -33,6 +34,7 @@ export interface RoutedDeps {
   metrics: Metrics;
   lifecycle: Lifecycle;
   latency: LatencyTracker;
+  inflight: InflightCounter;
   gate: TenantGate;
   health: BackendHealth;
   store: StateStore;
@@ -57,6 +59,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
   const isHealthy = (id: string) => deps.health.isHealthy(id);
   const observedFirstTokenMs = (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size);
+  const busy = (b: string) => deps.inflight.count(b);
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     const rt = deps.runtime();
@@ -84,7 +87,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn };
+    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn, busy };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const { plan, admission } = tenant
@@ -110,7 +113,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     try {
       result = await runCascade(
         { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }), ...(streamExplain && { explain: streamExplain }) },
-        { upstreams: rt.upstreams, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
+        { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
         { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
       );
     } finally {

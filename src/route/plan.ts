@@ -1,6 +1,6 @@
 // The route policy: which tiers a request will try, cheapest first, and every tier skipped with its reason.
 // A pure function of the route, the request's profile and live backend state; logged with every request.
-// Steps, in order: endpoint and context (hard limits; a round-robin tier's backends rotated here), unhealthy and slo
+// Steps, in order: endpoint and context (hard limits; a balanced tier's backends ordered here), unhealthy and slo
 // (never leave nothing), min_tier (the caller's header), budget (a route may stay on the cheapest tier when money
 // is low), difficulty (where to start).
 import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
@@ -32,8 +32,10 @@ export interface PlanInput {
   minTier?: number;
   /** The tenant's budget is running low. */
   budgetLow?: boolean;
-  /** For `round-robin` tiers: a number that grows by one per call (the tier's turn); absent means no rotation. */
+  /** For `round-robin` and `least-busy` tiers: a number that grows by one per call (the tier's turn). */
   turn?: (route: RouteConfig, tier: number) => number;
+  /** For `least-busy` tiers: a backend's calls in progress. */
+  busy?: (backendId: string) => number;
 }
 
 type Step = (plan: Plan, input: PlanInput) => Plan;
@@ -46,7 +48,7 @@ export function planRoute(input: PlanInput): Plan {
   return plan;
 }
 
-function fitting(_: Plan, { route, profile, endpoint, backends, turn }: PlanInput): Plan {
+function fitting(_: Plan, { route, profile, endpoint, backends, turn, busy }: PlanInput): Plan {
   const need = profile.inputTokens + profile.outputTokens;
   const plan: Plan = { tiers: [], skipped: [] };
   route.tiers.forEach((tier, index) => {
@@ -54,10 +56,16 @@ function fitting(_: Plan, { route, profile, endpoint, backends, turn }: PlanInpu
     if (serving.length === 0) return plan.skipped.push({ tier: index, reason: 'endpoint' });
     const fits = serving.filter((b) => endpoint === 'embeddings' || b.contextWindow >= need);
     if (fits.length === 0) return plan.skipped.push({ tier: index, reason: 'context' });
-    const rotate = tier.balance === 'round-robin' && fits.length > 1 && turn ? turn(route, index) % fits.length : 0;
-    plan.tiers.push({ index, backends: rotate === 0 ? fits : [...fits.slice(rotate), ...fits.slice(0, rotate)] });
+    plan.tiers.push({ index, backends: tier.balance === 'failover' || fits.length === 1 ? fits : balanced(fits, tier.balance, turn?.(route, index) ?? 0, busy) });
   });
   return plan;
+}
+
+/** The tier's backends in turn (rotated by `turn`), and for least-busy then by calls in progress (a stable sort). */
+function balanced(fits: BackendConfig[], balance: 'round-robin' | 'least-busy', turn: number, busy: PlanInput['busy']): BackendConfig[] {
+  const at = turn % fits.length;
+  const rotated = [...fits.slice(at), ...fits.slice(0, at)];
+  return balance === 'least-busy' && busy ? rotated.sort((a, b) => busy(a.id) - busy(b.id)) : rotated;
 }
 
 /** Drops tiers that fail `keep`, with `reason`, unless that would leave nothing to try. */

@@ -37,6 +37,23 @@ describe('failover inside a tier', () => {
     expect(res.status).toBe(400);
     expect(b.requests).toHaveLength(0);
   });
+  it('least-busy: sends a request to the backend with the fewest calls in progress', async () => {
+    a.script(() => ({ kind: 'json', body: chatCompletion('from a'), delayMs: 1_000 }));
+    b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));
+    const cfg = proxyConfig([a.url, b.url], { backend: { timeouts } });
+    const lb = await startTestApp({ ...cfg, routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'least-busy' }] }], health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
+    try {
+      const slow = lb.post('/v1/chat/completions', { model: 'auto', messages: msg }); // b0, and it stays busy
+      await expect.poll(() => a.requests.length).toBe(1);
+      const next = [await lb.post('/v1/chat/completions', { model: 'auto', messages: msg }), await lb.post('/v1/chat/completions', { model: 'auto', messages: msg })];
+      // Round-robin would have sent the third to b0 again; b0 still has one call in progress.
+      expect(next.map((r) => r.headers['x-sluice-backend'])).toEqual(['b1', 'b1']);
+      expect((await slow).headers['x-sluice-backend']).toBe('b0');
+    } finally {
+      await lb.close();
+    }
+  });
+
   it('round-robin: spreads requests over the tier\'s backends, still failing over from one that fails', async () => {
     a.script(() => ({ kind: 'json', body: chatCompletion('from a') }));
     b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));

@@ -98,4 +98,13 @@ describe('planRoute', () => {
     expect(healthyFirst.tiers[0]!.backends.map((b) => b.id)).toEqual(['cheap', 'cheap2']);
     expect(n).toBe(2);
   });
+  it('least-busy: starts at the backend with the fewest calls in progress, in turn among equals', () => {
+    const leastBusy: RouteConfig = { ...route, tiers: [{ ...route.tiers[0]!, balance: 'least-busy' }, ...route.tiers.slice(1)] };
+    let n = 0;
+    const order = (busy: Record<string, number>) => planRoute({ route: leastBusy, profile: profile(), endpoint: 'chat', backends, turn: () => n++, busy: (id) => busy[id] ?? 0 })
+      .tiers[0]!.backends.map((b) => b.id);
+    expect(order({ cheap: 3, cheap2: 1 })).toEqual(['cheap2', 'cheap']);
+    expect(order({ cheap: 0, cheap2: 2 })).toEqual(['cheap', 'cheap2']);
+    expect([order({}), order({})]).toEqual([['cheap', 'cheap2'], ['cheap2', 'cheap']]); // turns 2 and 3
+  });
 });
