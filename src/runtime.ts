@@ -21,7 +21,7 @@ export interface Runtime {
   readonly keys: KeyRegistry;
   /** Distinct context windows of a route's backends (for exact token counts near them). */
   contextWindows(route: RouteConfig): readonly number[];
-  /** The turn of a round-robin tier: one more each call (per replica, from 0 after a reload). */
+  /** The turn of a balanced (round-robin, least-busy) tier: one more each call (per replica, from 0 after a reload). */
   turn(route: RouteConfig, tier: number): number;
   close(): Promise<void>;
 }

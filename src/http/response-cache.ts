@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { cacheable, cacheKey } from '../cache/cache-key.js';
 import { completionToChunks } from '../cache/cached-stream.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
-import { asObject } from '../openai/wire-values.js';
+import { asObject, parseJson } from '../openai/wire-values.js';
 import type { StateStore } from '../state/store.js';
 
 export interface CachedAnswer {
@@ -36,14 +36,10 @@ export async function probeCache(o: { store: StateStore; route: RouteConfig; end
 
 /** A stored entry, if it reads as one: an answer body that is a JSON object, and its accounting. */
 function cachedAnswer(value: string): CachedAnswer | undefined {
-  try {
-    const a = asObject(JSON.parse(value));
-    if (!a || typeof a.body !== 'string' || typeof a.backend !== 'string' || !asObject(JSON.parse(a.body))) return undefined;
-    if (![a.tier, a.input, a.output].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return undefined;
-    return a as unknown as CachedAnswer;
-  } catch {
-    return undefined;
-  }
+  const a = asObject(parseJson(value));
+  if (!a || typeof a.body !== 'string' || typeof a.backend !== 'string' || !asObject(parseJson(a.body))) return undefined;
+  if (![a.tier, a.input, a.output].every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) return undefined;
+  return a as unknown as CachedAnswer;
 }
 
 export function storeAnswer(o: { store: StateStore; route: RouteConfig; key: string; answer: CachedAnswer; storeError: (op: string) => void }): void {

@@ -9,6 +9,15 @@ export function asObject(v: unknown): JsonObject | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
 }
 
+/** The value of a JSON text, or undefined when it is not JSON (a JSON text never parses to undefined). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export function asString(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { keySchema, type KeyConfig } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
-import { asObject } from '../openai/wire-values.js';
+import { asObject, parseJson } from '../openai/wire-values.js';
 
 export interface Tenant {
   name: string;
@@ -84,8 +84,8 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
  * by another version) refuses the request as a store failure, with why in the log, instead of throwing a TypeError.
  */
 function storedKey(value: string, sha: string): KeyConfig {
-  const record = readRecord(value);
-  const parsed = record === notJson ? undefined : keySchema.safeParse(record);
+  const record = parseJson(value);
+  const parsed = record === undefined ? undefined : keySchema.safeParse(record);
   if (parsed?.success && parsed.data.sha256 === sha) return parsed.data;
   // A revocation holds even when the rest of the record is unreadable: the admin API writes one over any record.
   const fields = asObject(record);
@@ -99,18 +99,7 @@ function storedKey(value: string, sha: string): KeyConfig {
  * JSON object (edited by hand), a bare revocation, which the registry refuses as revoked whatever it held before.
  */
 export function revokedRecord(current: string, sha256: string): string {
-  const record = readRecord(current);
-  return JSON.stringify({ ...asObject(record), sha256, revoked: true });
-}
-
-const notJson = Symbol('not JSON');
-
-function readRecord(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return notJson;
-  }
+  return JSON.stringify({ ...asObject(parseJson(current)), sha256, revoked: true });
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */

@@ -2,7 +2,7 @@
 // for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
-import { asObject } from '../openai/wire-values.js';
+import { asObject, parseJson } from '../openai/wire-values.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
@@ -74,7 +74,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       }
       const text = await readCapped(res, maxErrorBody);
       timer.clear();
-      const json = asObject(safeJson(text));
+      const json = asObject(parseJson(text));
       if (json && isErrorObject(json)) throw failure(embeddedStatus(json.error), text, res.headers);
       throw new UpstreamFailure('protocol', `expected an event stream, got ${contentType || 'no content-type'}`);
     } catch (err) {
@@ -125,14 +125,6 @@ async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: num
  */
 function isErrorObject(json: Record<string, unknown>): boolean {
   return json.error != null && json.choices === undefined && json.data === undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function embeddedStatus(error: unknown): number {
