@@ -54,6 +54,21 @@ function withoutServer(raw: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * The demo's shape with no waiting: `auto` cascades from an unsure mock (which also embeds) to a sure one, judged
+ * after 8 streamed tokens. What an SDK sees when pointed at Sluice's shipped config.
+ */
+export function mockCascadeConfig(): Record<string, unknown> {
+  const mock = (skill: number) => ({ latencyMs: 0, tokensPerSecond: 0, answerTokens: 12, skill, verboseWhenUnsure: skill < 1 });
+  return {
+    backends: [
+      { id: 'small', protocol: 'mock', model: 'mock-small', endpoints: ['chat', 'embeddings'], mock: mock(0.45) },
+      { id: 'large', protocol: 'mock', model: 'mock-large', mock: mock(1) },
+    ],
+    routes: [{ name: 'auto', tiers: [{ backends: ['small'] }, { backends: ['large'] }], streaming: { mode: 'holdback', holdbackTokens: 8 } }],
+  };
+}
+
 /** A one-tier route over OpenAI-protocol backends at the given fake URLs. */
 export function proxyConfig(urls: string[], extra: { backend?: Record<string, unknown>; route?: Record<string, unknown> } = {}): Record<string, unknown> {
   return {

@@ -5,19 +5,12 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { embedMany, generateObject, generateText, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { mockCascadeConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let app: TestApp;
 let openai: ReturnType<typeof createOpenAI>;
 beforeAll(async () => {
-  const mock = (skill: number) => ({ latencyMs: 0, tokensPerSecond: 0, answerTokens: 12, skill, verboseWhenUnsure: skill < 1 });
-  app = await startTestApp({
-    backends: [
-      { id: 'small', protocol: 'mock', model: 'mock-small', endpoints: ['chat', 'embeddings'], mock: mock(0.45) },
-      { id: 'large', protocol: 'mock', model: 'mock-large', mock: mock(1) },
-    ],
-    routes: [{ name: 'auto', tiers: [{ backends: ['small'] }, { backends: ['large'] }], streaming: { mode: 'holdback', holdbackTokens: 8 } }],
-  });
+  app = await startTestApp(mockCascadeConfig());
   openai = createOpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-any' });
 });
 afterAll(async () => { await app.close(); });

@@ -2,19 +2,12 @@
 // tool-call runner, embeddings, the model list and errors all come back as the SDK expects them.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { mockCascadeConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let app: TestApp;
 let client: OpenAI;
 beforeAll(async () => {
-  const mock = (skill: number) => ({ latencyMs: 0, tokensPerSecond: 0, answerTokens: 12, skill, verboseWhenUnsure: skill < 1 });
-  app = await startTestApp({
-    backends: [
-      { id: 'small', protocol: 'mock', model: 'mock-small', endpoints: ['chat', 'embeddings'], mock: mock(0.45) },
-      { id: 'large', protocol: 'mock', model: 'mock-large', mock: mock(1) },
-    ],
-    routes: [{ name: 'auto', tiers: [{ backends: ['small'] }, { backends: ['large'] }], streaming: { mode: 'holdback', holdbackTokens: 8 } }],
-  });
+  app = await startTestApp(mockCascadeConfig());
   client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-any', maxRetries: 0 });
 });
 afterAll(async () => { await app.close(); });
