@@ -1,5 +1,6 @@
 // How many words a prompt asks the answer to be, when it asks for few: "in 3 words", "at most five words",
 // "one word", "a single number", "yes or no", "which option". Pure.
+import { wordTokenize } from './word-tokenize.js';
 
 const numberWords: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, a: 1, single: 1 };
 const explicit = /\b(?:in|with|using|at most|no more than|not more than|maximum of|max(?:imum)?|under|within|up to|exactly)\s+(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|a single|a)\s+words?\b/i;
@@ -18,9 +19,11 @@ export function impliedWords(prompt: string): number | undefined {
   return undefined;
 }
 
-/** The paper's criterion: asked for at most N words, the first line of the answer has more than N. */
+/**
+ * The paper's criterion, exactly: asked for at most N words, the answer's first line, with `**` removed, has more
+ * than N tokens as NLTK's word_tokenize counts them (punctuation marks are tokens).
+ */
 export function firstLineTooLong(answer: string, n: number): boolean {
   const first = answer.trim().split(/\r?\n/)[0] ?? '';
-  const words = first.replace(/[*_`#>]/g, ' ').split(/\s+/).filter(Boolean);
-  return words.length > n;
+  return wordTokenize(first.replaceAll('**', '')).length > n;
 }

@@ -47,9 +47,11 @@ describe("the paper's criterion: asked for at most N words", () => {
     expect(firstLineTooLong('City of light\nand more text below', 3)).toBe(false);
     expect(firstLineTooLong('The city of light', 3)).toBe(true);
   });
-  it('escalates as verbose when the first line has more than N words, whatever the score', () => {
+  it('escalates as verbose when the first line has more than N tokens, whatever the score', () => {
     const r = req('Describe Paris in 3 words.');
-    expect(judge('City of light.', r)).toEqual({ kind: 'accept', score: 0 });
+    expect(judge('City of light', r)).toEqual({ kind: 'accept', score: 0 });
+    // The paper counts NLTK tokens: the final period is the fourth.
+    expect(judge('City of light.', r)).toEqual({ kind: 'escalate', reason: 'verbose', score: 1 });
     expect(judge('Paris is the city of light, romance and art.', r)).toEqual({ kind: 'escalate', reason: 'verbose', score: 1 });
   });
   it('applies to a partial answer once its first line is complete', () => {
