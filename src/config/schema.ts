@@ -122,6 +122,36 @@ const streaming = z.strictObject({
   holdbackTokens: z.number().int().positive().max(4096).default(48),
 });
 
+/**
+ * A quality target the route holds by itself: a sampled share of requests is also asked of the tier the client did
+ * not get (off the client's path), the two answers are compared, and the cheapest tier's difficulty threshold is
+ * chosen from that evidence. See the README's "Quality" section.
+ */
+const quality = z.strictObject({
+  /** Share of delivered answers that should match what the strongest tier would answer (0..1). */
+  target: z.number().gt(0).lt(1),
+  /** Share of requests shadowed. */
+  shadowRate: z.number().min(0).max(1).default(0.05),
+  /** Shadow spend per UTC day, all replicas together (USD); sampling stops past it. */
+  maxShadowUsdPerDay: z.number().nonnegative(),
+  /** A backend asked whether two answers agree when the deterministic checks cannot tell; its cost is shadow spend. */
+  judge: id.optional(),
+  /** The newest samples the estimate and the threshold are computed from. */
+  window: z.number().int().min(20).max(100_000).default(2_000),
+  /** Samples needed before a threshold is chosen; until then every request starts on a stronger tier. */
+  minSamples: z.number().int().min(10).default(200),
+  /** Confidence of the margin the threshold keeps below the target (one-sided). */
+  confidence: z.number().gt(0.5).lt(1).default(0.9),
+  /** How often a replica recomputes the threshold from the shared samples. */
+  refreshMs: z.number().int().nonnegative().default(5_000),
+  /** A shadow call's own deadline. */
+  timeoutMs: ms.default(60_000),
+  /** JSONL file every sample is appended to (features and outcomes), read back at start-up. */
+  log: z.string().min(1).optional(),
+  /** Also write the prompts and both answers to the log (for retraining; they are user data). */
+  storePrompts: z.boolean().default(false),
+});
+
 const route = z.strictObject({
   name: id,
   /** Client model names this route also answers to (transparent mode). */
@@ -147,6 +177,7 @@ const route = z.strictObject({
   }).prefault({}),
   /** When the tenant's budget runs low: refuse as usual, or stay on the cheapest tier. */
   onBudgetLow: z.enum(['reject', 'downgrade']).default('reject'),
+  quality: quality.optional(),
 });
 
 const server = z.strictObject({
@@ -293,6 +324,11 @@ function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }
       if (!backendIds.has(b)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'tiers', j, 'backends', k], message: `unknown backend "${b}"` });
     }));
     if (r.baseline && !backendIds.has(r.baseline)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'baseline'], message: `unknown backend "${r.baseline}"` });
+    if (r.quality) {
+      if (r.tiers.length < 2) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality'], message: 'a quality target needs at least two tiers to choose between' });
+      if (r.quality.judge && !backendIds.has(r.quality.judge)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality', 'judge'], message: `unknown backend "${r.quality.judge}"` });
+      if (r.quality.minSamples > r.quality.window) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality', 'minSamples'], message: `more than the window (${r.quality.window}) can hold` });
+    }
   });
 }
 
@@ -304,6 +340,7 @@ export type BackendConfig = Config['backends'][number];
 export type RouteConfig = Config['routes'][number];
 export type Pricing = BackendConfig['pricing'];
 export type MockConfig = z.output<typeof mock>;
+export type QualityConfig = z.output<typeof quality>;
 export type KeyConfig = Config['keys'][number];
 export type StateConfig = Config['state'];
 export type SizeEdges = Config['classifier']['sizeEdges'];

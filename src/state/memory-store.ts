@@ -9,6 +9,7 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
   // Cached answers: at most about 10,000 of them and 64 MB (characters), the least used dropped first.
   const cache = new RecentMap<{ value: string; expires: number }>(10_000, 64 * 1024 * 1024, (key, e) => key.length + e.value.length);
   const managedKeys = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   let calls = 0;
   // Rate and spend entries of tenants gone quiet (a spend entry per tenant and day, month) are dropped once expired.
   const sweep = (t: number) => {
@@ -45,6 +46,13 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       const t = now();
       return keys.map((k) => { const e = spends.get(k); return e && e.expires > t ? e.spent : 0; });
     },
+    async listPush(key, value, max) {
+      const list = lists.get(key) ?? [];
+      list.push(value);
+      if (list.length > max) list.splice(0, list.length - max);
+      lists.set(key, list);
+    },
+    async listRead(key) { return [...(lists.get(key) ?? [])]; },
     async cacheGet(key) {
       const e = cache.get(key);
       if (!e) return undefined;
@@ -55,6 +63,6 @@ export function createMemoryStore(now: () => number = Date.now): StateStore {
       cache.set(key, { value, expires: now() + ttlMs });
     },
     async ping() {},
-    async close() { tats.clear(); spends.clear(); cache.clear(); },
+    async close() { tats.clear(); spends.clear(); cache.clear(); lists.clear(); },
   };
 }

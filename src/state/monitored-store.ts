@@ -28,6 +28,8 @@ export function monitorStore(inner: StateStore, onSwitch: (degraded: boolean) =>
     keyGet: watch(inner.keyGet.bind(inner)),
     keyPut: watch(inner.keyPut.bind(inner)),
     spendRead: watch(inner.spendRead.bind(inner)),
+    listPush: watch(inner.listPush.bind(inner)),
+    listRead: watch(inner.listRead.bind(inner)),
     cacheGet: watch(inner.cacheGet.bind(inner)),
     cacheSet: watch(inner.cacheSet.bind(inner)),
     ping: watch(inner.ping.bind(inner)),

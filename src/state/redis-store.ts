@@ -143,6 +143,15 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       if (keys.length === 0) return [];
       return (await redis.mget(...keys.map((k) => redisKey(opts.prefix, k)))).map((v) => Number(v ?? 0));
     },
+    async listPush(key, value, max) {
+      await ready();
+      const k = redisKey(opts.prefix, `lists:${key}`);
+      await redis.multi().rpush(k, value).ltrim(k, -Math.max(1, max), -1).exec();
+    },
+    async listRead(key) {
+      await ready();
+      return redis.lrange(redisKey(opts.prefix, `lists:${key}`), 0, -1);
+    },
     async cacheGet(key) {
       await ready();
       return (await redis.get(redisKey(opts.prefix, `cache:${key}`))) ?? undefined;

@@ -71,6 +71,10 @@ export interface StateStore {
   keyPut(sha256: string, value: string): Promise<void>;
   /** Current values of spend counters (nano-dollars; 0 when absent). */
   spendRead(keys: readonly string[]): Promise<number[]>;
+  /** Appends to a shared list kept to its newest `max` entries (quality evidence), in one step. */
+  listPush(key: string, value: string, max: number): Promise<void>;
+  /** A shared list, oldest first (empty when absent). */
+  listRead(key: string): Promise<string[]>;
   cacheGet(key: string): Promise<string | undefined>;
   cacheSet(key: string, value: string, ttlMs: number): Promise<void>;
   /** Resolves when the store answers; rejects when it does not. */

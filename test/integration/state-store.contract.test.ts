@@ -89,6 +89,16 @@ for (const [name, make, enabled] of stores) {
       expect(after.allowed).toBe(false);
       expect(after.rates[0]!.retryAfterMs).toBeGreaterThan(20_000); // 401 units over: about 24 s to drain
     });
+    it('keeps a shared list to its newest entries, oldest first, racing pushes all counted', async () => {
+      const k = `evidence${++n}`;
+      expect(await store.listRead(k)).toEqual([]);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => store.listPush(k, String(i), 1_000)));
+      expect((await store.listRead(k)).map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      for (let i = 30; i < 40; i++) await store.listPush(k, String(i), 12);
+      const kept = await store.listRead(k);
+      expect(kept).toHaveLength(12);
+      expect(kept.slice(2)).toEqual(['30', '31', '32', '33', '34', '35', '36', '37', '38', '39']);
+    });
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
