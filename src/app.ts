@@ -23,9 +23,13 @@ import { InflightCounter } from './state/inflight-counter.js';
 import { LatencyTracker } from './state/latency-tracker.js';
 import { BackendHealth } from './health/backend-health.js';
 import { TenantGate } from './tenants/tenant-gate.js';
+import { QualityControl } from './quality/quality-control.js';
+import { nanoToUsd } from './cost/pricing.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
+  /** Shadow sampling's coin (tests and benchmarks pass a seeded one). */
+  random?: () => number;
   logger?: Logger;
   /** Node process metrics in the registry (off in tests that compare exact scrapes). */
   processMetrics?: boolean;
@@ -35,6 +39,7 @@ export interface Sluice {
   app: FastifyInstance;
   metrics: Metrics;
   lifecycle: Lifecycle;
+  quality: QualityControl;
   runtime(): Runtime;
   /** Swaps in a new config atomically; requests in flight finish on the old one. */
   reload(loaded: LoadedConfig): void;
@@ -125,7 +130,23 @@ export function buildApp(opts: AppOptions): Sluice {
     settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
   });
   if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), inflight: new InflightCounter(), gate, health, store };
+  const quality = new QualityControl({
+    store, log: logger,
+    gauges: {
+      estimate: (route, v) => metrics.qualityEstimate.set({ route }, v),
+      target: (route, v) => metrics.qualityTarget.set({ route }, v),
+      samples: (route, v) => metrics.qualitySamples.set({ route }, v),
+      maxDifficulty: (route, v) => metrics.qualityMaxDifficulty.set({ route }, v),
+      storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
+    },
+    counted: (route, outcome, costNano) => {
+      metrics.shadowRequests.inc({ route, outcome });
+      if (costNano > 0) metrics.shadowCost.inc({ route }, nanoToUsd(costNano));
+    },
+    ...(opts.random && { random: opts.random }),
+  });
+  quality.configure(opts.loaded.config);
+  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), inflight: new InflightCounter(), gate, health, store, quality };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
@@ -133,11 +154,12 @@ export function buildApp(opts: AppOptions): Sluice {
   registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, monitor, serveMetrics: server.metricsPort === undefined });
 
   return {
-    app, metrics, lifecycle,
+    app, metrics, lifecycle, quality,
     runtime: () => runtime,
     reload(loaded) {
       const old = runtime;
       runtime = createRuntime(loaded, { ...(managedKeys && { managedKeys }) });
+      quality.configure(loaded.config);
       void old.close();
     },
     async close() {
@@ -149,6 +171,7 @@ export function buildApp(opts: AppOptions): Sluice {
       app.server.closeAllConnections();
       await closing;
       health.stop();
+      await quality.close();
       await gate.flush(true);
       await runtime.close();
       await store.close();

@@ -22,7 +22,7 @@ export interface AttemptContext {
 }
 
 export type AttemptResult =
-  | { kind: 'accepted'; record: AttemptRecord; answer?: UpstreamJson }
+  | { kind: 'accepted'; record: AttemptRecord; answer?: UpstreamJson; streamed?: AnswerView }
   | { kind: 'escalate'; record: AttemptRecord; reason: string; answer?: UpstreamJson }
   | { kind: 'failed'; record: AttemptRecord; failure: UpstreamFailure; committed: boolean };
 

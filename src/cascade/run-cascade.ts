@@ -54,7 +54,7 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         }
         attempts.push(result.record);
         if (result.kind === 'accepted') {
-          return { outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), attempts, escalations, ...(result.answer && { answer: result.answer }), ...(firstByteMs !== undefined && { firstByteMs }) };
+          return { outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), attempts, escalations, ...(result.answer && { answer: result.answer }), ...(result.streamed && { streamed: result.streamed }), ...(firstByteMs !== undefined && { firstByteMs }) };
         }
         if (result.kind === 'escalate') { reason = result.reason; break; }
         failures.push(result.failure);

@@ -70,7 +70,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     };
     if (a.trailer) await a.sink.send(a.trailer(record, acc.head));
     a.sink.done();
-    return { kind: 'accepted', record };
+    return { kind: 'accepted', record, streamed: { text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason, refusal: acc.refusal || null } };
   } catch (err) {
     const failure = classifyTransportError(err);
     if (committed && a.signal.reason !== 'client') a.sink.fail((abortError(a.signal.reason, 1) ?? failuresToError([failure], 1)).toBody());

@@ -79,6 +79,8 @@ export interface CascadeResult {
   delivered?: AttemptRecord;
   /** Non-streaming answers: the accepted body. */
   answer?: UpstreamJson;
+  /** Streams: what the client got of the accepted answer (for shadow comparison). */
+  streamed?: AnswerView;
   error?: SluiceError;
   /** Streams: whether the commit point was passed (bytes went to the client). */
   committed: boolean;

@@ -6,6 +6,7 @@ import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 import { countChatTokens, countText, estimateMargin } from './count-tokens.js';
 import type { DifficultyModel } from './difficulty-model.js';
+import type { DifficultyInput } from './difficulty-features.js';
 
 export interface Profile {
   inputTokens: number;
@@ -71,14 +72,20 @@ export function profileRequest(endpoint: EndpointKind, body: Record<string, unkn
     tokensEstimated: counted.estimated,
   };
   if (endpoint === 'embeddings' || !opts.model) return profile;
-  profile.difficulty = opts.model.score({
+  profile.difficulty = opts.model.score(difficultyInput(endpoint, body, counted.tokens));
+  return profile;
+}
+
+/** What the difficulty model reads of a chat or completions request. */
+export function difficultyInput(endpoint: EndpointKind, body: Record<string, unknown>, inputTokens: number): DifficultyInput {
+  const messages = body.messages as ChatMessage[] | undefined;
+  return {
     question: endpoint === 'chat' ? lastUserText(messages!) : promptText(body.prompt),
-    inputTokens: counted.tokens,
+    inputTokens,
     turns: messages?.length ?? 1,
     tools: Array.isArray(body.tools) && body.tools.length > 0,
     jsonMode: isJsonMode(body),
-  });
-  return profile;
+  };
 }
 
 /** A bounded label for metrics: difficulty in tenths ("0.5-0.6"), or "none" (embeddings, pinned backends). */

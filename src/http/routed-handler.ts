@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttemptRecord } from '../cascade/attempt.js';
 import { runCascade } from '../cascade/run-cascade.js';
-import type { CascadeResult } from '../cascade/types.js';
+import type { AnswerView, CascadeResult } from '../cascade/types.js';
 import { difficultyBand, profileRequest, type Profile, type SizeClass } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import { accountRequest } from '../cost/account-request.js';
@@ -28,6 +28,8 @@ import type { RequestRecord } from './request-record.js';
 import { costHeaders, failureHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
 import { validateBody } from './validate-body.js';
+import { answerFromJson } from '../cascade/json-attempt.js';
+import type { QualityControl } from '../quality/quality-control.js';
 
 export interface RoutedDeps {
   runtime: () => Runtime;
@@ -38,6 +40,7 @@ export interface RoutedDeps {
   gate: TenantGate;
   health: BackendHealth;
   store: StateStore;
+  quality: QualityControl;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -87,7 +90,10 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = { route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn, busy };
+    const planInput = {
+      route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn, busy,
+      ...(route.quality && { startsCheap: (r: RouteConfig, p: Profile) => deps.quality.startsCheap(r, p, rt.backends) }),
+    };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const { plan, admission } = tenant
@@ -107,13 +113,14 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       }
       : undefined;
     const judged = endpoint !== 'embeddings' && plan.tiers.length > 1 && !(stream && route.streaming.mode === 'direct');
+    const judge = judged || route.quality ? requestJudge(route, body, profile, rt.verbosity) : undefined;
     const abort = deps.lifecycle.track(reply);
     deps.metrics.inflight.inc({ route: route.name });
     let result: CascadeResult;
     try {
       result = await runCascade(
         { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }), ...(streamExplain && { explain: streamExplain }) },
-        { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge: requestJudge(route, body, profile, rt.verbosity) }) },
+        { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },
         { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
       );
     } finally {
@@ -133,8 +140,18 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       reply.headers(failureHeaders(route.name, profile, result.attempts.length, result.escalations.map((e) => e.reason), cost));
       throw result.error!;
     }
+    // Shadow sampling starts only once the client has its answer (or, streaming, its last byte).
+    const shadow = (answer: AnswerView | undefined) => {
+      if (route.quality && answer && result.delivered && endpoint !== 'embeddings') {
+        deps.quality.afterAnswer({
+          requestId: String(request.id), endpoint, body, route, profile, startTier: plan.tiers[0]!.index, attempts: result.attempts, delivered: result.delivered,
+          answer, costNano: cost.costNano, judge, backends: rt.backends, upstreams: rt.upstreams, isHealthy,
+        });
+      }
+    };
     if (result.outcome === 'client_aborted' || result.committed) {
       finish();
+      if (result.outcome === 'ok') shadow(result.streamed);
       return reply.hijack();
     }
     const delivered = result.delivered!;
@@ -149,6 +166,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     // The answer goes out first; metrics and the log line are written while the client reads it.
     reply.type('application/json').send(text);
     finish();
+    if (route.quality) shadow(answerFromJson(result.answer!.json));
     return reply;
   };
 }

@@ -33,6 +33,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     rateLimited: new Counter({ name: 'sluice_rate_limited_total', help: 'Requests refused by a limit.', labelNames: ['reason'], registers: r }),
     cache: new Counter({ name: 'sluice_cache_requests_total', help: 'Response cache lookups.', labelNames: ['result'], registers: r }),
     stateStoreErrors: new Counter({ name: 'sluice_state_store_errors_total', help: 'State store failures, by operation.', labelNames: ['operation'], registers: r }),
+    shadowRequests: new Counter({ name: 'sluice_shadow_requests_total', help: 'Shadow samples by outcome (agree, disagree, undecided, error, skipped_budget).', labelNames: ['route', 'outcome'], registers: r }),
+    shadowCost: new Counter({ name: 'sluice_shadow_cost_usd_total', help: 'Dollars spent on shadow calls (and the agreement judge), apart from the cascade.', labelNames: ['route'], registers: r }),
+    qualityEstimate: new Gauge({ name: 'sluice_quality_estimate', help: 'Share of delivered answers matching the strongest tier, over the shadow window.', labelNames: ['route'], registers: r }),
+    qualityTarget: new Gauge({ name: 'sluice_quality_target', help: 'The quality the route is set to hold.', labelNames: ['route'], registers: r }),
+    qualitySamples: new Gauge({ name: 'sluice_quality_samples', help: 'Decided shadow samples in the window.', labelNames: ['route'], registers: r }),
+    qualityMaxDifficulty: new Gauge({ name: 'sluice_quality_max_difficulty', help: 'Difficulty up to which a typical request starts on the cheapest tier (self-set threshold; 0 in cold start).', labelNames: ['route'], registers: r }),
     configReloads: new Counter({ name: 'sluice_config_reloads_total', help: 'Config reloads on SIGHUP.', labelNames: ['result'], registers: r }),
   };
 }

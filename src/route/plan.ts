@@ -36,6 +36,11 @@ export interface PlanInput {
   turn?: (route: RouteConfig, tier: number) => number;
   /** For `least-busy` tiers: a backend's calls in progress. */
   busy?: (backendId: string) => number;
+  /**
+   * A route with a quality target and no maxDifficulty on its cheapest tier: whether this request starts there
+   * (the self-set threshold). Consulted only for that tier.
+   */
+  startsCheap?: (route: RouteConfig, profile: Profile) => boolean;
 }
 
 type Step = (plan: Plan, input: PlanInput) => Plan;
@@ -95,11 +100,16 @@ function minTier(plan: Plan, { minTier: min }: PlanInput): Plan {
   return dropSoft(plan, 'min_tier', (t) => t.index >= floor);
 }
 
-/** Starts at the first tier whose maxDifficulty admits the request; the last tier always admits. */
-function difficulty(plan: Plan, { route, profile }: PlanInput): Plan {
+/**
+ * Starts at the first tier whose maxDifficulty admits the request; the last tier always admits. On a quality route
+ * the cheapest tier's threshold is the one the route set itself from shadow evidence, unless the config names one.
+ */
+function difficulty(plan: Plan, { route, profile, startsCheap }: PlanInput): Plan {
   const d = profile.difficulty;
   if (d === undefined) return plan;
-  const start = plan.tiers.findIndex((t, i) => i === plan.tiers.length - 1 || d <= (route.tiers[t.index]!.maxDifficulty ?? 1));
+  const selfSet = route.quality && startsCheap && route.tiers[0]!.maxDifficulty === undefined;
+  const admits = (index: number) => (index === 0 && selfSet ? startsCheap(route, profile) : d <= (route.tiers[index]!.maxDifficulty ?? 1));
+  const start = plan.tiers.findIndex((t, i) => i === plan.tiers.length - 1 || admits(t.index));
   if (start <= 0) return plan;
   return { tiers: plan.tiers.slice(start), skipped: [...plan.skipped, ...plan.tiers.slice(0, start).map((t) => ({ tier: t.index, reason: 'difficulty' as const }))] };
 }

@@ -17,12 +17,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(raw: Record<string, unknown>, opts: { env?: Env } = {}): Promise<TestApp> {
+export async function startTestApp(raw: Record<string, unknown>, opts: { env?: Env; random?: () => number } = {}): Promise<TestApp> {
   const loaded = loadConfigObject({ server: { port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, ...(raw.server as object) }, ...withoutServer(raw) }, { env: opts.env ?? {} });
   const lines: string[] = [];
   const destination = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
   const logger = pino({ level: 'debug', redact: { paths: redactPaths, censor: '[redacted]' } }, destination);
-  const sluice = buildApp({ loaded, logger, processMetrics: false });
+  const sluice = buildApp({ loaded, logger, processMetrics: false, ...(opts.random && { random: opts.random }) });
   const address = await sluice.app.listen({ host: '127.0.0.1', port: 0 });
   const logs: TestApp['logs'] = [];
   return {

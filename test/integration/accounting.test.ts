@@ -11,7 +11,7 @@ let cheap: FakeUpstream, cheap2: FakeUpstream, strong: FakeUpstream, gpu: FakeUp
 let app: TestApp;
 const prices = { cheap: { inputPerMTok: 1, cachedInputPerMTok: 0.5, outputPerMTok: 2, perRequest: 0 }, strong: { inputPerMTok: 10, outputPerMTok: 20, perRequest: 0 } };
 const verbose = () => ({ kind: 'json' as const, body: chatCompletion('Paris is a lovely big city with many museums.') });
-const good = (usage = { prompt_tokens: 10, completion_tokens: 5 }) => ({ kind: 'json' as const, body: chatCompletion('City of light.', { usage }) });
+const good = (usage = { prompt_tokens: 10, completion_tokens: 5 }) => ({ kind: 'json' as const, body: chatCompletion('City of light', { usage }) });
 
 beforeAll(async () => {
   [cheap, cheap2, strong, gpu] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
@@ -50,7 +50,7 @@ describe('JSON answers: headers, explain object and metrics agree to the nano-do
     { name: 'escalated twice', model: 'twice', setup: () => { cheap.script(verbose); cheap2.script(verbose); }, cost: 20_000 + 20_000 + 200_000, baseline: 200_000, escalations: 'verbose,verbose', attempts: 3 },
     { name: 'failover (the failed attempt costs nothing)', model: 'auto', setup: () => cheap.script(() => ({ kind: 'json', status: 500, body: {} })), cost: 20_000, baseline: 200_000, escalations: '', attempts: 2 },
     // 600 fresh × $1 + 400 cached × $0.5 + 100 out × $2 = $1,000e-6; the baseline pays full input: 1000 × $10 + 100 × $20
-    { name: 'cached input', model: 'auto', setup: () => cheap.script(() => ({ kind: 'json', body: chatCompletion('City of light.', { usage: { prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 400 } } }) })), cost: 1_000_000, baseline: 12_000_000, escalations: '', attempts: 1 },
+    { name: 'cached input', model: 'auto', setup: () => cheap.script(() => ({ kind: 'json', body: chatCompletion('City of light', { usage: { prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 400 } } }) })), cost: 1_000_000, baseline: 12_000_000, escalations: '', attempts: 1 },
     // 1000 in × $1 + 100 out × $10 on the self-hosted backend, which is its own baseline
     { name: 'self-hosted pricing', model: 'own', setup: () => {}, cost: 2_000_000, baseline: 2_000_000, escalations: '', attempts: 1 },
   ];
@@ -81,9 +81,9 @@ describe('JSON answers: headers, explain object and metrics agree to the nano-do
   });
 
   it('missing usage: estimated with the tokenizer, and marked', async () => {
-    cheap.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital.', { usage: null }) }));
+    cheap.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital', { usage: null }) }));
     const { res, spent } = await ask('auto');
-    const usage = { input: countChatTokens(three).tokens, cachedInput: 0, output: countText('Romantic artistic capital.').tokens, estimated: true };
+    const usage = { input: countChatTokens(three).tokens, cachedInput: 0, output: countText('Romantic artistic capital').tokens, estimated: true };
     const cost = priceUsage({ ...prices.cheap }, usage);
     expect(res.json.sluice.attempts[0]).toMatchObject({ inputTokens: usage.input, outputTokens: usage.output, estimated: true });
     expect(res.headers['x-sluice-cost-usd']).toBe(usd(cost).toFixed(9));
@@ -95,7 +95,7 @@ describe('streams: paid for what was generated, whatever happened', () => {
   const pieces = Array.from({ length: 12 }, (_, i) => `word${i} `);
 
   it('explained in one extra chunk before [DONE], which leaves the answer untouched', async () => {
-    cheap.script(() => ({ kind: 'sse', events: chatChunks(['City ', 'of ', 'light.'], { usage: { prompt_tokens: 10, completion_tokens: 5 } }) }));
+    cheap.script(() => ({ kind: 'sse', events: chatChunks(['City ', 'of ', 'light'], { usage: { prompt_tokens: 10, completion_tokens: 5 } }) }));
     const { res, spent } = await ask('auto', three, { stream: true });
     const data = sseData(res.text);
     expect(data.at(-1)).toBe('[DONE]');
@@ -146,7 +146,7 @@ describe('streams: paid for what was generated, whatever happened', () => {
 });
 
 describe('answers of any shape: a strange backend is never a crash, a bogus count never reaches a counter', () => {
-  const answer = 'City of light.';
+  const answer = 'City of light';
   const estimate = () => priceUsage({ ...prices.cheap }, { input: countChatTokens(three).tokens, cachedInput: 0, output: countText(answer).tokens, estimated: true });
   const bogusUsage: Array<[string, unknown]> = [
     ['negative', { prompt_tokens: -5, completion_tokens: -1_000_000_000 }],

@@ -62,7 +62,7 @@ describe('escalation on each verdict (non-streaming)', () => {
   });
 
   it('accepts a cheap answer that meets the request, without calling the strong tier', async () => {
-    cheap.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital.') }));
+    cheap.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital') }));
     const res = await ask('Describe Paris in 3 words.');
     expect(res.headers).toMatchObject({ 'x-sluice-backend': 'cheap', 'x-sluice-tier': '0', 'x-sluice-escalations': '', 'x-sluice-saved-usd': '0.000180000' });
     expect(strong.requests).toHaveLength(0);
@@ -100,7 +100,7 @@ describe('escalation on each verdict (non-streaming)', () => {
 describe('failures', () => {
   it('fails over to the sibling in the same tier, with no escalation', async () => {
     cheap.script(() => ({ kind: 'json', status: 500, body: {} }));
-    cheap2.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital.') }));
+    cheap2.script(() => ({ kind: 'json', body: chatCompletion('Romantic artistic capital') }));
     const res = await ask('Describe Paris in 3 words.');
     expect(res.headers).toMatchObject({ 'x-sluice-backend': 'cheap2', 'x-sluice-attempts': '2', 'x-sluice-escalations': '' });
   });
@@ -185,7 +185,7 @@ describe('streaming', () => {
   });
 
   it('buffer: streams the cheap answer when it passes', async () => {
-    cheap.script(() => ({ kind: 'sse', events: chatChunks(['Romantic ', 'artistic ', 'capital.']) }));
+    cheap.script(() => ({ kind: 'sse', events: chatChunks(['Romantic ', 'artistic ', 'capital']) }));
     const res = await app.post('/v1/chat/completions', { model: 'buf', stream: true, messages: [{ role: 'user', content: 'Describe Paris in 3 words.' }] });
     expect(res.headers['x-sluice-backend']).toBe('cheap');
     expect(sseData(res.text)).toHaveLength(6);
