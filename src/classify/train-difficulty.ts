@@ -22,7 +22,7 @@ export interface SourceReport {
 }
 
 export function featuresOf(rows: readonly LabelledPrompt[]): FeatureVector[] {
-  return rows.map((r) => extractFeatures({ question: r.prompt, inputTokens: countText(r.prompt).tokens, turns: 1, tools: false, jsonMode: false }));
+  return rows.map((r) => r.features ?? extractFeatures({ question: r.prompt, inputTokens: countText(r.prompt).tokens, turns: 1, tools: false, jsonMode: false }));
 }
 
 export function fitDifficulty(xs: readonly FeatureVector[], rows: readonly LabelledPrompt[], opts = difficultyTrainOptions): DifficultyWeights {

@@ -46,7 +46,7 @@ export async function calibrateJudge(opts: { data: string; out: string }, io: Cl
 export async function calibrate(opts: { data: string; share: number; weights: string; cheap: [number, number]; strong: [number, number]; outputTokens: number }, io: CliIo): Promise<number> {
   const rows = readRows(opts.data, io);
   const model = loadDifficultyModel(opts.weights);
-  const scored = rows.map((r) => ({ r, d: model.score({ question: r.prompt, inputTokens: countText(r.prompt).tokens, turns: 1, tools: false, jsonMode: false }) }));
+  const scored = rows.map((r) => ({ r, d: r.features ? model.scoreFeatures(r.features) : model.score({ question: r.prompt, inputTokens: countText(r.prompt).tokens, turns: 1, tools: false, jsonMode: false }) }));
   const sorted = scored.map((s) => s.d).sort((a, b) => a - b);
   const k = Math.round(rows.length * (1 - opts.share));
   const threshold = k >= sorted.length ? 1 : k <= 0 ? 0 : (sorted[k - 1]! + sorted[k]!) / 2;
@@ -54,7 +54,7 @@ export async function calibrate(opts: { data: string; share: number; weights: st
   for (const { r, d } of scored) {
     const up = d > threshold;
     correct += Number(up ? r.strongCorrect : r.weakCorrect);
-    const tin = countText(r.prompt).tokens;
+    const tin = r.inputTokens ?? countText(r.prompt).tokens;
     const price = ([i, o]: [number, number]) => (tin * i + opts.outputTokens * o) / 1e6;
     cost += price(up ? opts.strong : opts.cheap);
     strongCost += price(opts.strong);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../src/config/load-config.js';
+import { runCli } from '../../src/cli/run-cli.js';
 import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream, type Received } from '../helpers/fake-upstream.js';
 import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
 import { sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -193,6 +194,28 @@ describe('the shadow log', () => {
     app = await startTestApp(config({ log }), { env: { TEST_KEY: 'k' } });
     await app.sluice.quality.idle();
     expect((await ask(app)).headers['x-sluice-tier']).toBe('0');
+  });
+
+  it('is what sluice train-difficulty and sluice calibrate learn from', async () => {
+    // The cheap tier gets the arithmetic wrong and the greetings right.
+    cheap.script((req) => answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 41.' : 'Hello there')());
+    strong.script((req) => answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 42.' : 'Hello there')());
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-shadow-'));
+    const log = join(dir, 'shadow.jsonl');
+    app = await startTestApp(config({ log, minSamples: 1_000, window: 2_000 }), { env: { TEST_KEY: 'k' } });
+    for (let i = 0; i < 40; i++) {
+      await ask(app, i % 2 ? `What is ${i} times 7?` : `Say hello to friend ${i}`);
+      await app.sluice.quality.idle();
+    }
+    await app.close(); app = undefined;
+    let out = '';
+    const io = { stdout: (t: string) => { out += t; }, stderr: () => {} };
+    const weights = join(dir, 'difficulty.json');
+    expect(await runCli(['train-difficulty', '--data', log, '--out', weights], io)).toBe(0);
+    expect(out).toMatch(/difficulty model: 40 prompts/);
+    expect(await runCli(['calibrate', '--data', log, '--strong-share', '0.5', '--weights', weights], io)).toBe(0);
+    expect(out).toMatch(/sends 50\.0 % of 40 prompts up/);
+    expect(out).toMatch(/100\.0 % of the gap recovered/);
   });
 
   it('keeps prompts and answers when storePrompts is set', async () => {
