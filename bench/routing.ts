@@ -5,7 +5,10 @@
 //     escalation rate against random escalation at the same rate;
 //  3. router + judge as a real cascade, paying for every attempt: cost (share of always-strong) to reach 95 % of
 //     the strong model's accuracy (GSM8K: router and judge; MMLU: router only);
-//  4. classification latency for 1k- and 100k-token prompts.
+//  4. leave one task out: trained without GSM8K and scored on it, trained without one MMLU subject group (STEM,
+//     humanities, social sciences, other) and scored on it: how far difficulty from the prompt transfers to tasks
+//     the model never saw (why a quality target measures live instead of trusting it);
+//  5. classification latency for 1k- and 100k-token prompts.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { countText } from '../src/classify/count-tokens.js';
@@ -16,7 +19,8 @@ import { mulberry32, predict, train } from '../src/classify/logistic-model.js';
 import { profileRequest } from '../src/classify/profile.js';
 import { auc } from '../src/classify/routing-metrics.js';
 import { foldsOf } from '../src/classify/difficulty-data.js';
-import { crossValidatedScores, featuresOf, reportBySource } from '../src/classify/train-difficulty.js';
+import { crossValidatedScores, featuresOf, fitDifficulty, reportBySource } from '../src/classify/train-difficulty.js';
+import { difficultyModel } from '../src/classify/difficulty-model.js';
 import { answerFeatures, type AnswerFeatureInput } from '../src/judge/answer-features.js';
 import { crossValidatedJudgeScores, judgeAuroc, judgeExamples } from '../src/judge/train-judge.js';
 
@@ -34,6 +38,7 @@ function main(): void {
   routingAlone(rows, xs, difficulty);
   const judge = judgeAlone(rows);
   cascade(rows, difficulty, judge);
+  leaveOneTaskOut(rows, xs, difficulty);
   console.log(latencyReport.join('\n'));
 }
 
@@ -44,6 +49,32 @@ function routingAlone(rows: LabelledPrompt[], xs: FeatureVector[], difficulty: n
   console.log('## 1. Difficulty routing alone (random: APGR 0.500, CPT(50%) 50 %, CPT(80%) 80 %)');
   console.log('| source | n | APGR | CPT(50%) | CPT(80%) | plain n-gram APGR |\n|---|---|---|---|---|---|');
   ours.forEach((r, i) => console.log(`| ${r.source} | ${r.n} | ${r.apgr.toFixed(3)} | ${pct(r.cpt50)} | ${pct(r.cpt80)} | ${base[i]!.apgr.toFixed(3)} |`));
+  console.log();
+}
+
+/** MMLU's four subject groups, by subject name. */
+export function taskOf(r: LabelledPrompt): string {
+  if (r.source !== 'mmlu') return r.source;
+  const s = r.subject ?? '';
+  if (/math|physics|chemistry|biology|computer|engineering|astronomy|statistics|machine_learning|anatomy|abstract_algebra|security|medical_genetics|virology/.test(s)) return 'mmlu-stem';
+  if (/history|law|philosophy|moral|logic|religions|jurisprudence|prehistory|fallacies/.test(s)) return 'mmlu-humanities';
+  if (/econom|psychology|geography|government|sociology|politics|public_relations|security_studies|human_sexuality|foreign_policy/.test(s)) return 'mmlu-social';
+  return 'mmlu-other';
+}
+
+function leaveOneTaskOut(rows: LabelledPrompt[], xs: FeatureVector[], inTask: number[]): void {
+  console.log('## 4. Leave one task out: trained without the task, scored on it (random: APGR 0.500)');
+  console.log('| held-out task | n | APGR unseen | AUC unseen | APGR with the task in training (5-fold) |\n|---|---|---|---|---|');
+  const tasks = rows.map(taskOf);
+  for (const task of ['gsm8k', 'mmlu-stem', 'mmlu-humanities', 'mmlu-social', 'mmlu-other']) {
+    const trainIdx = rows.map((_, i) => i).filter((i) => tasks[i] !== task);
+    const testIdx = rows.map((_, i) => i).filter((i) => tasks[i] === task);
+    const model = difficultyModel(fitDifficulty(trainIdx.map((i) => xs[i]!), trainIdx.map((i) => rows[i]!)));
+    const held = testIdx.map((i) => ({ ...rows[i]!, source: task }));
+    const [unseen] = reportBySource(held, testIdx.map((i) => model.scoreFeatures(xs[i]!)));
+    const [seen] = reportBySource(held, testIdx.map((i) => inTask[i]!));
+    console.log(`| ${task} | ${testIdx.length} | ${unseen!.apgr.toFixed(3)} | ${unseen!.auc.toFixed(3)} | ${seen!.apgr.toFixed(3)} |`);
+  }
   console.log();
 }
 
@@ -139,7 +170,7 @@ function cheapestOperatingPoint(items: CascadeItem[]) {
 function latency(rows: LabelledPrompt[]): string[] {
   const model = loadDifficultyModel('models/difficulty.json');
   const corpus = rows.map((r) => r.prompt).join('\n\n');
-  const out = ['## 4. Classification latency (tokenizer + features + difficulty model), after 2,000 warm-up calls; 3,000 and 600 timed calls'];
+  const out = ['## 5. Classification latency (tokenizer + features + difficulty model), after 2,000 warm-up calls; 3,000 and 600 timed calls'];
   for (const [tokens, runs] of [[1_000, 600], [100_000, 120]] as const) {
     const text = sliceToTokens(corpus, tokens);
     // Bodies as the gateway gets them: parsed from JSON (flat strings), each a little different.

@@ -14,6 +14,8 @@ export interface LabelledPrompt {
   weakCorrect: boolean;
   strongCorrect: boolean;
   source: string;
+  /** MMLU rows: the subject (abstract_algebra, ...). */
+  subject?: string;
   /** Shadow-log rows: the features of the real request (the prompt may be absent), and its token count. */
   features?: FeatureVector;
   inputTokens?: number;
@@ -48,6 +50,7 @@ export function parseLabelledJsonl(text: string): { rows: LabelledPrompt[]; prob
     }
     rows.push({
       prompt, weakCorrect: weak, strongCorrect: strong, source: typeof obj.source === 'string' ? obj.source : typeof obj.route === 'string' ? obj.route : 'all',
+      ...(typeof obj.subject === 'string' && { subject: obj.subject }),
       ...(features && { features }),
       ...(typeof obj.input_tokens === 'number' && { inputTokens: obj.input_tokens }),
       ...(typeof obj.weak_response === 'string' && { weakResponse: obj.weak_response }),
