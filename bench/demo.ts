@@ -1,94 +1,41 @@
-// npm run demo — Sluice on the shipped config (simulated backends), fed a realistic mix of prompts for a minute,
-// with a live summary read from its own metrics: requests, tier mix, escalations, spend, and the saving against
-// sending everything to the strong tier. Loopback only; stops by itself (DEMO_SECONDS, DEMO_CONCURRENCY).
-import { existsSync, readFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { request } from 'undici';
-import { buildApp } from '../src/app.js';
-import { configPathFrom, loadConfigFile } from '../src/config/load-config.js';
-import type { Metrics } from '../src/metrics/metrics.js';
+// npm run demo — real recorded answers through a real Sluice with a quality target. 1,000 prompts (GSM8K with
+// both models' real answers, MMLU with letters from their correctness; bench/fixtures/README.md) are replayed:
+// the route starts every request on the strong tier (cold start), shadows a share on the cheap tier, and once the
+// evidence allows, starts the easy ones cheap. Printed as it goes and at the end: cost against always-strong
+// (shadow spend included), quality, and the live estimate beside the truth. Loopback only; stops by itself.
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { parseLabelledJsonl } from '../src/classify/difficulty-data.js';
+import { runReplay } from './quality-run.js';
+import { replayAnswers, shuffled } from './replay-upstream.js';
 
-const seconds = Number(process.env.DEMO_SECONDS ?? 60);
-const concurrency = Number(process.env.DEMO_CONCURRENCY ?? 8);
-const port = Number(process.env.PORT ?? 8080);
-const dataPath = process.env.DEMO_PROMPTS ?? '../shared/data/routing/mixtral-gpt4.dev.jsonl';
-
-const builtIn = [
-  'What is the capital of France? Answer in one word.', 'Translate "good morning" into Spanish.', 'List three primary colours.',
-  'Write a haiku about autumn.', 'Why is the sky blue?', 'Summarise the plot of Romeo and Juliet in two sentences.',
-  'Prove that the square root of 2 is irrational, step by step.', 'Implement a thread-safe LRU cache and explain the trade-offs.',
-  'Derive the formula for the sum of a geometric series.', 'Explain why quicksort is O(n log n) on average, with a proof.',
-];
-
-function prompts(): string[] {
-  if (!existsSync(dataPath)) return builtIn;
-  const rows = readFileSync(dataPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { prompt: string });
-  const sample = rows.filter((_, i) => i % 37 === 0).map((r) => r.prompt);
-  return [...sample, ...builtIn, ...builtIn];
-}
-
-/** One request in five asks for JSON, one in five offers a tool: unsure cheap answers to those come back malformed. */
-function structure(n: number): Record<string, unknown> {
-  if (n % 5 === 0) return { response_format: { type: 'json_object' } };
-  if (n % 5 === 1) return { tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } } }] };
-  return {};
-}
+const fixture = fileURLToPath(new URL('../../bench/fixtures/replay-demo.jsonl', import.meta.url));
+const passes = Number(process.env.DEMO_PASSES ?? 2);
+const target = Number(process.env.DEMO_TARGET_QUALITY ?? 0.85);
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 async function main(): Promise<void> {
-  // DEMO_TARGET: feed a Sluice that is already running (the compose stack) instead of starting one.
-  const target = process.env.DEMO_TARGET;
-  const loaded = target ? undefined : loadConfigFile(configPathFrom(undefined));
-  const sluice = loaded ? buildApp({ loaded, logger: pino({ level: 'warn' }) }) : undefined;
-  if (sluice) await sluice.app.listen({ host: '127.0.0.1', port });
-  const url = `${target ?? `http://127.0.0.1:${port}`}/v1/chat/completions`;
-  const pool = prompts();
-  console.log(`Sluice on ${url}${loaded ? ` with ${loaded.source} (simulated backends)` : ''}; ${concurrency} clients for ${seconds}s, ${pool.length} prompts\n`);
-  const deadline = Date.now() + seconds * 1000;
-  let n = 0;
-  const client = async () => {
-    while (Date.now() < deadline) {
-      const content = pool[(n++ * 7919) % pool.length]!;
-      const stream = n % 3 === 0;
-      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'auto', stream, messages: [{ role: 'user', content }], ...structure(n) }) });
-      await res.body.text();
-    }
-  };
-  const ticker = setInterval(() => (sluice ? void summary(sluice.metrics, false) : console.log(`sent ${n} requests`)), 3000);
-  await Promise.all(Array.from({ length: concurrency }, client));
-  clearInterval(ticker);
-  if (sluice) {
-    await summary(sluice.metrics, true);
-    await sluice.close();
-  }
+  const { rows } = parseLabelledJsonl(readFileSync(fixture, 'utf8'));
+  const count = rows.length * passes;
+  // The replay server rebuilds the same order from the same file, seed and count.
+  const order = Array.from({ length: passes }, () => shuffled(rows, 7)).flat();
+  const replay = order.map(replayAnswers);
+  const warmup = 300;
+  console.log(`Sluice with a quality target of ${target} on ${rows.length} recorded prompts (Mixtral-8x7B as the cheap tier, GPT-4 as the strong one), ${passes} passes.`);
+  console.log('Cold start: every request goes to the strong tier while a share is also asked of the cheap one, off the client\'s path.\n');
+  const { figures: f } = await runReplay({
+    rows: replay, source: { path: fixture, seed: 7, count: rows.length }, target, shadowRate: 0.3, minSamples: 100, window: 600, warmup,
+    concurrency: 8, latencyMs: 20, every: 250,
+    progress: (g, n) => console.log(`  ${String(n).padStart(5)} requests | cheap tier ${pct(g.cheapShare).padStart(7)} | agreement with GPT-4 ${pct(g.agreement)} | estimate ${g.estimate?.toFixed(3) ?? '-'} vs truth ${g.truthInWindow.toFixed(3)} | cost ${pct((g.costUsd.cascade + g.costUsd.shadow) / g.costUsd.alwaysStrong)} of always-GPT-4`),
+  });
+  const total = f.costUsd.cascade + f.costUsd.shadow;
+  console.log(`\nAfter the first ${warmup} requests (${f.requests} counted):`);
+  console.log(`  cost:      $${total.toFixed(4)} (cascade $${f.costUsd.cascade.toFixed(4)} + shadow $${f.costUsd.shadow.toFixed(4)}) against $${f.costUsd.alwaysStrong.toFixed(4)} always-GPT-4: ${pct(total / f.costUsd.alwaysStrong)}`);
+  console.log(`  quality:   ${pct(f.agreement)} of answers agree with GPT-4's; ${pct(f.quality)} of GPT-4's correct answers (Mixtral alone: ${pct(f.cheapQuality)})`);
+  console.log(`  estimate:  sluice_quality_estimate ${f.estimate?.toFixed(3) ?? '-'} beside the truth ${f.truthInWindow.toFixed(3)} (target ${target})`);
+  console.log(`  threshold: a typical request starts on Mixtral up to difficulty ${f.maxDifficulty?.toFixed(3) ?? '-'} (${f.samples} decided samples)`);
+  console.log('\nThe shipped difficulty model was trained on these two tasks; on tasks it has never seen, the threshold starts fewer requests cheap (npm run bench:quality, bench:routing §4), and the target still holds because it is measured.');
+  if (count !== replay.length) throw new Error('replay order mismatch');
 }
 
-async function sum(m: Metrics, name: keyof Metrics, by?: string): Promise<Map<string, number>> {
-  const metric = m[name] as { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number> }> }> };
-  const out = new Map<string, number>();
-  for (const v of (await metric.get()).values) {
-    const key = by ? String(v.labels[by]) : 'all';
-    out.set(key, (out.get(key) ?? 0) + v.value);
-  }
-  return out;
-}
-
-async function summary(m: Metrics, final: boolean): Promise<void> {
-  const requests = await sum(m, 'requests', 'outcome');
-  const total = [...requests.values()].reduce((a, b) => a + b, 0);
-  const delivered = await sum(m, 'attempts', 'outcome');
-  const tiers = new Map<string, number>();
-  for (const v of (await m.attempts.get()).values) if (v.labels.outcome === 'accepted') tiers.set(String(v.labels.tier), (tiers.get(String(v.labels.tier)) ?? 0) + v.value);
-  const escalations = await sum(m, 'escalations', 'reason');
-  const spend = (await sum(m, 'cost')).get('all') ?? 0;
-  const baseline = (await sum(m, 'baselineCost')).get('all') ?? 0;
-  const share = (k: string) => `${(((tiers.get(k) ?? 0) / (delivered.get('accepted') || 1)) * 100).toFixed(0)} %`;
-  const line = [
-    `${final ? 'final' : 'so far'}: ${total} requests (${requests.get('ok') ?? 0} ok)`,
-    `tier mix: cheap ${share('0')}, strong ${share('1')}`,
-    `escalations: ${[...escalations].map(([r, c]) => `${r} ${c}`).join(', ') || 'none'}`,
-    `spend $${spend.toFixed(4)} vs $${baseline.toFixed(4)} all-strong: saved $${(baseline - spend).toFixed(4)} (${baseline > 0 ? (((baseline - spend) / baseline) * 100).toFixed(0) : 0} %)`,
-  ];
-  console.log(line.join(' | '));
-}
-
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+await main();
