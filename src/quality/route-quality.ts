@@ -90,12 +90,12 @@ export class RouteQuality {
     const maxDifficulty = typicalMaxDifficulty(this.policy, samples);
     gauges.maxDifficulty(this.route, maxDifficulty);
     // Logged when what it means for a typical request moves by a step of 0.01 or more, or at the first policy.
-    if (this.shownMaxDifficulty === undefined || Math.abs(maxDifficulty - this.shownMaxDifficulty) >= 0.01 || (old.threshold === -Infinity) !== (this.policy.threshold === -Infinity)) {
+    if (this.shownMaxDifficulty === undefined || Math.abs(maxDifficulty - this.shownMaxDifficulty) >= 0.01 || old.coldStart !== this.policy.coldStart) {
       this.shownMaxDifficulty = maxDifficulty;
       this.deps.log.info({
         route: this.route,
         threshold: { old: describe(old), new: describe(this.policy) },
-        maxDifficulty, coldStart: this.policy.threshold === -Infinity,
+        maxDifficulty, coldStart: this.policy.coldStart,
         evidence: { samples: this.policy.samples, undecided: estimate.undecided, estimate: estimate.quality, target: this.config.target, predictedQuality: this.policy.predictedQuality, lowerBound: this.policy.predictedLowerBound, predictedCostShare: this.policy.predictedCostShare },
       }, 'quality threshold changed');
     }
@@ -103,7 +103,7 @@ export class RouteQuality {
 }
 
 function describe(p: Policy): number | string {
-  return p.threshold === -Infinity ? 'cold_start' : p.threshold === Infinity ? 'all' : Number(p.threshold.toPrecision(4));
+  return p.coldStart ? 'cold_start' : p.threshold === -Infinity ? 'none' : p.threshold === Infinity ? 'all' : Number(p.threshold.toPrecision(4));
 }
 
 /** The highest difficulty (in steps of 0.005) a request of the median stake starts cheap at; 0 when none. */

@@ -21,8 +21,10 @@ export interface QualitySample {
 }
 
 export interface Policy {
-  /** Start cheap when risk / stake is at most this; -Infinity: never (cold start), Infinity: always. */
+  /** Start cheap when risk / stake is at most this; -Infinity: never. */
   threshold: number;
+  /** Fewer decided samples than `minSamples`: nothing starts cheap yet. */
+  coldStart: boolean;
   /** Agreement fit: difficulty knots (ascending) and the agreement at each, linear between. */
   knots: number[];
   agreement: number[];
@@ -34,7 +36,7 @@ export interface Policy {
   predictedCostShare: number;
 }
 
-export const coldStart: Policy = { threshold: -Infinity, knots: [], agreement: [], samples: 0, predictedQuality: 1, predictedLowerBound: 1, predictedCostShare: 1 };
+export const coldStart: Policy = { threshold: -Infinity, coldStart: true, knots: [], agreement: [], samples: 0, predictedQuality: 1, predictedLowerBound: 1, predictedCostShare: 1 };
 
 /** The smallest risk counted, so that a stretch with no disagreement seen still weighs its stakes. */
 const minRisk = 0.005;
@@ -163,7 +165,7 @@ export function choosePolicy(samples: readonly QualitySample[], opts: ChooseOpti
   }
   const threshold = best.k === 0 ? -Infinity : best.k === n ? ranked[n - 1]!.r : (ranked[best.k - 1]!.r + ranked[best.k]!.r) / 2;
   return {
-    threshold, knots: fit.knots, agreement: fit.agreement, samples: n,
+    threshold, coldStart: false, knots: fit.knots, agreement: fit.agreement, samples: n,
     predictedQuality: (n - best.mismatches) / n,
     predictedLowerBound: wilsonLower(n - best.mismatches, n, z),
     predictedCostShare: strongTotal > 0 ? best.cost / strongTotal : 1,

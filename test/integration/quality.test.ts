@@ -78,6 +78,18 @@ describe('shadow sampling and the self-set threshold', () => {
     expect(await app.metric('sluice_cost_usd_total', { route: 'support', backend: 'cheap' })).toBeGreaterThan(0);
   });
 
+  it('follows traffic that changes: when the cheap tier starts to disagree, requests go back to the strongest', async () => {
+    let cheapRight = true;
+    cheap.script(() => answer(cheapRight ? 'The answer is 42.' : 'The answer is 41.')());
+    strong.script(answer('The answer is 42.'));
+    app = await startTestApp(config({ window: 20 }), { env: { TEST_KEY: 'k' } });
+    expect((await traffic(app, 30)).slice(-5)).toEqual(['0', '0', '0', '0', '0']);
+    cheapRight = false;
+    const after = await traffic(app, 30);
+    expect(after.slice(-5)).toEqual(['1', '1', '1', '1', '1']);
+    expect(app.logs.filter((l) => l.msg === 'quality threshold changed').at(-1)).toMatchObject({ coldStart: false, maxDifficulty: 0 });
+  });
+
   it('stays on the strongest tier while the cheap tier disagrees', async () => {
     cheap.script(answer('The answer is 41.'));
     strong.script(answer('The answer is 42.'));

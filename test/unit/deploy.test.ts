@@ -29,7 +29,7 @@ describe('grafana dashboard', () => {
   });
   it('covers spend, saving, escalations, tiers, difficulty, latency, overhead, errors, tokens, health, limits, cache, in-flight', () => {
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('|');
-    for (const topic of ['spend', 'saving', 'escalation', 'tier', 'difficulty', 'latency', 'first token', 'overhead', 'errors', 'tokens', 'health', 'rate limited', 'cache', 'in-flight']) expect(titles).toContain(topic);
+    for (const topic of ['quality estimate', 'shadow spend', 'shadow samples', 'spend', 'saving', 'escalation', 'tier', 'difficulty', 'latency', 'first token', 'overhead', 'errors', 'tokens', 'health', 'rate limited', 'cache', 'in-flight']) expect(titles).toContain(topic);
   });
 });
 
