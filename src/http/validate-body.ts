@@ -45,11 +45,38 @@ const schemas: Record<EndpointKind, z.ZodType> = {
   }),
 };
 
+/** Deeper JSON than any real request needs (a tool's JSON schema nests a dozen levels); past it, a 400. */
+export const maxJsonDepth = 64;
+
+/**
+ * Refuses a body nested deeper than `maxJsonDepth`, naming the field, before anything walks it recursively
+ * (validation, serialising it for the backend): 20,000 levels would overflow the stack there and read as a
+ * backend failure. An explicit stack, so the check itself cannot overflow.
+ */
+export function checkDepth(body: Record<string, unknown>): void {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [];
+  for (const key of Object.keys(body)) stack.push({ value: body[key], depth: 2, path: key });
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxJsonDepth) {
+      throw new SluiceError('invalid_request', `Invalid value for '${path}': JSON nested deeper than ${maxJsonDepth} levels.`, { param: path.split(/[.[]/)[0]! });
+    }
+    // The path is spelled out only for the first few levels, to keep the message short.
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth: depth + 1, path: depth < 4 ? `${path}[${i}]` : path });
+    } else {
+      for (const key of Object.keys(value)) stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: depth < 4 ? `${path}.${key}` : path });
+    }
+  }
+}
+
 /** Throws a 400 naming the first offending field; returns the body as it came. */
 export function validateBody(endpoint: EndpointKind, body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new SluiceError('invalid_request', 'the request body must be a JSON object');
   }
+  checkDepth(body as Record<string, unknown>);
   const result = schemas[endpoint].safeParse(body);
   if (result.success) return body as Record<string, unknown>;
   const issue = result.error.issues[0]!;

@@ -47,3 +47,20 @@ describe('o200k encoding from the shipped tiktoken data', () => {
     expect(() => parseTiktokenRanks('no-space-here\n')).toThrow(/bad line/);
   });
 });
+
+describe('long words', () => {
+  it('counts a whitespace-free run past 1,024 characters in slices, within one token per slice of the exact count', async () => {
+    const { countText } = await import('../../src/classify/count-tokens.js');
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const blob = Array.from({ length: 6_000 }, () => alphabet[Math.floor(rand() * 64)]).join('');
+    const text = `data: ${blob} end of the line`;
+    const exact = libraryEncode(text, { disallowedSpecial: new Set() }).length;
+    const counted = countText(text, { exact: true }).tokens;
+    expect(Math.abs(counted - exact)).toBeLessThanOrEqual(Math.ceil(blob.length / 512));
+    // A run of one character is unaffected (its slices fall on token boundaries) and a 1 MB word is counted at all.
+    expect(countText('x'.repeat(4_096), { exact: true }).tokens).toBe(libraryEncode('x'.repeat(4_096)).length);
+    expect(countText('x'.repeat(1_000_000), { exact: true }).tokens).toBe(125_000);
+  });
+});
