@@ -10,7 +10,7 @@ import { clientErrorHandler, registerErrorHandling, sendError } from './http/err
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerInfoRoutes } from './http/info-routes.js';
 import { Lifecycle } from './http/lifecycle.js';
-import { unroutedLabel } from './http/request-record.js';
+import { unroutedLabel } from './cost/request-record.js';
 import { routedHandler } from './http/routed-handler.js';
 import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';

@@ -4,27 +4,8 @@ import { countText } from '../classify/count-tokens.js';
 import { priceUsage, type TokenUsage } from '../cost/pricing.js';
 import { asObject, asTokenCount } from '../openai/wire-values.js';
 
-export type AttemptOutcome = 'accepted' | 'escalated' | 'failed' | 'aborted';
-
-export interface AttemptRecord {
-  /** Index of the tier in the route's configuration. */
-  tier: number;
-  backend: string;
-  outcome: AttemptOutcome;
-  /** Why it was escalated or failed (verdict or failure reason). */
-  reason?: string;
-  status?: number;
-  error?: string;
-  usage: TokenUsage;
-  costNano: number;
-  durationMs: number;
-  /** Stream attempts: time from the call to its first event. */
-  firstEventMs?: number;
-  /** Judge score, when the answer was judged. */
-  score?: number;
-  /** A failure that says the backend is unwell (not the request's fault, not a rate limit). */
-  healthFailure?: boolean;
-}
+export type { AttemptOutcome, AttemptRecord } from '../shared/attempt-record.js';
+import type { AttemptRecord } from '../shared/attempt-record.js';
 
 /**
  * Usage from the upstream when it reported it, else estimated from what was sent and received. A count that is not

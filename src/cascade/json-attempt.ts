@@ -5,7 +5,8 @@ import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-fa
 import type { Cancel } from '../upstream/cancel.js';
 import type { UpstreamJson } from '../upstream/types.js';
 import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
-import type { AnswerView, CascadeDeps, CascadeRequest, Verdict } from './types.js';
+import type { AnswerView, Verdict } from '../shared/answer.js';
+import type { CascadeDeps, CascadeRequest } from './types.js';
 import { upstreamBody } from './upstream-body.js';
 
 export interface AttemptContext {

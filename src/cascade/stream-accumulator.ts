@@ -4,11 +4,9 @@ import { asObject, asString, tokenLogprobs, toolCallsOf, type JsonObject, type T
 import type { SseEvent } from '../upstream/sse-parser.js';
 import { UpstreamFailure } from '../upstream/upstream-failure.js';
 
-export interface ToolCallSoFar {
-  id?: string;
-  name: string;
-  arguments: string;
-}
+import type { ToolCallSoFar } from '../shared/answer.js';
+
+export type { ToolCallSoFar };
 
 export class StreamAccumulator {
   text = '';

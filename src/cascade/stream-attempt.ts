@@ -6,7 +6,8 @@ import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './at
 import { abortError, failuresToError } from './failures-to-error.js';
 import { failedRecord, type AttemptContext, type AttemptResult } from './json-attempt.js';
 import { StreamAccumulator } from './stream-accumulator.js';
-import type { CommitInfo, StreamSink, Verdict } from './types.js';
+import type { Verdict } from '../shared/answer.js';
+import type { CommitInfo, StreamSink } from './types.js';
 import { upstreamBody } from './upstream-body.js';
 
 export interface StreamAttemptContext extends AttemptContext {

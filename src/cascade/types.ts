@@ -5,23 +5,10 @@ import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
 import type { Plan } from '../route/plan.js';
 import type { Cancel } from '../upstream/cancel.js';
 import type { Upstream, UpstreamJson } from '../upstream/types.js';
-import type { AttemptRecord } from './attempt.js';
-import type { ToolCallSoFar } from './stream-accumulator.js';
+import type { AttemptRecord, Escalation } from '../shared/attempt-record.js';
 
-/** What the judge sees of an answer, whole or (streaming holdback) partial. */
-export interface AnswerView {
-  text: string;
-  toolCalls: ToolCallSoFar[];
-  finishReason: string | null;
-  /** Per-token logprobs of the answer's first choice, when the backend returned them. */
-  logprobs?: number[];
-  /** The model's own refusal message (OpenAI `message.refusal`). */
-  refusal?: string | null;
-}
-
-export type Verdict = { kind: 'accept'; score?: number } | { kind: 'escalate'; reason: string; score?: number };
-
-export type JudgeFn = (answer: AnswerView, opts: { partial: boolean; backend: BackendConfig }) => Verdict;
+export type { Escalation };
+import type { AnswerView, JudgeFn } from '../shared/answer.js';
 
 export interface CommitInfo {
   backend: string;
@@ -37,12 +24,6 @@ export interface StreamSink {
   send(data: string): void | Promise<void>;
   done(): void;
   fail(body: OpenAIErrorBody): void;
-}
-
-export interface Escalation {
-  from: number;
-  to: number;
-  reason: string;
 }
 
 export interface CascadeRequest {

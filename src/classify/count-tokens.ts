@@ -8,7 +8,7 @@
 //   decision (a size-class edge or a context window): exactness is spent only where it can change the route.
 // Billing never uses these counts when the backend reports usage.
 import { loadO200k } from './o200k-encoding.js';
-import { RecentMap } from '../state/recent-map.js';
+import { RecentMap } from '../shared/recent-map.js';
 import type { ChatMessage } from '../openai/types.js';
 
 // The tokenizer remembers the merges of words it has seen, up to 100,000 by default: on varied traffic that is a

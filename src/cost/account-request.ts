@@ -2,7 +2,7 @@
 // would have charged for the same input and the delivered output, and the saving (negative when the cascade
 // cost more). Pure; integer nano-dollars.
 import type { BackendConfig } from '../config/schema.js';
-import type { AttemptRecord } from '../cascade/attempt.js';
+import type { AttemptRecord } from '../shared/attempt-record.js';
 import { priceUsage } from './pricing.js';
 
 export interface RequestCost {

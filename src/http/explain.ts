@@ -1,6 +1,6 @@
 // The opt-in `x-sluice-explain: true` answer: what Sluice decided and what it cost, as a `sluice` object on the JSON
 // body, or on one extra chunk (empty `choices`, like the usage chunk) just before a stream's [DONE].
-import type { AttemptRecord } from '../cascade/attempt.js';
+import type { AttemptRecord } from '../shared/attempt-record.js';
 import type { Profile } from '../classify/profile.js';
 import type { RequestCost } from '../cost/account-request.js';
 import { nanoToUsd } from '../cost/pricing.js';

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { formatUsd } from '../cost/pricing.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { recordRequest } from '../metrics/record-request.js';
-import type { RequestRecord } from './request-record.js';
+import type { RequestRecord } from '../cost/request-record.js';
 
 export function createFinisher(metrics: Metrics) {
   return (request: FastifyRequest, record: RequestRecord): void => {

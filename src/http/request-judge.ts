@@ -1,5 +1,5 @@
 // Builds the judge for one request from the route's settings and what the request asked for.
-import type { JudgeFn } from '../cascade/types.js';
+import type { JudgeFn } from '../shared/answer.js';
 import type { Profile } from '../classify/profile.js';
 import type { RouteConfig } from '../config/schema.js';
 import { impliedWords } from '../judge/implied-length.js';

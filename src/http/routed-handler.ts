@@ -2,9 +2,10 @@
 // Handlers throw SluiceErrors; the error handler writes them. Every request leaves one record (metrics + log).
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AttemptRecord } from '../cascade/attempt.js';
+import type { AttemptRecord } from '../shared/attempt-record.js';
 import { runCascade } from '../cascade/run-cascade.js';
-import type { AnswerView, CascadeResult } from '../cascade/types.js';
+import type { CascadeResult } from '../cascade/types.js';
+import type { AnswerView } from '../shared/answer.js';
 import { difficultyBand, profileRequest, type Profile, type SizeClass } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import { accountRequest } from '../cost/account-request.js';
@@ -24,7 +25,7 @@ import { probeCache, sendCached, storeAnswer, type CacheProbe, type CachedAnswer
 import { priceUsage } from '../cost/pricing.js';
 import type { StateStore } from '../state/store.js';
 import { asksForStructure, requestJudge } from './request-judge.js';
-import type { RequestRecord } from './request-record.js';
+import type { RequestRecord } from '../cost/request-record.js';
 import { costHeaders, failureHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
 import { validateBody } from './validate-body.js';

@@ -4,7 +4,7 @@
 // verbosity-compensation score passes the route's threshold). A partial answer (streaming holdback) is judged only
 // on what cannot change as it grows: the N-words criterion on a finished first line, gross overshoot of an implied
 // short answer, and dense hedging.
-import type { AnswerView, Verdict } from '../cascade/types.js';
+import type { AnswerView, Verdict } from '../shared/answer.js';
 import type { AnswerFeatureInput } from './answer-features.js';
 import { firstLineTooLong } from './implied-length.js';
 import { malformed, type StructureRequest } from './structure.js';

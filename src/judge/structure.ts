@@ -1,6 +1,6 @@
 // Structural checks of an answer against what the request demanded: valid JSON in JSON mode, the json_schema's
 // required fields, tool calls whose arguments parse and whose names were offered. Pure.
-import type { ToolCallSoFar } from '../cascade/stream-accumulator.js';
+import type { ToolCallSoFar } from '../shared/answer.js';
 
 export interface StructureRequest {
   /** response_format from the request, if any. */

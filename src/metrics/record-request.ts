@@ -1,5 +1,5 @@
 // Turns one finished request's record into metric updates. The only place request metrics are written.
-import type { RequestRecord } from '../http/request-record.js';
+import type { RequestRecord } from '../cost/request-record.js';
 import { nanoToUsd } from '../cost/pricing.js';
 import type { Metrics } from './metrics.js';
 

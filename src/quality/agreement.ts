@@ -2,7 +2,7 @@
 // that can be compared: equal normalised text, equal JSON (JSON mode), the same tool calls, the same chosen letter
 // of a multiple-choice question, the same final number. Anything else is `undecided` (a judge backend may decide).
 // Pure.
-import type { AnswerView } from '../cascade/types.js';
+import type { AnswerView } from '../shared/answer.js';
 
 export type Agreement = 'agree' | 'disagree' | 'undecided';
 

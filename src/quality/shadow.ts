@@ -4,10 +4,10 @@
 // call starts after the answer is sent, every failure ends as a counted outcome, and the daily shadow budget is
 // reserved and settled in the shared store so that replicas together stay under it.
 import { performance } from 'node:perf_hooks';
-import type { AttemptRecord } from '../cascade/attempt.js';
+import type { AttemptRecord } from '../shared/attempt-record.js';
 import { answerFromJson } from '../cascade/json-attempt.js';
 import { runCascade } from '../cascade/run-cascade.js';
-import type { AnswerView, JudgeFn } from '../cascade/types.js';
+import type { AnswerView, JudgeFn } from '../shared/answer.js';
 import { difficultyInput, type Profile } from '../classify/profile.js';
 import { extractFeatures } from '../classify/difficulty-features.js';
 import type { BackendConfig, RouteConfig } from '../config/schema.js';

@@ -1,5 +1,5 @@
 // The embedded store: state lives in this process (one replica). Expired entries are swept as they are touched.
-import { RecentMap } from './recent-map.js';
+import { RecentMap } from '../shared/recent-map.js';
 import { gcra, type AdmitResult, type StateStore } from './store.js';
 
 export function createMemoryStore(now: () => number = Date.now): StateStore {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerView } from '../../src/cascade/types.js';
+import type { AnswerView } from '../../src/shared/answer.js';
 import { chosenLetter, compareAnswers, finalNumber, hasOptions } from '../../src/quality/agreement.js';
 
 const view = (text: string, toolCalls: AnswerView['toolCalls'] = []): AnswerView => ({ text, toolCalls, finishReason: 'stop' });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadJudgeModel } from '../../src/classify/load-models.js';
-import type { AnswerView } from '../../src/cascade/types.js';
+import type { AnswerView } from '../../src/shared/answer.js';
 import { firstLineTooLong, impliedWords } from '../../src/judge/implied-length.js';
 import { judgeAnswer, type JudgeRequest, type JudgeSettings } from '../../src/judge/judge-answer.js';
 import { malformed } from '../../src/judge/structure.js';

@@ -1,7 +1,7 @@
 // The bounded map behind the token-count cache and the in-memory response cache.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/state/memory-store.js';
-import { RecentMap } from '../../src/state/recent-map.js';
+import { RecentMap } from '../../src/shared/recent-map.js';
 
 describe('RecentMap', () => {
   it('keeps the entries in use and at most about its limit of entries', () => {

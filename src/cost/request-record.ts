@@ -1,8 +1,7 @@
 // The record of one request as the summary log line and the metrics see it.
-import type { AttemptRecord } from '../cascade/attempt.js';
-import type { Escalation } from '../cascade/types.js';
+import type { AttemptRecord, Escalation } from '../shared/attempt-record.js';
 import type { Profile } from '../classify/profile.js';
-import type { RequestCost } from '../cost/account-request.js';
+import type { RequestCost } from './account-request.js';
 import type { Plan } from '../route/plan.js';
 
 export type RequestOutcome = 'ok' | 'error' | 'rejected' | 'client_aborted';
