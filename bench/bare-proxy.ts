@@ -8,7 +8,12 @@ const port = Number(process.argv[3]);
 const pool = new Pool(upstream, { connections: 64 });
 const app = Fastify();
 app.post('/v1/chat/completions', async (request, reply) => {
-  const res = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) });
+  const res = await pool.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request.body),
+  });
   reply.code(res.statusCode).header('content-type', String(res.headers['content-type']));
   return reply.send(res.body);
 });

@@ -4,21 +4,38 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const completion = JSON.stringify({
-  id: 'chatcmpl-bench', object: 'chat.completion', created: 1700000000, model: 'bench-model',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'The capital of France is Paris.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1700000000,
+  model: 'bench-model',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'The capital of France is Paris.', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
   usage: { prompt_tokens: 14, completion_tokens: 8, total_tokens: 22 },
 });
-const base = '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":';
-const stream = [
+const base =
+  '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":';
+const stream = `${[
   `${base}[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
-  ...['The', ' capital', ' of', ' France', ' is', ' Paris', '.'].map((t) => `${base}[{"index":0,"delta":{"content":"${t}"},"finish_reason":null}]}`),
+  ...['The', ' capital', ' of', ' France', ' is', ' Paris', '.'].map(
+    (t) => `${base}[{"index":0,"delta":{"content":"${t}"},"finish_reason":null}]}`,
+  ),
   `${base}[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
   `${base}[],"usage":{"prompt_tokens":14,"completion_tokens":8,"total_tokens":22}}`,
-].map((d) => `data: ${d}\n\n`).join('') + 'data: [DONE]\n\n';
+]
+  .map((d) => `data: ${d}\n\n`)
+  .join('')}data: [DONE]\n\n`;
 
 const server = createServer((req, res) => {
   let body = '';
-  req.on('data', (c: Buffer) => { body += c; });
+  req.on('data', (c: Buffer) => {
+    body += c;
+  });
   req.on('end', () => {
     if (body.includes('"stream":true')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -18,30 +18,51 @@ const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 /** `proxy` or `tenants` runs one part only. */
 const only = process.env.BENCH_ONLY;
 const tenantRounds = Number(process.env.BENCH_TENANT_ROUNDS ?? 5);
-const body = (stream: boolean) => JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }], max_tokens: 32, ...(stream && { stream: true }) });
+const body = (stream: boolean) =>
+  JSON.stringify({
+    model: 'auto',
+    messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }],
+    max_tokens: 32,
+    ...(stream && { stream: true }),
+  });
 
 async function main(): Promise<void> {
-  const upstream = await startProcess('node', ['dist/bench/fake-openai-server.js'], (line) => /^\d+$/.test(line) ? Number(line) : undefined);
+  const upstream = await startProcess('node', ['dist/bench/fake-openai-server.js'], (line) =>
+    /^\d+$/.test(line) ? Number(line) : undefined,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const config = join(dir, 'sluice.yaml');
-  writeFileSync(config, [
-    `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
-    'backends:',
-    `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
-    'routes:',
-    '  - { name: auto, tiers: [{ backends: [direct] }] }',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
+      'backends:',
+      `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
+      'routes:',
+      '  - { name: auto, tiers: [{ backends: [direct] }] }',
+    ].join('\n'),
+  );
   const sluice = await startSluice(config);
   const barePort = await freePort();
-  const bare = spawn('node', ['dist/bench/bare-proxy.js', `http://127.0.0.1:${upstream.port}`, String(barePort)], { stdio: 'ignore' });
+  const bare = spawn('node', ['dist/bench/bare-proxy.js', `http://127.0.0.1:${upstream.port}`, String(barePort)], {
+    stdio: 'ignore',
+  });
   children.push(bare);
   await waitHealthy(barePort, '/v1/chat/completions', body(false));
-  const targets = { direct: `http://127.0.0.1:${upstream.port}`, bare: `http://127.0.0.1:${barePort}`, sluice: `http://127.0.0.1:${sluice.port}` };
+  const targets = {
+    direct: `http://127.0.0.1:${upstream.port}`,
+    bare: `http://127.0.0.1:${barePort}`,
+    sluice: `http://127.0.0.1:${sluice.port}`,
+  };
   const pids = { direct: upstream.child.pid!, bare: bare.pid!, sluice: sluice.child.pid! };
   let peakRss = 0;
-  const rss = setInterval(() => { peakRss = Math.max(peakRss, rssMb(sluice.child.pid!)); }, 100);
+  const rss = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(sluice.child.pid!));
+  }, 100);
   try {
-    console.log(`# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`);
+    console.log(
+      `# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`,
+    );
     for (const stream of only === 'tenants' ? [] : [false, true]) {
       for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 2000); // warm-up: V8 needs a few thousand requests to optimize the hot path
       const r: Record<string, number[]> = {};
@@ -49,21 +70,28 @@ async function main(): Promise<void> {
       for (let i = 0; i < rounds; i++) {
         for (const [name, url] of Object.entries(targets)) {
           const lat = await sequentialRun(url, body(stream), sequential);
-          add(`${name}.c1.p50`, lat.p50); add(`${name}.c1.p99`, lat.p99); add(`${name}.c1.rps`, lat.rps);
+          add(`${name}.c1.p50`, lat.p50);
+          add(`${name}.c1.p99`, lat.p99);
+          add(`${name}.c1.rps`, lat.rps);
         }
         for (const [name, url] of Object.entries(targets)) {
           const cpu0 = cpuMs(pids[name as keyof typeof pids]);
           const res = await cannon(url, body(stream), 32);
-          add(`${name}.c32.rps`, res.rps); add(`${name}.c32.p50`, res.p50); add(`${name}.c32.p99`, res.p99);
+          add(`${name}.c32.rps`, res.rps);
+          add(`${name}.c32.p50`, res.p50);
+          add(`${name}.c32.p99`, res.p99);
           // The proxy's own CPU per request: what the load generator and the upstream sharing the cores cannot blur.
-          if (name !== 'direct') add(`${name}.c32.cpu`, ((cpuMs(pids[name as keyof typeof pids]) - cpu0) * 1000) / res.total);
+          if (name !== 'direct')
+            add(`${name}.c32.cpu`, ((cpuMs(pids[name as keyof typeof pids]) - cpu0) * 1000) / res.total);
         }
       }
       report(stream ? 'streaming' : 'non-streaming', r);
     }
     if (only !== 'tenants') {
       console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB), sampled every 100 ms`);
-      console.log(`high-water mark since start: ${rssMb(sluice.child.pid!, 'VmHWM').toFixed(0)} MB (includes startup and the one-time optimisation of undici's WASM parser)`);
+      console.log(
+        `high-water mark since start: ${rssMb(sluice.child.pid!, 'VmHWM').toFixed(0)} MB (includes startup and the one-time optimisation of undici's WASM parser)`,
+      );
     }
     if (only !== 'proxy') await tenantRun(upstream.port);
   } finally {
@@ -80,14 +108,24 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log('| target | c1 p50 ms | c1 p99 ms | c1 req/s | c32 req/s | c32 p50 ms | c32 p99 ms |');
   console.log('|---|---|---|---|---|---|---|');
   for (const t of ['direct', 'bare', 'sluice']) {
-    console.log(`| ${t} | ${m(`${t}.c1.p50`).toFixed(3)} | ${m(`${t}.c1.p99`).toFixed(3)} | ${m(`${t}.c1.rps`).toFixed(0)} | ${m(`${t}.c32.rps`).toFixed(0)} | ${m(`${t}.c32.p50`).toFixed(1)} | ${m(`${t}.c32.p99`).toFixed(1)} |`);
+    console.log(
+      `| ${t} | ${m(`${t}.c1.p50`).toFixed(3)} | ${m(`${t}.c1.p99`).toFixed(3)} | ${m(`${t}.c1.rps`).toFixed(0)} | ${m(`${t}.c32.rps`).toFixed(0)} | ${m(`${t}.c32.p50`).toFixed(1)} | ${m(`${t}.c32.p99`).toFixed(1)} |`,
+    );
   }
   const added = m('sluice.c1.p50') - m('direct.c1.p50');
   const ratio = m('sluice.c32.rps') / m('direct.c32.rps');
-  console.log(`added p50 at 1 connection: ${(added * 1000).toFixed(0)} µs (target ≤ 500 µs); added p99: ${((m('sluice.c1.p99') - m('direct.c1.p99')) * 1000).toFixed(0)} µs`);
-  console.log(`throughput at 32 connections: ${(ratio * 100).toFixed(1)} % of direct (target ≥ 35 %); per-round: ${(r['sluice.c32.rps'] ?? []).map((v, i) => ((v / (r['direct.c32.rps']?.[i] ?? 1)) * 100).toFixed(0) + '%').join(' ')}`);
-  console.log(`reference, bare fastify+undici pass-through: +${((m('bare.c1.p50') - m('direct.c1.p50')) * 1000).toFixed(0)} µs p50, ${((m('bare.c32.rps') / m('direct.c32.rps')) * 100).toFixed(1)} % of direct throughput; Sluice reaches ${((m('sluice.c32.rps') / m('bare.c32.rps')) * 100).toFixed(0)} % of bare`);
-  console.log(`CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`);
+  console.log(
+    `added p50 at 1 connection: ${(added * 1000).toFixed(0)} µs (target ≤ 500 µs); added p99: ${((m('sluice.c1.p99') - m('direct.c1.p99')) * 1000).toFixed(0)} µs`,
+  );
+  console.log(
+    `throughput at 32 connections: ${(ratio * 100).toFixed(1)} % of direct (target ≥ 35 %); per-round: ${(r['sluice.c32.rps'] ?? []).map((v, i) => `${((v / (r['direct.c32.rps']?.[i] ?? 1)) * 100).toFixed(0)}%`).join(' ')}`,
+  );
+  console.log(
+    `reference, bare fastify+undici pass-through: +${((m('bare.c1.p50') - m('direct.c1.p50')) * 1000).toFixed(0)} µs p50, ${((m('bare.c32.rps') / m('direct.c32.rps')) * 100).toFixed(1)} % of direct throughput; Sluice reaches ${((m('sluice.c32.rps') / m('bare.c32.rps')) * 100).toFixed(0)} % of bare`,
+  );
+  console.log(
+    `CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`,
+  );
 }
 
 /**
@@ -99,32 +137,56 @@ async function tenantRun(upstreamPort: number): Promise<void> {
   const redisUp = await import('ioredis').then(async ({ Redis }) => {
     const r = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500 });
     r.on('error', () => {});
-    try { await r.connect(); await r.ping(); return true; } catch { return false; } finally { r.disconnect(); }
+    try {
+      await r.connect();
+      await r.ping();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
   });
-  if (!redisUp) { console.log('\n## tenant checks: Redis at 127.0.0.1:6379 does not answer, skipped'); return; }
+  if (!redisUp) {
+    console.log('\n## tenant checks: Redis at 127.0.0.1:6379 does not answer, skipped');
+    return;
+  }
   const key = 'sk-bench-tenant-key';
   const sha = hashKey(key);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tenants-'));
   const make = async (name: string, state: string) => {
     const config = join(dir, `${name}.yaml`);
-    writeFileSync(config, [
-      `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
-      `state: ${state}`,
-      'backends:',
-      `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstreamPort}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
-      'routes:',
-      '  - { name: auto, tiers: [{ backends: [direct] }] }',
-      'keys:',
-      `  - { tenant: bench, sha256: "${sha}", rpm: 100000000, tpm: 1000000000, budgetUsd: { perDay: 1000000 } }`,
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
+        `state: ${state}`,
+        'backends:',
+        `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstreamPort}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
+        'routes:',
+        '  - { name: auto, tiers: [{ backends: [direct] }] }',
+        'keys:',
+        `  - { tenant: bench, sha256: "${sha}", rpm: 100000000, tpm: 1000000000, budgetUsd: { perDay: 1000000 } }`,
+      ].join('\n'),
+    );
     return startSluice(config);
   };
   const memory = await make('memory', '{ driver: memory }');
-  const redis = await make('redis', `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench:${Date.now()}:" }`);
+  const redis = await make(
+    'redis',
+    `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench:${Date.now()}:" }`,
+  );
   // Leases off: every request makes its round trip to Redis (what a tenant close to its limits gets).
-  const strict = await make('strict', `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench-strict:${Date.now()}:", leases: false }`);
+  const strict = await make(
+    'strict',
+    `{ driver: redis, url: "redis://127.0.0.1:6379", prefix: "sluice-bench-strict:${Date.now()}:", leases: false }`,
+  );
   const headers = { authorization: `Bearer ${key}` };
-  const targets = { memory: `http://127.0.0.1:${memory.port}`, redis: `http://127.0.0.1:${redis.port}`, strict: `http://127.0.0.1:${strict.port}` };
+  const targets = {
+    memory: `http://127.0.0.1:${memory.port}`,
+    redis: `http://127.0.0.1:${redis.port}`,
+    strict: `http://127.0.0.1:${strict.port}`,
+  };
   for (const t of Object.values(targets)) await sequentialRun(t, body(false), 2000, headers);
   const r: Record<string, number[]> = {};
   const add = (k: string, v: number) => (r[k] ??= []).push(v);
@@ -132,29 +194,50 @@ async function tenantRun(upstreamPort: number): Promise<void> {
   for (let i = 0; i < tenantRounds; i++) {
     for (const [name, url] of Object.entries(targets)) {
       const lat = await sequentialRun(url, body(false), sequential, headers);
-      add(`${name}.p50`, lat.p50); add(`${name}.p99`, lat.p99);
+      add(`${name}.p50`, lat.p50);
+      add(`${name}.p99`, lat.p99);
     }
-    for (const [name, url] of Object.entries(targets)) add(`${name}.rps`, (await cannon(url, body(false), 32, headers)).rps);
+    for (const [name, url] of Object.entries(targets))
+      add(`${name}.rps`, (await cannon(url, body(false), 32, headers)).rps);
   }
   const m = (k: string) => median(r[k] ?? []);
   console.log('\n## tenant checks (key, rpm, tpm, day budget), non-streaming: memory store vs Redis');
   console.log('| store | c1 p50 ms | c1 p99 ms | c32 req/s |\n|---|---|---|---|');
-  const label = { memory: 'memory', redis: 'redis (leases, the default)', strict: 'redis, leases off (one round trip a request)' } as const;
-  for (const t of ['memory', 'redis', 'strict'] as const) console.log(`| ${label[t]} | ${m(`${t}.p50`).toFixed(3)} | ${m(`${t}.p99`).toFixed(3)} | ${m(`${t}.rps`).toFixed(0)} |`);
+  const label = {
+    memory: 'memory',
+    redis: 'redis (leases, the default)',
+    strict: 'redis, leases off (one round trip a request)',
+  } as const;
+  for (const t of ['memory', 'redis', 'strict'] as const)
+    console.log(
+      `| ${label[t]} | ${m(`${t}.p50`).toFixed(3)} | ${m(`${t}.p99`).toFixed(3)} | ${m(`${t}.rps`).toFixed(0)} |`,
+    );
   for (const t of ['redis', 'strict'] as const) {
     const diffs = (r[`${t}.p50`] ?? []).map((v, i) => (v - (r['memory.p50']?.[i] ?? v)) * 1000);
-    console.log(`${label[t]} adds ${median(diffs).toFixed(0)} µs at p50 (median of ${diffs.length} rounds: ${diffs.map((d) => d.toFixed(0)).join(', ')}; target ≤ 300 µs) and ${((m(`${t}.p99`) - m('memory.p99')) * 1000).toFixed(0)} µs at p99; throughput ${((m(`${t}.rps`) / m('memory.rps')) * 100).toFixed(0)} % of the memory store`);
+    console.log(
+      `${label[t]} adds ${median(diffs).toFixed(0)} µs at p50 (median of ${diffs.length} rounds: ${diffs.map((d) => d.toFixed(0)).join(', ')}; target ≤ 300 µs) and ${((m(`${t}.p99`) - m('memory.p99')) * 1000).toFixed(0)} µs at p99; throughput ${((m(`${t}.rps`) / m('memory.rps')) * 100).toFixed(0)} % of the memory store`,
+    );
   }
   for (const p of [memory, redis, strict]) p.child.kill('SIGTERM');
 }
 
-async function sequentialRun(origin: string, payload: string, n: number, headers: Record<string, string> = {}): Promise<{ p50: number; p99: number; rps: number }> {
+async function sequentialRun(
+  origin: string,
+  payload: string,
+  n: number,
+  headers: Record<string, string> = {},
+): Promise<{ p50: number; p99: number; rps: number }> {
   const client = new Client(origin, { pipelining: 1 });
   const times: number[] = [];
   const start = performance.now();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+    const res = await client.request({
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+    });
     await res.body.text();
     if (res.statusCode !== 200) throw new Error(`status ${res.statusCode} from ${origin}`);
     times.push(performance.now() - t0);
@@ -165,8 +248,20 @@ async function sequentialRun(origin: string, payload: string, n: number, headers
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), rps: (n / total) * 1000 };
 }
 
-async function cannon(origin: string, payload: string, connections: number, headers: Record<string, string> = {}): Promise<{ rps: number; p50: number; p99: number; total: number }> {
-  const res = await autocannon({ url: origin + '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload, connections, duration: seconds });
+async function cannon(
+  origin: string,
+  payload: string,
+  connections: number,
+  headers: Record<string, string> = {},
+): Promise<{ rps: number; p50: number; p99: number; total: number }> {
+  const res = await autocannon({
+    url: `${origin}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+    connections,
+    duration: seconds,
+  });
   if (res.non2xx > 0 || res.errors > 0) throw new Error(`${origin}: ${res.non2xx} non-2xx, ${res.errors} errors`);
   return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, total: res.requests.total };
 }
@@ -182,8 +277,13 @@ function startCommand(script: string): { env: Record<string, string>; nodeArgs: 
 /** Sluice logs a line per request, as in production; its stdout goes to /dev/null so no reader can slow it. */
 async function startSluice(config: string): Promise<{ child: ChildProcess; port: number }> {
   const port = Number(/port: (\d+)/.exec(readFileSync(config, 'utf8'))![1]);
-  const start = startCommand((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start);
-  const child = spawn('node', [...start.nodeArgs, 'dist/src/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...start.env } });
+  const start = startCommand(
+    (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start,
+  );
+  const child = spawn('node', [...start.nodeArgs, 'dist/src/cli.js', 'serve', '--config', config], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...start.env },
+  });
   children.push(child);
   await waitHealthy(port, '/healthz');
   return { child, port };
@@ -193,7 +293,13 @@ async function waitHealthy(port: number, path: string, post?: string): Promise<v
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const init = post ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: post } : {};
-    if (await fetch(`http://127.0.0.1:${port}${path}`, init).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}${path}`, init).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error(`nothing answers on port ${port}`);
 }
@@ -209,10 +315,16 @@ function freePort(): Promise<number> {
 
 const children: ChildProcess[] = [];
 // Children never outlive the bench, however it ends.
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-async function startProcess(cmd: string, args: string[], portFrom: (line: string) => number | undefined): Promise<{ child: ChildProcess; port: number }> {
+async function startProcess(
+  cmd: string,
+  args: string[],
+  portFrom: (line: string) => number | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -223,16 +335,24 @@ async function startProcess(cmd: string, args: string[], portFrom: (line: string
       buf += d;
       for (const line of buf.split('\n')) {
         const port = portFrom(line.trim());
-        if (port !== undefined) { found = true; resolve({ child, port }); return; }
+        if (port !== undefined) {
+          found = true;
+          resolve({ child, port });
+          return;
+        }
       }
     });
-    child.on('exit', (code) => { if (!found) reject(new Error(`${args.join(' ')} exited with ${code}`)); });
+    child.on('exit', (code) => {
+      if (!found) reject(new Error(`${args.join(' ')} exited with ${code}`));
+    });
   });
 }
 
 /** CPU time a process has used so far (user + system, all its threads), in ms. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
@@ -251,4 +371,10 @@ function median(xs: number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

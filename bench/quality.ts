@@ -30,30 +30,63 @@ async function main(): Promise<void> {
   const replay = order.slice(0, source.count).map(replayAnswers);
   const train = order.slice(source.count);
   const model = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'difficulty.json');
-  writeFileSync(model, JSON.stringify(toFile(fitDifficulty(featuresOf(train), train), { data: 'bench:quality training half', rows: train.length })));
-  console.log(`# bench:quality — ${replay.length} held-out recorded prompts from ${dataPath.split('/').pop()} (${replay.filter((r) => r.row.source === 'gsm8k').length} GSM8K with real answers; difficulty model trained on the other ${train.length}), target ${target}, shadowRate ${shadowRate}, warm-up ${warmup}\n`);
+  writeFileSync(
+    model,
+    JSON.stringify(
+      toFile(fitDifficulty(featuresOf(train), train), { data: 'bench:quality training half', rows: train.length }),
+    ),
+  );
+  console.log(
+    `# bench:quality — ${replay.length} held-out recorded prompts from ${dataPath.split('/').pop()} (${replay.filter((r) => r.row.source === 'gsm8k').length} GSM8K with real answers; difficulty model trained on the other ${train.length}), target ${target}, shadowRate ${shadowRate}, warm-up ${warmup}\n`,
+  );
   const t0 = Date.now();
   const { figures: f, p50 } = await runReplay({
-    rows: replay, source, target, difficultyModel: model, shadowRate, warmup, concurrency: 8, latencyMs: 5, latencyRequests: 1_600,
-    every: 1_000, progress: (g, n) => console.log(`  after ${n}: agreement ${pct(g.agreement)}, cheap share ${pct(g.cheapShare)}, estimate ${g.estimate?.toFixed(3) ?? '-'} (truth ${g.truthInWindow.toFixed(3)}), max difficulty ${g.maxDifficulty?.toFixed(3) ?? '-'}`),
+    rows: replay,
+    source,
+    target,
+    difficultyModel: model,
+    shadowRate,
+    warmup,
+    concurrency: 8,
+    latencyMs: 5,
+    latencyRequests: 1_600,
+    every: 1_000,
+    progress: (g, n) =>
+      console.log(
+        `  after ${n}: agreement ${pct(g.agreement)}, cheap share ${pct(g.cheapShare)}, estimate ${g.estimate?.toFixed(3) ?? '-'} (truth ${g.truthInWindow.toFixed(3)}), max difficulty ${g.maxDifficulty?.toFixed(3) ?? '-'}`,
+      ),
   });
   const total = f.costUsd.cascade + f.costUsd.shadow;
   const share = total / f.costUsd.alwaysStrong;
   const error = f.estimate === undefined ? Infinity : Math.abs(f.estimate - f.truthInWindow);
   console.log(`\n## After the warm-up (${f.requests} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
   console.log('| figure | value | target | |\n|---|---|---|---|');
-  console.log(`| delivered agreement with the strong model | ${pct(f.agreement)} | ≥ 83 % | ${mark(f.agreement >= 0.83)} |`);
-  console.log(`| quality (correct answers / the strong model's) | ${pct(f.quality)} | | cheap model alone: ${pct(f.cheapQuality)} |`);
+  console.log(
+    `| delivered agreement with the strong model | ${pct(f.agreement)} | ≥ 83 % | ${mark(f.agreement >= 0.83)} |`,
+  );
+  console.log(
+    `| quality (correct answers / the strong model's) | ${pct(f.quality)} | | cheap model alone: ${pct(f.cheapQuality)} |`,
+  );
   console.log(`| answered by the cheap tier | ${pct(f.cheapShare)} | | |`);
-  console.log(`| cost, cascade and waste | ${pct(f.costUsd.cascade / f.costUsd.alwaysStrong)} | | $${f.costUsd.cascade.toFixed(4)} |`);
-  console.log(`| cost, shadow spend | ${pct(f.costUsd.shadow / f.costUsd.alwaysStrong)} | | $${f.costUsd.shadow.toFixed(4)} |`);
+  console.log(
+    `| cost, cascade and waste | ${pct(f.costUsd.cascade / f.costUsd.alwaysStrong)} | | $${f.costUsd.cascade.toFixed(4)} |`,
+  );
+  console.log(
+    `| cost, shadow spend | ${pct(f.costUsd.shadow / f.costUsd.alwaysStrong)} | | $${f.costUsd.shadow.toFixed(4)} |`,
+  );
   console.log(`| cost, all of it, against always-strong | ${pct(share)} | ≤ 85 % | ${mark(share <= 0.85)} |`);
-  console.log(`| estimate (sluice_quality_estimate) against the truth | ${f.estimate?.toFixed(3) ?? '-'} vs ${f.truthInWindow.toFixed(3)} | within 0.05 | ${mark(error <= 0.05)} |`);
+  console.log(
+    `| estimate (sluice_quality_estimate) against the truth | ${f.estimate?.toFixed(3) ?? '-'} vs ${f.truthInWindow.toFixed(3)} | within 0.05 | ${mark(error <= 0.05)} |`,
+  );
   if (p50) {
     const diff = p50.shadowing - p50.off;
-    console.log(`| client p50 with / without shadowing | ${p50.shadowing.toFixed(2)} / ${p50.off.toFixed(2)} ms | unchanged (±0.5 ms) | ${mark(Math.abs(diff) <= 0.5)} |`);
+    console.log(
+      `| client p50 with / without shadowing | ${p50.shadowing.toFixed(2)} / ${p50.off.toFixed(2)} ms | unchanged (±0.5 ms) | ${mark(Math.abs(diff) <= 0.5)} |`,
+    );
   }
-  console.log(`\nsamples in the window: ${f.samples}; typical request starts cheap up to difficulty ${f.maxDifficulty?.toFixed(3) ?? '-'}`);
+  console.log(
+    `\nsamples in the window: ${f.samples}; typical request starts cheap up to difficulty ${f.maxDifficulty?.toFixed(3) ?? '-'}`,
+  );
 }
 
 await main();

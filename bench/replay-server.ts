@@ -5,7 +5,13 @@ import { parseLabelledJsonl } from '../src/classify/difficulty-data.js';
 import { replayAnswers, shuffled, startReplayUpstream } from './replay-upstream.js';
 
 const [path, seed, count, latency] = process.argv.slice(2);
-const rows = shuffled(parseLabelledJsonl(readFileSync(path!, 'utf8')).rows, Number(seed)).slice(0, Number(count)).map(replayAnswers);
-const up = await startReplayUpstream(rows, { weakModel: 'mixtral-8x7b', strongModel: 'gpt-4-1106', latencyMs: Number(latency) });
+const rows = shuffled(parseLabelledJsonl(readFileSync(path!, 'utf8')).rows, Number(seed))
+  .slice(0, Number(count))
+  .map(replayAnswers);
+const up = await startReplayUpstream(rows, {
+  weakModel: 'mixtral-8x7b',
+  strongModel: 'gpt-4-1106',
+  latencyMs: Number(latency),
+});
 process.stdout.write(`${up.url}\n`);
 process.on('SIGTERM', () => void up.close().then(() => process.exit(0)));

@@ -23,11 +23,17 @@ function hash(text: string): number {
 
 /** The two answers a row replays. */
 export function replayAnswers(row: LabelledPrompt): ReplayRow {
-  if (row.weakResponse !== undefined && row.strongResponse !== undefined) return { row, weak: row.weakResponse, strong: row.strongResponse };
+  if (row.weakResponse !== undefined && row.strongResponse !== undefined)
+    return { row, weak: row.weakResponse, strong: row.strongResponse };
   const options = Math.max(2, new Set([...row.prompt.matchAll(/^\s*\(?([A-J])[.)]\s/gm)].map((m) => m[1])).size);
   const correct = hash(row.prompt) % options;
-  const pick = (right: boolean, who: string) => letters[right ? correct : (correct + 1 + (hash(who + row.prompt) % (options - 1))) % options]!;
-  return { row, weak: `The answer is ${pick(row.weakCorrect, 'weak')}.`, strong: `The answer is ${pick(row.strongCorrect, 'strong')}.` };
+  const pick = (right: boolean, who: string) =>
+    letters[right ? correct : (correct + 1 + (hash(who + row.prompt) % (options - 1))) % options]!;
+  return {
+    row,
+    weak: `The answer is ${pick(row.weakCorrect, 'weak')}.`,
+    strong: `The answer is ${pick(row.strongCorrect, 'strong')}.`,
+  };
 }
 
 export interface ReplayUpstream {
@@ -40,24 +46,42 @@ export interface ReplayUpstream {
  * Serves `weakModel` and `strongModel` (the request's `model`), looking the prompt up by the last user message.
  * Any other model (an agreement judge) answers SAME. `latencyMs` is waited before each answer.
  */
-export async function startReplayUpstream(rows: readonly ReplayRow[], o: { weakModel: string; strongModel: string; latencyMs: number }): Promise<ReplayUpstream> {
+export async function startReplayUpstream(
+  rows: readonly ReplayRow[],
+  o: { weakModel: string; strongModel: string; latencyMs: number },
+): Promise<ReplayUpstream> {
   const byPrompt = new Map(rows.map((r) => [r.row.prompt, r]));
   const calls = { weak: 0, strong: 0, other: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; messages: Array<{ role: string; content: string }> };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        model: string;
+        messages: Array<{ role: string; content: string }>;
+      };
       const prompt = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
       const found = byPrompt.get(prompt);
       let content: string;
-      if (body.model === o.weakModel && found) { content = found.weak; calls.weak++; }
-      else if (body.model === o.strongModel && found) { content = found.strong; calls.strong++; }
-      else { content = 'SAME'; calls.other++; }
+      if (body.model === o.weakModel && found) {
+        content = found.weak;
+        calls.weak++;
+      } else if (body.model === o.strongModel && found) {
+        content = found.strong;
+        calls.strong++;
+      } else {
+        content = 'SAME';
+        calls.other++;
+      }
       const usage = { prompt_tokens: countText(prompt).tokens + 8, completion_tokens: countText(content).tokens };
       const json = JSON.stringify({
-        id: `chatcmpl-replay-${calls.weak + calls.strong + calls.other}`, object: 'chat.completion', created: 1_700_000_000, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+        id: `chatcmpl-replay-${calls.weak + calls.strong + calls.other}`,
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: body.model,
+        choices: [
+          { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
+        ],
         usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
       });
       setTimeout(() => {
@@ -71,15 +95,28 @@ export async function startReplayUpstream(rows: readonly ReplayRow[], o: { weakM
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     calls,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** A deterministic shuffle (Fisher-Yates on a seeded stream). */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   let s = seed >>> 0;
-  const rand = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296; };
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
   const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [out[i], out[j]] = [out[j]!, out[i]!]; }
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
   return out;
 }

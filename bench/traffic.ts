@@ -15,15 +15,24 @@ const port = Number(process.env.PORT ?? 8080);
 const dataPath = process.env.DEMO_PROMPTS ?? '../shared/data/routing/mixtral-gpt4.dev.jsonl';
 
 const builtIn = [
-  'What is the capital of France? Answer in one word.', 'Translate "good morning" into Spanish.', 'List three primary colours.',
-  'Write a haiku about autumn.', 'Why is the sky blue?', 'Summarise the plot of Romeo and Juliet in two sentences.',
-  'Prove that the square root of 2 is irrational, step by step.', 'Implement a thread-safe LRU cache and explain the trade-offs.',
-  'Derive the formula for the sum of a geometric series.', 'Explain why quicksort is O(n log n) on average, with a proof.',
+  'What is the capital of France? Answer in one word.',
+  'Translate "good morning" into Spanish.',
+  'List three primary colours.',
+  'Write a haiku about autumn.',
+  'Why is the sky blue?',
+  'Summarise the plot of Romeo and Juliet in two sentences.',
+  'Prove that the square root of 2 is irrational, step by step.',
+  'Implement a thread-safe LRU cache and explain the trade-offs.',
+  'Derive the formula for the sum of a geometric series.',
+  'Explain why quicksort is O(n log n) on average, with a proof.',
 ];
 
 function prompts(): string[] {
   if (!existsSync(dataPath)) return builtIn;
-  const rows = readFileSync(dataPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { prompt: string });
+  const rows = readFileSync(dataPath, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { prompt: string });
   const sample = rows.filter((_, i) => i % 37 === 0).map((r) => r.prompt);
   return [...sample, ...builtIn, ...builtIn];
 }
@@ -31,7 +40,18 @@ function prompts(): string[] {
 /** One request in five asks for JSON, one in five offers a tool: unsure cheap answers to those come back malformed. */
 function structure(n: number): Record<string, unknown> {
   if (n % 5 === 0) return { response_format: { type: 'json_object' } };
-  if (n % 5 === 1) return { tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } } }] };
+  if (n % 5 === 1)
+    return {
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'lookup',
+            parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+          },
+        },
+      ],
+    };
   return {};
 }
 
@@ -43,18 +63,27 @@ async function main(): Promise<void> {
   if (sluice) await sluice.app.listen({ host: '127.0.0.1', port });
   const url = `${target ?? `http://127.0.0.1:${port}`}/v1/chat/completions`;
   const pool = prompts();
-  console.log(`Sluice on ${url}${loaded ? ` with ${loaded.source} (simulated backends)` : ''}; ${concurrency} clients for ${seconds}s, ${pool.length} prompts\n`);
+  console.log(
+    `Sluice on ${url}${loaded ? ` with ${loaded.source} (simulated backends)` : ''}; ${concurrency} clients for ${seconds}s, ${pool.length} prompts\n`,
+  );
   const deadline = Date.now() + seconds * 1000;
   let n = 0;
   const client = async () => {
     while (Date.now() < deadline) {
       const content = pool[(n++ * 7919) % pool.length]!;
       const stream = n % 3 === 0;
-      const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'auto', stream, messages: [{ role: 'user', content }], ...structure(n) }) });
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'auto', stream, messages: [{ role: 'user', content }], ...structure(n) }),
+      });
       await res.body.text();
     }
   };
-  const ticker = setInterval(() => (sluice ? void summary(sluice.metrics, false) : console.log(`sent ${n} requests`)), 3000);
+  const ticker = setInterval(
+    () => (sluice ? void summary(sluice.metrics, false) : console.log(`sent ${n} requests`)),
+    3000,
+  );
   await Promise.all(Array.from({ length: concurrency }, client));
   clearInterval(ticker);
   if (sluice) {
@@ -64,7 +93,9 @@ async function main(): Promise<void> {
 }
 
 async function sum(m: Metrics, name: keyof Metrics, by?: string): Promise<Map<string, number>> {
-  const metric = m[name] as { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number> }> }> };
+  const metric = m[name] as {
+    get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number> }> }>;
+  };
   const out = new Map<string, number>();
   for (const v of (await metric.get()).values) {
     const key = by ? String(v.labels[by]) : 'all';
@@ -78,7 +109,9 @@ async function summary(m: Metrics, final: boolean): Promise<void> {
   const total = [...requests.values()].reduce((a, b) => a + b, 0);
   const delivered = await sum(m, 'attempts', 'outcome');
   const tiers = new Map<string, number>();
-  for (const v of (await m.attempts.get()).values) if (v.labels.outcome === 'accepted') tiers.set(String(v.labels.tier), (tiers.get(String(v.labels.tier)) ?? 0) + v.value);
+  for (const v of (await m.attempts.get()).values)
+    if (v.labels.outcome === 'accepted')
+      tiers.set(String(v.labels.tier), (tiers.get(String(v.labels.tier)) ?? 0) + v.value);
   const escalations = await sum(m, 'escalations', 'reason');
   const spend = (await sum(m, 'cost')).get('all') ?? 0;
   const baseline = (await sum(m, 'baselineCost')).get('all') ?? 0;
@@ -92,4 +125,10 @@ async function summary(m: Metrics, final: boolean): Promise<void> {
   console.log(line.join(' | '));
 }
 
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -55,13 +55,27 @@ export function buildApp(opts: AppOptions): Sluice {
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
   const lifecycle = new Lifecycle();
   const stateConfig = opts.loaded.config.state;
-  const monitor = monitorStore(createStateStore(stateConfig), (degraded) => degraded
-    ? logger.error({ state: stateConfig.driver }, `state store unreachable: rate limits per replica, budgets ${stateConfig.driver === 'redis' && stateConfig.budgetsOnStoreFailure === 'open' ? 'open' : 'closed'}, cache bypassed, breakers local`)
-    : logger.info({ state: stateConfig.driver }, 'state store reachable again: shared limits, budgets, cache and breakers restored'));
+  const monitor = monitorStore(createStateStore(stateConfig), (degraded) =>
+    degraded
+      ? logger.error(
+          { state: stateConfig.driver },
+          `state store unreachable: rate limits per replica, budgets ${stateConfig.driver === 'redis' && stateConfig.budgetsOnStoreFailure === 'open' ? 'open' : 'closed'}, cache bypassed, breakers local`,
+        )
+      : logger.info(
+          { state: stateConfig.driver },
+          'state store reachable again: shared limits, budgets, cache and breakers restored',
+        ),
+  );
   const store = monitor.store;
   // Keys minted through the admin API; a failed lookup is a 503 key_store_unavailable, and counted.
   const managedKeys = opts.loaded.adminKey
-    ? { get: (sha: string) => store.keyGet(sha).catch((err: unknown) => { metrics.stateStoreErrors.inc({ operation: 'key_get' }); throw err; }) }
+    ? {
+        get: (sha: string) =>
+          store.keyGet(sha).catch((err: unknown) => {
+            metrics.stateStoreErrors.inc({ operation: 'key_get' });
+            throw err;
+          }),
+      }
     : undefined;
   let runtime = createRuntime(opts.loaded, { ...(managedKeys && { managedKeys }) });
   for (const b of opts.loaded.config.backends) metrics.backendUp.set({ backend: b.id }, 1);
@@ -74,10 +88,12 @@ export function buildApp(opts: AppOptions): Sluice {
     // headers timeout no longer than it, and checks on an interval (30 s by default): a quarter of the limit
     // keeps a timeout within 25 % of it.
     requestTimeout: server.requestTimeoutMs,
-    ...(server.requestTimeoutMs > 0 && { http: {
-      headersTimeout: Math.min(60_000, server.requestTimeoutMs),
-      connectionsCheckingInterval: Math.min(30_000, Math.max(50, server.requestTimeoutMs / 4)),
-    } }),
+    ...(server.requestTimeoutMs > 0 && {
+      http: {
+        headersTimeout: Math.min(60_000, server.requestTimeoutMs),
+        connectionsCheckingInterval: Math.min(30_000, Math.max(50, server.requestTimeoutMs / 4)),
+      },
+    }),
     clientErrorHandler: clientErrorHandler((error) => {
       metrics.requests.inc({ route: unroutedLabel, outcome: 'rejected' });
       logger.debug({ code: error.code }, 'request refused before routing');
@@ -115,23 +131,44 @@ export function buildApp(opts: AppOptions): Sluice {
       if (request.sluiceAccounted || !request.url.startsWith('/v1/')) return;
       request.sluiceAccounted = true;
       finish(request, {
-        route: request.sluiceRoute ?? unroutedLabel, ...(request.sluiceTenant && { tenant: request.sluiceTenant }), outcome: error.status >= 500 ? 'error' : 'rejected', status: error.status,
-        durationMs: performance.now() - request.sluiceStartedAt, stream: false, attempts: [], escalations: [], errorCode: error.code,
+        route: request.sluiceRoute ?? unroutedLabel,
+        ...(request.sluiceTenant && { tenant: request.sluiceTenant }),
+        outcome: error.status >= 500 ? 'error' : 'rejected',
+        status: error.status,
+        durationMs: performance.now() - request.sluiceStartedAt,
+        stream: false,
+        attempts: [],
+        escalations: [],
+        errorCode: error.code,
       });
     },
   });
   const h = opts.loaded.config.health;
-  const health = new BackendHealth(store, {
-    transition: (backend, up, source) => logger.warn({ backend, source }, up ? 'backend circuit closed' : 'backend circuit open: skipping it'),
-    gauge: (backend, up) => metrics.backendUp.set({ backend }, up ? 1 : 0),
-    storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
-  }, {
-    enabled: h.enabled, syncMs: h.syncMs,
-    settings: { consecutive: h.consecutiveFailures, window: h.window, minSamples: h.minSamples, failureRate: h.failureRate, baseCooldownMs: h.cooldownMs, maxCooldownMs: h.maxCooldownMs },
-  });
+  const health = new BackendHealth(
+    store,
+    {
+      transition: (backend, up, source) =>
+        logger.warn({ backend, source }, up ? 'backend circuit closed' : 'backend circuit open: skipping it'),
+      gauge: (backend, up) => metrics.backendUp.set({ backend }, up ? 1 : 0),
+      storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
+    },
+    {
+      enabled: h.enabled,
+      syncMs: h.syncMs,
+      settings: {
+        consecutive: h.consecutiveFailures,
+        window: h.window,
+        minSamples: h.minSamples,
+        failureRate: h.failureRate,
+        baseCooldownMs: h.cooldownMs,
+        maxCooldownMs: h.maxCooldownMs,
+      },
+    },
+  );
   if (h.enabled) health.start(() => runtime.config.backends.map((b) => b.id));
   const quality = new QualityControl({
-    store, log: logger,
+    store,
+    log: logger,
     gauges: {
       estimate: (route, v) => metrics.qualityEstimate.set({ route }, v),
       target: (route, v) => metrics.qualityTarget.set({ route }, v),
@@ -146,15 +183,36 @@ export function buildApp(opts: AppOptions): Sluice {
     ...(opts.random && { random: opts.random }),
   });
   quality.configure(opts.loaded.config);
-  const deps = { runtime: () => runtime, metrics, lifecycle, finish, latency: new LatencyTracker(), inflight: new InflightCounter(), gate, health, store, quality };
+  const deps = {
+    runtime: () => runtime,
+    metrics,
+    lifecycle,
+    finish,
+    latency: new LatencyTracker(),
+    inflight: new InflightCounter(),
+    gate,
+    health,
+    store,
+    quality,
+  };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
   if (opts.loaded.adminKey) registerAdminRoutes(app, { adminKey: opts.loaded.adminKey, store });
-  registerInfoRoutes(app, { runtime: () => runtime, lifecycle, metrics, store, monitor, serveMetrics: server.metricsPort === undefined });
+  registerInfoRoutes(app, {
+    runtime: () => runtime,
+    lifecycle,
+    metrics,
+    store,
+    monitor,
+    serveMetrics: server.metricsPort === undefined,
+  });
 
   return {
-    app, metrics, lifecycle, quality,
+    app,
+    metrics,
+    lifecycle,
+    quality,
     runtime: () => runtime,
     reload(loaded) {
       const old = runtime;

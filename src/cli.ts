@@ -13,7 +13,9 @@ const io = {
 };
 
 runCli(process.argv.slice(2), io).then(
-  (code) => { if (code !== null) process.exitCode = code; },
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = 1;

@@ -38,7 +38,11 @@ export function createRuntime(loaded: LoadedConfig, opts: { managedKeys?: Manage
     backends,
     contextWindows: (route) => {
       let w = windows.get(route);
-      if (!w) windows.set(route, (w = [...new Set(route.tiers.flatMap((t) => t.backends.map((id) => backends.get(id)!.contextWindow)))]));
+      if (!w)
+        windows.set(
+          route,
+          (w = [...new Set(route.tiers.flatMap((t) => t.backends.map((id) => backends.get(id)!.contextWindow)))]),
+        );
       return w;
     },
     turn: (route, tier) => {

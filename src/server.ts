@@ -19,16 +19,28 @@ export async function startServer(loaded: LoadedConfig): Promise<Running> {
   const address = await app.listen({ host, port });
   const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(sluice, host, metricsPort);
   warnIfOpen(sluice, loaded);
-  app.log.info({ address, config: loaded.source, routes: loaded.config.routes.map((r) => r.name), backends: loaded.config.backends.map(backendLabel(loaded)) }, 'sluice listening');
+  app.log.info(
+    {
+      address,
+      config: loaded.source,
+      routes: loaded.config.routes.map((r) => r.name),
+      backends: loaded.config.backends.map(backendLabel(loaded)),
+    },
+    'sluice listening',
+  );
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    app.log.info({ inflight: sluice.lifecycle.inflightCount, graceMs: loaded.config.server.shutdownGraceMs }, 'draining');
-    await sluice.close();
-    metricsServer?.close();
-    app.log.info('stopped');
-    await new Promise<void>((resolve) => logger.flush(() => resolve()));
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      app.log.info(
+        { inflight: sluice.lifecycle.inflightCount, graceMs: loaded.config.server.shutdownGraceMs },
+        'draining',
+      );
+      await sluice.close();
+      metricsServer?.close();
+      app.log.info('stopped');
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    })());
   const onSignal = (signal: string) => {
     app.log.info({ signal }, 'shutdown requested');
     void stop().then(() => process.exit(0));
@@ -65,7 +77,8 @@ function backendLabel(loaded: LoadedConfig): (b: LoadedConfig['config']['backend
 
 function warnIfOpen(sluice: Sluice, loaded: LoadedConfig): void {
   for (const w of loaded.warnings) sluice.app.log.warn(w);
-  if (loaded.config.keys.length === 0) sluice.app.log.warn('no virtual keys configured: the gateway is OPEN to anyone who can reach it');
+  if (loaded.config.keys.length === 0)
+    sluice.app.log.warn('no virtual keys configured: the gateway is OPEN to anyone who can reach it');
   if (loaded.config.backends.some((b) => b.protocol === 'mock')) {
     sluice.app.log.warn('config uses simulated (mock) backends: answers are generated locally, not by a real model');
   }
@@ -73,7 +86,10 @@ function warnIfOpen(sluice: Sluice, loaded: LoadedConfig): void {
 
 async function serveMetrics(sluice: Sluice, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
     sluice.metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': sluice.metrics.registry.contentType }).end(text),
       () => res.writeHead(500).end(),

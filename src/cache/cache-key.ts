@@ -12,13 +12,18 @@ export function cacheable(body: Record<string, unknown>, optIn: boolean): boolea
 }
 
 export function cacheKey(route: string, endpoint: string, body: Record<string, unknown>): string {
-  const fields = Object.keys(body).filter((k) => !deliveryOnly.has(k)).sort();
+  const fields = Object.keys(body)
+    .filter((k) => !deliveryOnly.has(k))
+    .sort();
   const canonical = JSON.stringify([route, endpoint, fields.map((k) => [k, canonicalise(body[k])])]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
 function canonicalise(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonicalise);
-  if (v && typeof v === 'object') return Object.keys(v).sort().map((k) => [k, canonicalise((v as Record<string, unknown>)[k])]);
+  if (v && typeof v === 'object')
+    return Object.keys(v)
+      .sort()
+      .map((k) => [k, canonicalise((v as Record<string, unknown>)[k])]);
   return v;
 }

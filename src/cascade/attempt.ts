@@ -5,13 +5,15 @@ import { priceUsage, type TokenUsage } from '../cost/pricing.js';
 import { asObject, asTokenCount } from '../openai/wire-values.js';
 
 export type { AttemptOutcome, AttemptRecord } from '../shared/attempt-record.js';
-import type { AttemptRecord } from '../shared/attempt-record.js';
 
 /**
  * Usage from the upstream when it reported it, else estimated from what was sent and received. A count that is not
  * a whole number from 0 to 100M (a string, negative, 1e300) is not believed: estimated instead, and marked so.
  */
-export function usageFrom(reported: unknown, estimate: { inputTokens: number; outputText: string | undefined }): TokenUsage {
+export function usageFrom(
+  reported: unknown,
+  estimate: { inputTokens: number; outputText: string | undefined },
+): TokenUsage {
   const u = asObject(reported);
   const input = asTokenCount(u?.prompt_tokens);
   const estimateOutput = () => (estimate.outputText ? countText(estimate.outputText).tokens : 0);
@@ -20,7 +22,12 @@ export function usageFrom(reported: unknown, estimate: { inputTokens: number; ou
     // No completion count: the total's remainder when there is one (embeddings report prompt = total), else what
     // was generated is estimated (nothing, for embeddings).
     const total = asTokenCount(u.total_tokens);
-    const output = u.completion_tokens == null ? (total !== undefined && total >= input ? total - input : undefined) : asTokenCount(u.completion_tokens);
+    const output =
+      u.completion_tokens == null
+        ? total !== undefined && total >= input
+          ? total - input
+          : undefined
+        : asTokenCount(u.completion_tokens);
     if (output !== undefined) return { input, cachedInput, output, estimated: false };
     return { input, cachedInput, output: estimateOutput(), estimated: Boolean(estimate.outputText) };
   }
@@ -28,7 +35,10 @@ export function usageFrom(reported: unknown, estimate: { inputTokens: number; ou
 }
 
 /** What a backend generated, as one text to count: the answer's words and its tool calls' names and arguments. */
-export function generatedText(answer: { text: string; toolCalls: readonly { name: string; arguments: string }[] }): string {
+export function generatedText(answer: {
+  text: string;
+  toolCalls: readonly { name: string; arguments: string }[];
+}): string {
   return answer.text + answer.toolCalls.map((c) => c.name + c.arguments).join('');
 }
 

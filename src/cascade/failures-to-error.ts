@@ -6,10 +6,14 @@ export function failuresToError(failures: readonly UpstreamFailure[], attempts: 
   const last = failures[failures.length - 1];
   if (!last) return new SluiceError('no_backend_available', 'no backend could serve the request');
   if (last.clientFault) {
-    return new SluiceError('upstream_rejected', last.upstreamMessage ?? `the backend rejected the request (${last.status})`, {
-      status: last.status!,
-      ...(last.upstreamParam !== undefined && { param: last.upstreamParam }),
-    });
+    return new SluiceError(
+      'upstream_rejected',
+      last.upstreamMessage ?? `the backend rejected the request (${last.status})`,
+      {
+        status: last.status!,
+        ...(last.upstreamParam !== undefined && { param: last.upstreamParam }),
+      },
+    );
   }
   const tried = attemptsText(attempts);
   if (failures.every((f) => f.reason === 'rate_limited')) {
@@ -17,15 +21,19 @@ export function failuresToError(failures: readonly UpstreamFailure[], attempts: 
     const headers: Record<string, string> = waits.length > 0 ? { 'retry-after': String(Math.min(...waits)) } : {};
     return new SluiceError('upstream_rate_limited', `every backend is rate limiting (${tried})`, { headers });
   }
-  if (last.kind === 'timeout') return new SluiceError('upstream_timeout', `the backend did not answer in time (${tried})`);
-  if (failures.every((f) => f.kind === 'connect')) return new SluiceError('no_backend_available', `no backend could be reached (${tried})`);
+  if (last.kind === 'timeout')
+    return new SluiceError('upstream_timeout', `the backend did not answer in time (${tried})`);
+  if (failures.every((f) => f.kind === 'connect'))
+    return new SluiceError('no_backend_available', `no backend could be reached (${tried})`);
   return new SluiceError('upstream_error', `the backend failed: ${last.message} (${tried})`);
 }
 
 /** The error for a cascade stopped by the deadline or by shutdown; undefined for other stops. */
 export function abortError(why: unknown, attempts: number): SluiceError | undefined {
-  if (why === 'deadline') return new SluiceError('upstream_timeout', `the request deadline passed (${attemptsText(attempts)})`);
-  if (why === 'shutdown') return new SluiceError('shutting_down', 'this replica shut down before the answer was complete');
+  if (why === 'deadline')
+    return new SluiceError('upstream_timeout', `the request deadline passed (${attemptsText(attempts)})`);
+  if (why === 'shutdown')
+    return new SluiceError('shutting_down', 'this replica shut down before the answer was complete');
   return undefined;
 }
 

@@ -31,22 +31,40 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
   const t0 = a.deps.now();
   const upstream = a.deps.upstreams.get(a.backend.id)!;
   try {
-    let res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, false, { logprobs: a.addLogprobs }), stream: false, signal: a.signal, requestId: a.req.requestId });
+    let res = await upstream.send({
+      endpoint: a.req.endpoint,
+      body: upstreamBody(a.req.body, a.backend, false, { logprobs: a.addLogprobs }),
+      stream: false,
+      signal: a.signal,
+      requestId: a.req.requestId,
+    });
     if (res.kind !== 'json') {
       res.cancel();
       throw new UpstreamFailure('protocol', 'expected a JSON answer');
     }
     const view = answerFromJson(res.json);
     if (a.addLogprobs) res = withoutLogprobs(res);
-    const usage = usageFrom(res.json.usage, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(view) });
-    const verdict: Verdict = a.judged && a.deps.judge && a.req.endpoint !== 'embeddings' ? a.deps.judge(view, { partial: false, backend: a.backend }) : { kind: 'accept' };
+    const usage = usageFrom(res.json.usage, {
+      inputTokens: a.req.profile.inputTokens,
+      outputText: generatedText(view),
+    });
+    const verdict: Verdict =
+      a.judged && a.deps.judge && a.req.endpoint !== 'embeddings'
+        ? a.deps.judge(view, { partial: false, backend: a.backend })
+        : { kind: 'accept' };
     const record: AttemptRecord = {
-      tier: a.tier, backend: a.backend.id, outcome: verdict.kind === 'accept' ? 'accepted' : 'escalated',
-      usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0,
+      tier: a.tier,
+      backend: a.backend.id,
+      outcome: verdict.kind === 'accept' ? 'accepted' : 'escalated',
+      usage,
+      costNano: priceAttempt(a.backend, usage),
+      durationMs: a.deps.now() - t0,
       ...(verdict.kind === 'escalate' && { reason: verdict.reason }),
       ...(verdict.score !== undefined && { score: verdict.score }),
     };
-    return verdict.kind === 'accept' ? { kind: 'accepted', record, answer: res } : { kind: 'escalate', record, reason: verdict.reason, answer: res };
+    return verdict.kind === 'accept'
+      ? { kind: 'accepted', record, answer: res }
+      : { kind: 'escalate', record, reason: verdict.reason, answer: res };
   } catch (err) {
     const failure = classifyTransportError(err);
     return { kind: 'failed', failure, committed: false, record: failedRecord(a, failure, t0, undefined) };
@@ -57,12 +75,30 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
  * A failed attempt is paid for what the backend processed: nothing when it refused or could not be reached;
  * the prompt (estimated) plus what was generated when it was cut, timed out, abandoned mid-answer or too large.
  */
-export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: number, generated: string | undefined): AttemptRecord {
-  const processed = failure.kind === 'timeout' || failure.kind === 'aborted' || failure.kind === 'reset' || failure.kind === 'oversize' || generated !== undefined;
-  const usage = processed ? usageFrom(undefined, { inputTokens: a.req.profile.inputTokens, outputText: generated }) : { input: 0, cachedInput: 0, output: 0, estimated: false };
+export function failedRecord(
+  a: AttemptContext,
+  failure: UpstreamFailure,
+  t0: number,
+  generated: string | undefined,
+): AttemptRecord {
+  const processed =
+    failure.kind === 'timeout' ||
+    failure.kind === 'aborted' ||
+    failure.kind === 'reset' ||
+    failure.kind === 'oversize' ||
+    generated !== undefined;
+  const usage = processed
+    ? usageFrom(undefined, { inputTokens: a.req.profile.inputTokens, outputText: generated })
+    : { input: 0, cachedInput: 0, output: 0, estimated: false };
   return {
-    tier: a.tier, backend: a.backend.id, outcome: failure.kind === 'aborted' ? 'aborted' : 'failed', reason: failure.reason,
-    error: failure.detail, usage, costNano: processed ? priceAttempt(a.backend, usage) : 0, durationMs: a.deps.now() - t0,
+    tier: a.tier,
+    backend: a.backend.id,
+    outcome: failure.kind === 'aborted' ? 'aborted' : 'failed',
+    reason: failure.reason,
+    error: failure.detail,
+    usage,
+    costNano: processed ? priceAttempt(a.backend, usage) : 0,
+    durationMs: a.deps.now() - t0,
     ...(failure.status !== undefined && { status: failure.status }),
     ...(failure.countsAgainstHealth && { healthFailure: true }),
   };
@@ -72,7 +108,10 @@ export function failedRecord(a: AttemptContext, failure: UpstreamFailure, t0: nu
 function withoutLogprobs(res: UpstreamJson): UpstreamJson {
   const choices = res.json.choices;
   if (!Array.isArray(choices)) return res;
-  for (const c of choices) { const choice = asObject(c); if (choice && choice.logprobs != null) choice.logprobs = null; }
+  for (const c of choices) {
+    const choice = asObject(c);
+    if (choice && choice.logprobs != null) choice.logprobs = null;
+  }
   return { kind: 'json', json: res.json, text: JSON.stringify(res.json) };
 }
 
@@ -81,7 +120,17 @@ export function answerFromJson(json: Record<string, unknown>): AnswerView {
   const choice = asObject(Array.isArray(choices) ? choices[0] : undefined);
   const message = asObject(choice?.message);
   const text = asString(message?.content) ?? asString(choice?.text) ?? '';
-  const toolCalls = toolCallsOf(message?.tool_calls).map((c) => ({ ...(c.id !== undefined && { id: c.id }), name: c.name ?? '', arguments: c.arguments ?? '' }));
+  const toolCalls = toolCallsOf(message?.tool_calls).map((c) => ({
+    ...(c.id !== undefined && { id: c.id }),
+    name: c.name ?? '',
+    arguments: c.arguments ?? '',
+  }));
   const logprobs = choice?.logprobs == null ? undefined : tokenLogprobs(choice.logprobs);
-  return { text, toolCalls, finishReason: asString(choice?.finish_reason) ?? null, refusal: asString(message?.refusal) ?? null, ...(logprobs && logprobs.length > 0 && { logprobs }) };
+  return {
+    text,
+    toolCalls,
+    finishReason: asString(choice?.finish_reason) ?? null,
+    refusal: asString(message?.refusal) ?? null,
+    ...(logprobs && logprobs.length > 0 && { logprobs }),
+  };
 }

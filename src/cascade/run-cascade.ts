@@ -25,7 +25,13 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
   let firstByteMs: number | undefined;
   // Result objects name their fields instead of spreading a shared base first: on Node 20 every property added
   // after a leading spread costs about a microsecond (a new hidden class each time).
-  const failed = (): CascadeResult => ({ outcome: 'error', committed: false, error: failuresToError(failures, attempts.length), attempts, escalations });
+  const failed = (): CascadeResult => ({
+    outcome: 'error',
+    committed: false,
+    error: failuresToError(failures, attempts.length),
+    attempts,
+    escalations,
+  });
 
   try {
     const tiers = req.plan.tiers;
@@ -36,15 +42,31 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         if (stop.signal.aborted) return stopped({ attempts, escalations }, stop.signal.reason, failures);
         if (attempts.length >= req.route.maxAttempts) return failed();
         const judged = opts.judge && t < tiers.length - 1;
-        const ctx: AttemptContext = { req, deps, backend, tier: tier.index, judged, signal: stop.signal, addLogprobs: judged && opts.logprobs === true && backend.logprobs };
+        const ctx: AttemptContext = {
+          req,
+          deps,
+          backend,
+          tier: tier.index,
+          judged,
+          signal: stop.signal,
+          addLogprobs: judged && opts.logprobs === true && backend.logprobs,
+        };
         let result: AttemptResult;
         deps.inflight?.start(backend.id);
         try {
           result = req.sink
             ? await streamAttempt({
-                sink: req.sink, holdbackTokens: opts.holdbackTokens,
-                commitInfo: () => ({ backend: backend.id, tier: tier.index, attempts: attempts.length + 1, escalations: escalations.map((e) => e.reason) }),
-                onFirstByte: () => { firstByteMs = deps.now() - req.startedAt; },
+                sink: req.sink,
+                holdbackTokens: opts.holdbackTokens,
+                commitInfo: () => ({
+                  backend: backend.id,
+                  tier: tier.index,
+                  attempts: attempts.length + 1,
+                  escalations: escalations.map((e) => e.reason),
+                }),
+                onFirstByte: () => {
+                  firstByteMs = deps.now() - req.startedAt;
+                },
                 ...(req.explain && { trailer: (final, head) => req.explain!([...attempts, final], head) }),
                 ...ctx,
               })
@@ -54,11 +76,28 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         }
         attempts.push(result.record);
         if (result.kind === 'accepted') {
-          return { outcome: 'ok', delivered: result.record, committed: Boolean(req.sink), attempts, escalations, ...(result.answer && { answer: result.answer }), ...(result.streamed && { streamed: result.streamed }), ...(firstByteMs !== undefined && { firstByteMs }) };
+          return {
+            outcome: 'ok',
+            delivered: result.record,
+            committed: Boolean(req.sink),
+            attempts,
+            escalations,
+            ...(result.answer && { answer: result.answer }),
+            ...(result.streamed && { streamed: result.streamed }),
+            ...(firstByteMs !== undefined && { firstByteMs }),
+          };
         }
-        if (result.kind === 'escalate') { reason = result.reason; break; }
+        if (result.kind === 'escalate') {
+          reason = result.reason;
+          break;
+        }
         failures.push(result.failure);
-        if (result.committed || result.failure.kind === 'aborted') return stopped({ attempts, escalations, committed: result.committed, firstByteMs }, stop.signal.reason, failures);
+        if (result.committed || result.failure.kind === 'aborted')
+          return stopped(
+            { attempts, escalations, committed: result.committed, firstByteMs },
+            stop.signal.reason,
+            failures,
+          );
         if (!result.failure.retryable) return failed();
         reason = result.failure.reason;
       }
@@ -72,9 +111,18 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
 }
 
 /** Ends the cascade after an abort: the client left, or the deadline passed (504), or a committed stream broke. */
-function stopped(base: Pick<CascadeResult, 'attempts' | 'escalations'> & { committed?: boolean; firstByteMs?: number | undefined }, why: unknown, failures: UpstreamFailure[]): CascadeResult {
+function stopped(
+  base: Pick<CascadeResult, 'attempts' | 'escalations'> & { committed?: boolean; firstByteMs?: number | undefined },
+  why: unknown,
+  failures: UpstreamFailure[],
+): CascadeResult {
   const committed = base.committed ?? false;
-  const common = { attempts: base.attempts, escalations: base.escalations, committed, ...(base.firstByteMs !== undefined && { firstByteMs: base.firstByteMs }) };
+  const common = {
+    attempts: base.attempts,
+    escalations: base.escalations,
+    committed,
+    ...(base.firstByteMs !== undefined && { firstByteMs: base.firstByteMs }),
+  };
   if (why === 'client') return { outcome: 'client_aborted', ...common };
   const error = abortError(why, base.attempts.length) ?? failuresToError(failures, base.attempts.length);
   return { outcome: 'error', error, ...common };
@@ -84,5 +132,11 @@ function stopped(base: Pick<CascadeResult, 'attempts' | 'escalations'> & { commi
 function linkAbort(request: Cancel, deadlineMs: number): { signal: Cancel; dispose(): void } {
   const signal = request.child();
   const timer = setTimeout(() => signal.abort('deadline'), Math.max(0, deadlineMs));
-  return { signal, dispose: () => { clearTimeout(timer); signal.dispose(); } };
+  return {
+    signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal.dispose();
+    },
+  };
 }

@@ -1,6 +1,13 @@
 // Reads one upstream chat/completions stream event by event: keeps the answer text, tool calls, finish reason
 // and usage, and decides what the client gets for each event (the usage chunk only if the client asked). Pure.
-import { asObject, asString, tokenLogprobs, toolCallsOf, type JsonObject, type ToolCallRead } from '../openai/wire-values.js';
+import {
+  asObject,
+  asString,
+  tokenLogprobs,
+  toolCallsOf,
+  type JsonObject,
+  type ToolCallRead,
+} from '../openai/wire-values.js';
 import type { SseEvent } from '../upstream/sse-parser.js';
 import { UpstreamFailure } from '../upstream/upstream-failure.js';
 
@@ -24,7 +31,10 @@ export class StreamAccumulator {
   /** Template for a synthesized usage chunk: id, created, model of the stream. */
   head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown } = {};
 
-  constructor(private readonly clientWantsUsage: boolean, private readonly stripLogprobs = false) {}
+  constructor(
+    private readonly clientWantsUsage: boolean,
+    private readonly stripLogprobs = false,
+  ) {}
 
   /** The answer is whole: `[DONE]`, or a finish reason on an upstream that omits `[DONE]`. */
   get complete(): boolean {
@@ -47,7 +57,8 @@ export class StreamAccumulator {
     const chunk = asObject(parsed);
     if (!chunk) throw new UpstreamFailure('protocol', 'stream event is not a JSON object');
     if (chunk.error != null) throw streamError(ev.data);
-    if (this.head.id === undefined) this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
+    if (this.head.id === undefined)
+      this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
     const hadLogprobs = this.read(chunk);
     const stripUsage = 'usage' in chunk && !this.clientWantsUsage;
     if (!stripUsage && !hadLogprobs) return ev.data;
@@ -80,11 +91,20 @@ export class StreamAccumulator {
       const refusal = asString(delta?.refusal);
       if (refusal) this.refusal += refusal;
       const text = asString(delta?.content) ?? asString(choice.text);
-      if (text) { this.text += text; content = true; }
+      if (text) {
+        this.text += text;
+        content = true;
+      }
       const calls = toolCallsOf(delta?.tool_calls);
-      if (calls.length > 0) { this.readToolCalls(calls); content = true; }
+      if (calls.length > 0) {
+        this.readToolCalls(calls);
+        content = true;
+      }
       const finish = asString(choice.finish_reason);
-      if (finish) { this.finishReason = finish; content = true; }
+      if (finish) {
+        this.finishReason = finish;
+        content = true;
+      }
       if (content) this.contentEvents++;
     }
     return stripped;
@@ -115,8 +135,10 @@ function streamError(data: string): UpstreamFailure {
   let message = 'upstream sent an error event';
   try {
     const parsed = JSON.parse(data) as { error?: { message?: string } | string; message?: string };
-    const m = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? parsed.message;
+    const m = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
     if (m) message = `upstream error event: ${m}`;
-  } catch { /* keep the generic message */ }
+  } catch {
+    /* keep the generic message */
+  }
   return new UpstreamFailure('protocol', message);
 }

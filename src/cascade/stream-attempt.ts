@@ -33,11 +33,20 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     committed = true;
     a.sink.open(a.commitInfo());
     a.onFirstByte();
-    for (const data of held.splice(0)) { const p = a.sink.send(data); if (p) await p; } // awaits only under back-pressure
+    for (const data of held.splice(0)) {
+      const p = a.sink.send(data);
+      if (p) await p;
+    } // awaits only under back-pressure
   };
 
   try {
-    const res = await upstream.send({ endpoint: a.req.endpoint, body: upstreamBody(a.req.body, a.backend, true, { logprobs: a.addLogprobs }), stream: true, signal: a.signal, requestId: a.req.requestId });
+    const res = await upstream.send({
+      endpoint: a.req.endpoint,
+      body: upstreamBody(a.req.body, a.backend, true, { logprobs: a.addLogprobs }),
+      stream: true,
+      signal: a.signal,
+      requestId: a.req.requestId,
+    });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
     reading: for await (const events of res.events) {
       firstEventMs ??= a.deps.now() - t0;
@@ -45,7 +54,10 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
         const out = acc.accept(ev);
         if (acc.done) break reading;
         if (out !== null) {
-          if (committed) { const p = a.sink.send(out); if (p) await p; } else held.push(out);
+          if (committed) {
+            const p = a.sink.send(out);
+            if (p) await p;
+          } else held.push(out);
         }
         if (!committed && reachedCommitPoint(a, acc)) {
           const verdict = judgePartial(a, acc, true);
@@ -66,15 +78,31 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     // Committed early (holdback): the whole answer is still judged, for the verbosity metrics.
     const score = a.judged ? (atEnd ?? judgePartial(a, acc, false)).score : undefined;
     const record: AttemptRecord = {
-      tier: a.tier, backend: a.backend.id, outcome: 'accepted', usage, costNano: priceAttempt(a.backend, usage), durationMs: a.deps.now() - t0,
-      ...(firstEventMs !== undefined && { firstEventMs }), ...(score !== undefined && { score }),
+      tier: a.tier,
+      backend: a.backend.id,
+      outcome: 'accepted',
+      usage,
+      costNano: priceAttempt(a.backend, usage),
+      durationMs: a.deps.now() - t0,
+      ...(firstEventMs !== undefined && { firstEventMs }),
+      ...(score !== undefined && { score }),
     };
     if (a.trailer) await a.sink.send(a.trailer(record, acc.head));
     a.sink.done();
-    return { kind: 'accepted', record, streamed: { text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason, refusal: acc.refusal || null } };
+    return {
+      kind: 'accepted',
+      record,
+      streamed: {
+        text: acc.text,
+        toolCalls: acc.toolCalls,
+        finishReason: acc.finishReason,
+        refusal: acc.refusal || null,
+      },
+    };
   } catch (err) {
     const failure = classifyTransportError(err);
-    if (committed && a.signal.reason !== 'client') a.sink.fail((abortError(a.signal.reason, 1) ?? failuresToError([failure], 1)).toBody());
+    if (committed && a.signal.reason !== 'client')
+      a.sink.fail((abortError(a.signal.reason, 1) ?? failuresToError([failure], 1)).toBody());
     const record = failedRecord(a, failure, t0, acc.contentEvents > 0 ? generatedText(acc) : undefined);
     if (firstEventMs !== undefined) record.firstEventMs = firstEventMs;
     return { kind: 'failed', failure, committed, record };
@@ -91,16 +119,39 @@ function reachedCommitPoint(a: StreamAttemptContext, acc: StreamAccumulator): bo
 
 function judgePartial(a: StreamAttemptContext, acc: StreamAccumulator, partial: boolean): Verdict {
   if (!a.judged || !a.deps.judge) return { kind: 'accept' };
-  const view = { text: acc.text, toolCalls: acc.toolCalls, finishReason: acc.finishReason, refusal: acc.refusal || null, ...(acc.logprobs.length > 0 && { logprobs: acc.logprobs }) };
+  const view = {
+    text: acc.text,
+    toolCalls: acc.toolCalls,
+    finishReason: acc.finishReason,
+    refusal: acc.refusal || null,
+    ...(acc.logprobs.length > 0 && { logprobs: acc.logprobs }),
+  };
   return a.deps.judge(view, { partial: partial && !acc.complete, backend: a.backend });
 }
 
-function escalate(a: StreamAttemptContext, acc: StreamAccumulator, verdict: Verdict & { kind: 'escalate' }, t0: number, firstEventMs: number | undefined, cancel: () => void): AttemptResult {
+function escalate(
+  a: StreamAttemptContext,
+  acc: StreamAccumulator,
+  verdict: Verdict & { kind: 'escalate' },
+  t0: number,
+  firstEventMs: number | undefined,
+  cancel: () => void,
+): AttemptResult {
   cancel();
-  const usage = usageFrom(acc.complete ? acc.usage : undefined, { inputTokens: a.req.profile.inputTokens, outputText: generatedText(acc) });
+  const usage = usageFrom(acc.complete ? acc.usage : undefined, {
+    inputTokens: a.req.profile.inputTokens,
+    outputText: generatedText(acc),
+  });
   const record: AttemptRecord = {
-    tier: a.tier, backend: a.backend.id, outcome: 'escalated', reason: verdict.reason, usage, costNano: priceAttempt(a.backend, usage),
-    durationMs: a.deps.now() - t0, ...(firstEventMs !== undefined && { firstEventMs }), ...(verdict.score !== undefined && { score: verdict.score }),
+    tier: a.tier,
+    backend: a.backend.id,
+    outcome: 'escalated',
+    reason: verdict.reason,
+    usage,
+    costNano: priceAttempt(a.backend, usage),
+    durationMs: a.deps.now() - t0,
+    ...(firstEventMs !== undefined && { firstEventMs }),
+    ...(verdict.score !== undefined && { score: verdict.score }),
   };
   return { kind: 'escalate', record, reason: verdict.reason };
 }

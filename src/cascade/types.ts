@@ -1,6 +1,6 @@
 // Shapes shared by the cascade's loop, its attempts and the http layer that feeds and drains it.
 import type { Profile } from '../classify/profile.js';
-import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
+import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
 import type { Plan } from '../route/plan.js';
 import type { Cancel } from '../upstream/cancel.js';
@@ -39,7 +39,10 @@ export interface CascadeRequest {
   sink?: StreamSink;
   clientWantsUsage: boolean;
   /** Streams with x-sluice-explain: the data of an extra event before [DONE], from every attempt so far. */
-  explain?: (attempts: readonly AttemptRecord[], head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown }) => string;
+  explain?: (
+    attempts: readonly AttemptRecord[],
+    head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown },
+  ) => string;
   /** performance.now() when the request arrived. */
   startedAt: number;
 }

@@ -87,7 +87,11 @@ const recent = new RecentMap<number>(5_000, 1_000_000, (text) => text.length);
  * lasts; short texts past the budget are gathered and counted together (sampled if long), and a text over the
  * exact limit on its own, so a 100k-token message is never copied into a bigger string.
  */
-export function countChatTokens(messages: readonly ChatMessage[], tools?: unknown, opts: { exact?: boolean } = {}): TokenCount {
+export function countChatTokens(
+  messages: readonly ChatMessage[],
+  tools?: unknown,
+  opts: { exact?: boolean } = {},
+): TokenCount {
   let tokens = replyPriming;
   let estimated = false;
   let budget = opts.exact ? Number.POSITIVE_INFINITY : exactLimitChars;
@@ -100,8 +104,14 @@ export function countChatTokens(messages: readonly ChatMessage[], tools?: unknow
       return;
     }
     const known = recent.get(text);
-    if (known !== undefined) { tokens += known; return; }
-    if (text.length > budget) { rest += rest === '' ? text : `\n${text}`; return; }
+    if (known !== undefined) {
+      tokens += known;
+      return;
+    }
+    if (text.length > budget) {
+      rest += rest === '' ? text : `\n${text}`;
+      return;
+    }
     budget -= text.length;
     const n = countTokens(text);
     recent.set(text, n);
@@ -110,13 +120,17 @@ export function countChatTokens(messages: readonly ChatMessage[], tools?: unknow
   for (const m of messages) {
     tokens += perMessage;
     add(m.role);
-    if (typeof m.name === 'string') { add(m.name); tokens += 1; }
+    if (typeof m.name === 'string') {
+      add(m.name);
+      tokens += 1;
+    }
     const c = m.content;
     if (typeof c === 'string') add(c);
     else if (Array.isArray(c)) {
       for (const part of c) {
         if (typeof part.text === 'string') add(part.text);
-        else if (part.type === 'image_url') tokens += part.image_url?.detail === 'low' ? imageTokens.low : imageTokens.high;
+        else if (part.type === 'image_url')
+          tokens += part.image_url?.detail === 'low' ? imageTokens.low : imageTokens.high;
       }
     }
     if (m.tool_calls) add(JSON.stringify(m.tool_calls));

@@ -8,9 +8,30 @@ const headChars = 1_200;
 const tailChars = 300;
 
 export const denseNames = [
-  'bias', 'input_tokens', 'question_words', 'turns', 'digit_share', 'numbers', 'code', 'math_symbols', 'questions',
-  'multiple_choice', 'numeric_options', 'option_length', 'reasoning_verbs', 'constraints', 'tools', 'json_mode',
-  'sentences', 'word_length', 'ratios', 'negation', 'long_words', 'capitalised', 'money', 'rates',
+  'bias',
+  'input_tokens',
+  'question_words',
+  'turns',
+  'digit_share',
+  'numbers',
+  'code',
+  'math_symbols',
+  'questions',
+  'multiple_choice',
+  'numeric_options',
+  'option_length',
+  'reasoning_verbs',
+  'constraints',
+  'tools',
+  'json_mode',
+  'sentences',
+  'word_length',
+  'ratios',
+  'negation',
+  'long_words',
+  'capitalised',
+  'money',
+  'rates',
 ] as const;
 export const denseCount = denseNames.length;
 
@@ -39,19 +60,30 @@ const fnvSeed = 0x811c9dc5;
 // Hashes are kept to 30 bits so V8 holds them as small integers (no heap numbers in the hot loop); the feature
 // index is their low `hashBits` bits.
 const smi = 0x3fffffff;
-const fnv1a = (s: string) => { let h = fnvSeed; for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193); return h & smi; };
+const fnv1a = (s: string) => {
+  let h = fnvSeed;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h & smi;
+};
 const pairKey = (a: number, b: number) => (Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b) & smi;
 
 /** Keyword categories keyed by word hash (and by bigram hash for two-word phrases): no substrings needed. */
 const categories = new Map<number, number>();
 const phraseStarts = new Set<number>();
-const add = (c: Category, words: string) => words.split(',').forEach((w) => {
-  const parts = w.split(' ').map(fnv1a);
-  const id = categoryNames.indexOf(c);
-  if (parts.length === 1) categories.set(parts[0]!, id);
-  else { categories.set(pairKey(parts[0]!, parts[1]!), id); phraseStarts.add(parts[0]!); }
-});
-add('reasoning', 'prove,proof,derive,implement,justify,calculate,compute,solve,evaluate,determine,optimise,optimize,design,analyse,analyze,explain why');
+const add = (c: Category, words: string) =>
+  words.split(',').forEach((w) => {
+    const parts = w.split(' ').map(fnv1a);
+    const id = categoryNames.indexOf(c);
+    if (parts.length === 1) categories.set(parts[0]!, id);
+    else {
+      categories.set(pairKey(parts[0]!, parts[1]!), id);
+      phraseStarts.add(parts[0]!);
+    }
+  });
+add(
+  'reasoning',
+  'prove,proof,derive,implement,justify,calculate,compute,solve,evaluate,determine,optimise,optimize,design,analyse,analyze,explain why',
+);
 add('constraint', 'must,only,exactly,between,without,except,at least,at most,no more,no less');
 add('ratio', '%,percent,half,third,quarter,twice,thrice,ratio,fraction,average,rate');
 add('negation', 'not,false,incorrect,never,least likely');
@@ -88,7 +120,20 @@ function addDistinct(index: number, count: number): number {
   }
 }
 
-interface Counts { words: number; numbers: number; digitChars: number; letters: number; longWords: number; wordChars: number; maths: number; questions: number; money: number; capitalised: number; sentences: number; cat: Record<Category, number> }
+interface Counts {
+  words: number;
+  numbers: number;
+  digitChars: number;
+  letters: number;
+  longWords: number;
+  wordChars: number;
+  maths: number;
+  questions: number;
+  money: number;
+  capitalised: number;
+  sentences: number;
+  cat: Record<Category, number>;
+}
 
 /**
  * One pass over the text, reading the same tokens as /[a-z]+|\d+(?:[.,]\d+)?|[$%?=+*\/^<>…]/ on its lower-cased
@@ -97,10 +142,23 @@ interface Counts { words: number; numbers: number; digitChars: number; letters: 
  */
 export function scan(text: string): { hashed: Uint32Array; counts: Counts } {
   const cat = new Uint16Array(categoryNames.length);
-  let words = 0, numbers = 0, digitChars = 0, letters = 0, longWords = 0, wordChars = 0, mathCount = 0, questions = 0, money = 0, capitalised = 0, sentences = 0;
+  let words = 0,
+    numbers = 0,
+    digitChars = 0,
+    letters = 0,
+    longWords = 0,
+    wordChars = 0,
+    mathCount = 0,
+    questions = 0,
+    money = 0,
+    capitalised = 0,
+    sentences = 0;
   const lower = text;
   let nFound = 0;
-  if (++call === 0xffffffff) { slotStamps.fill(0); call = 1; }
+  if (++call === 0xffffffff) {
+    slotStamps.fill(0);
+    call = 1;
+  }
   let prev = -1;
   const n = lower.length;
   let i = 0;
@@ -115,18 +173,36 @@ export function scan(text: string): { hashed: Uint32Array; counts: Counts } {
     let h = fnvSeed;
     const start = i;
     if (kind === 1) {
-      if (c <= 90 && (i + 1 < n) && lower.charCodeAt(i + 1) >= 97 && (i === 0 || lower.charCodeAt(i - 1) <= 32)) capitalised++;
-      do { h = Math.imul(h ^ (c | 32), 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 1 && i < n);
-      letters++; wordChars += i - start; if (i - start >= 10) longWords++;
+      if (c <= 90 && i + 1 < n && lower.charCodeAt(i + 1) >= 97 && (i === 0 || lower.charCodeAt(i - 1) <= 32))
+        capitalised++;
+      do {
+        h = Math.imul(h ^ (c | 32), 0x01000193);
+        c = lower.charCodeAt(++i);
+      } while (charClass[c] === 1 && i < n);
+      letters++;
+      wordChars += i - start;
+      if (i - start >= 10) longWords++;
     } else if (kind === 2) {
-      do { h = Math.imul(h ^ c, 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 2 && i < n);
+      do {
+        h = Math.imul(h ^ c, 0x01000193);
+        c = lower.charCodeAt(++i);
+      } while (charClass[c] === 2 && i < n);
       if ((c === 46 || c === 44) && charClass[lower.charCodeAt(i + 1)] === 2) {
-        do { h = Math.imul(h ^ c, 0x01000193); c = lower.charCodeAt(++i); } while (charClass[c] === 2 && i < n);
+        do {
+          h = Math.imul(h ^ c, 0x01000193);
+          c = lower.charCodeAt(++i);
+        } while (charClass[c] === 2 && i < n);
       }
-      numbers++; digitChars += i - start;
+      numbers++;
+      digitChars += i - start;
     } else {
-      h = Math.imul(h ^ c, 0x01000193); i++;
-      if (c === 63) { questions++; if (i === n || lower.charCodeAt(i) <= 32) sentences++; } else if (c === 36) money++; else if (maths.has(c)) mathCount++;
+      h = Math.imul(h ^ c, 0x01000193);
+      i++;
+      if (c === 63) {
+        questions++;
+        if (i === n || lower.charCodeAt(i) <= 32) sentences++;
+      } else if (c === 36) money++;
+      else if (maths.has(c)) mathCount++;
     }
     h &= smi;
     words++;
@@ -135,18 +211,36 @@ export function scan(text: string): { hashed: Uint32Array; counts: Counts } {
     nFound = addDistinct(h & hashMask, nFound);
     if (prev >= 0) {
       const pair = pairKey(prev, h);
-      if (phraseStarts.has(prev)) { const phrase = categories.get(pair); if (phrase !== undefined) cat[phrase]!++; }
+      if (phraseStarts.has(prev)) {
+        const phrase = categories.get(pair);
+        if (phrase !== undefined) cat[phrase]!++;
+      }
       nFound = addDistinct(pair & hashMask, nFound);
     }
     prev = h;
   }
-  return { hashed: found.slice(0, nFound), counts: { words, numbers, digitChars, letters, longWords, wordChars, maths: mathCount, questions, money, capitalised, sentences, cat: Object.fromEntries(categoryNames.map((n, i) => [n, cat[i]!])) as Record<Category, number> } };
+  return {
+    hashed: found.slice(0, nFound),
+    counts: {
+      words,
+      numbers,
+      digitChars,
+      letters,
+      longWords,
+      wordChars,
+      maths: mathCount,
+      questions,
+      money,
+      capitalised,
+      sentences,
+      cat: Object.fromEntries(categoryNames.map((n, i) => [n, cat[i]!])) as Record<Category, number>,
+    },
+  };
 }
-
 
 export function extractFeatures(input: DifficultyInput): FeatureVector {
   const full = input.question;
-  const text = full.length > headChars + tailChars ? full.slice(0, headChars) + '\n' + full.slice(-tailChars) : full;
+  const text = full.length > headChars + tailChars ? `${full.slice(0, headChars)}\n${full.slice(-tailChars)}` : full;
   const { hashed, counts: k } = scan(text);
   const options = text.includes('\n') ? [...text.matchAll(optionLineRe)].map((m) => m[2] ?? '') : [];
   const dense = new Float64Array(denseCount);
@@ -160,7 +254,10 @@ export function extractFeatures(input: DifficultyInput): FeatureVector {
   dense[7] = Math.log1p(k.maths) / 4;
   dense[8] = Math.min(k.questions, 5) / 5;
   dense[9] = options.length >= 3 ? 1 : 0;
-  dense[10] = options.length > 0 ? options.filter((o) => /^[-\d.,/\s$%()√^+*=a-z]{1,24}$/i.test(o) && /\d/.test(o)).length / options.length : 0;
+  dense[10] =
+    options.length > 0
+      ? options.filter((o) => /^[-\d.,/\s$%()√^+*=a-z]{1,24}$/i.test(o) && /\d/.test(o)).length / options.length
+      : 0;
   dense[11] = options.length > 0 ? Math.log1p(options.reduce((n, o) => n + o.length, 0) / options.length) / 5 : 0;
   dense[12] = Math.min(k.cat.reasoning, 4) / 4;
   dense[13] = Math.min(k.cat.constraint, 4) / 4;
@@ -176,5 +273,3 @@ export function extractFeatures(input: DifficultyInput): FeatureVector {
   dense[23] = Math.min(k.cat.rate, 4) / 4;
   return { hashed, hashedValue: hashed.length > 0 ? 1 / Math.sqrt(hashed.length) : 0, dense };
 }
-
-

@@ -28,11 +28,17 @@ export function difficultyModel(w: DifficultyWeights): DifficultyModel {
 }
 
 export function toFile(w: DifficultyWeights, report: Record<string, unknown>): DifficultyFile {
-  return { format: 'sluice-difficulty-pair/1', cheapWrong: serialise(w.cheapWrong, {}), strongWrong: serialise(w.strongWrong, {}), report };
+  return {
+    format: 'sluice-difficulty-pair/1',
+    cheapWrong: serialise(w.cheapWrong, {}),
+    strongWrong: serialise(w.strongWrong, {}),
+    report,
+  };
 }
 
 export function fromFile(json: unknown): DifficultyWeights {
   const f = json as Partial<DifficultyFile>;
-  if (f?.format !== 'sluice-difficulty-pair/1' || !f.cheapWrong || !f.strongWrong) throw new Error('difficulty weights: not a sluice-difficulty-pair/1 file');
+  if (f?.format !== 'sluice-difficulty-pair/1' || !f.cheapWrong || !f.strongWrong)
+    throw new Error('difficulty weights: not a sluice-difficulty-pair/1 file');
   return { cheapWrong: deserialise(f.cheapWrong), strongWrong: deserialise(f.strongWrong) };
 }

@@ -7,7 +7,10 @@ import type { JudgeModel } from '../judge/verbosity-model.js';
 import { difficultyModel, fromFile, type DifficultyModel } from './difficulty-model.js';
 
 /** The package root: two levels above this file in src/ (tsx, vitest) and three in dist/src/. */
-const packageRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), import.meta.url.includes('/dist/') ? '../../..' : '../..');
+const packageRoot = resolve(
+  fileURLToPath(new URL('.', import.meta.url)),
+  import.meta.url.includes('/dist/') ? '../../..' : '../..',
+);
 
 export function resolveModelPath(path: string): string {
   return isAbsolute(path) ? path : resolve(packageRoot, path);

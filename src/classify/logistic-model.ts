@@ -25,7 +25,11 @@ export interface TrainOptions {
 
 export const defaultTrainOptions: TrainOptions = { epochs: 12, learningRate: 0.2, l2: 1e-5, seed: 42 };
 
-export function train(xs: readonly FeatureVector[], ys: readonly number[], opts: TrainOptions = defaultTrainOptions): LogisticWeights {
+export function train(
+  xs: readonly FeatureVector[],
+  ys: readonly number[],
+  opts: TrainOptions = defaultTrainOptions,
+): LogisticWeights {
   const w: LogisticWeights = { hashed: new Float32Array(1 << hashBits), dense: new Float64Array(denseCount) };
   const gHashed = new Float32Array(1 << hashBits).fill(1e-8);
   const gDense = new Float64Array(denseCount).fill(1e-8);
@@ -36,7 +40,7 @@ export function train(xs: readonly FeatureVector[], ys: readonly number[], opts:
     for (const i of order) {
       const x = xs[i]!;
       const y = ys[i]!;
-      const weight = y > 0.5 ? opts.positiveWeight ?? 1 : 1;
+      const weight = y > 0.5 ? (opts.positiveWeight ?? 1) : 1;
       const g = (predict(w, x) - y) * weight;
       for (let k = 0; k < x.dense.length; k++) {
         const grad = g * x.dense[k]! + (k === 0 ? 0 : opts.l2 * w.dense[k]!);
@@ -64,12 +68,20 @@ export interface WeightsFile {
 }
 
 export function serialise(w: LogisticWeights, trainedOn: Record<string, unknown>): WeightsFile {
-  return { format: 'sluice-difficulty/1', hashBits, dense: Array.from(w.dense, (v) => Number(v.toPrecision(7))), hashed: Buffer.from(w.hashed.buffer, w.hashed.byteOffset, w.hashed.byteLength).toString('base64'), trainedOn };
+  return {
+    format: 'sluice-difficulty/1',
+    hashBits,
+    dense: Array.from(w.dense, (v) => Number(v.toPrecision(7))),
+    hashed: Buffer.from(w.hashed.buffer, w.hashed.byteOffset, w.hashed.byteLength).toString('base64'),
+    trainedOn,
+  };
 }
 
 export function deserialise(file: WeightsFile): LogisticWeights {
   if (file.format !== 'sluice-difficulty/1' || file.hashBits !== hashBits || file.dense.length !== denseCount) {
-    throw new Error(`difficulty weights: expected format sluice-difficulty/1 with ${hashBits} hash bits and ${denseCount} dense features`);
+    throw new Error(
+      `difficulty weights: expected format sluice-difficulty/1 with ${hashBits} hash bits and ${denseCount} dense features`,
+    );
   }
   const bytes = Buffer.from(file.hashed, 'base64');
   const hashed = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));

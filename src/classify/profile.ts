@@ -55,14 +55,15 @@ function nearDecision(total: number, opts: ClassifyOptions): boolean {
 
 export function profileRequest(endpoint: EndpointKind, body: Record<string, unknown>, opts: ClassifyOptions): Profile {
   const messages = body.messages as ChatMessage[] | undefined;
-  const count = (exact: boolean) => endpoint === 'chat'
-    ? countChatTokens(messages!, body.tools, { exact })
-    : countText(endpoint === 'embeddings' ? promptText(body.input) : promptText(body.prompt), { exact });
+  const count = (exact: boolean) =>
+    endpoint === 'chat'
+      ? countChatTokens(messages!, body.tools, { exact })
+      : countText(endpoint === 'embeddings' ? promptText(body.input) : promptText(body.prompt), { exact });
   const clientMaxTokens = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
-  const outputTokens = endpoint === 'embeddings' ? 0 : clientMaxTokens ?? opts.defaultMaxOutputTokens;
+  const outputTokens = endpoint === 'embeddings' ? 0 : (clientMaxTokens ?? opts.defaultMaxOutputTokens);
   let counted = count(false);
   if (counted.estimated && nearDecision(counted.tokens + outputTokens, opts)) counted = count(true);
-  const choices = Math.max(positiveInt(body.n) ?? 1, endpoint === 'completions' ? positiveInt(body.best_of) ?? 1 : 1);
+  const choices = Math.max(positiveInt(body.n) ?? 1, endpoint === 'completions' ? (positiveInt(body.best_of) ?? 1) : 1);
   const profile: Profile = {
     inputTokens: counted.tokens,
     outputTokens,
@@ -77,7 +78,11 @@ export function profileRequest(endpoint: EndpointKind, body: Record<string, unkn
 }
 
 /** What the difficulty model reads of a chat or completions request. */
-export function difficultyInput(endpoint: EndpointKind, body: Record<string, unknown>, inputTokens: number): DifficultyInput {
+export function difficultyInput(
+  endpoint: EndpointKind,
+  body: Record<string, unknown>,
+  inputTokens: number,
+): DifficultyInput {
   const messages = body.messages as ChatMessage[] | undefined;
   return {
     question: endpoint === 'chat' ? lastUserText(messages!) : promptText(body.prompt),

@@ -50,7 +50,11 @@ export function auc(scores: readonly number[], labels: readonly boolean[]): numb
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[idx[k]!]) { rankSumPos += avgRank; pos++; }
+    for (let k = i; k <= j; k++)
+      if (labels[idx[k]!]) {
+        rankSumPos += avgRank;
+        pos++;
+      }
     i = j + 1;
   }
   const neg = labels.length - pos;

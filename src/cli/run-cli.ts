@@ -18,16 +18,35 @@ const commands: Record<string, Command> = {
     await startServer(loadConfigFile(configPathFrom(flag(args, '--config'))));
     return null;
   },
-  'train-difficulty': (args, io) => trainDifficulty({ data: required(args, '--data'), out: flag(args, '--out') ?? 'models/difficulty.json', folds: Number(flag(args, '--folds') ?? 5) }, io),
-  'calibrate-judge': (args, io) => calibrateJudge({ data: required(args, '--data'), out: flag(args, '--out') ?? 'models/judge.json' }, io),
-  calibrate: (args, io) => calibrate({
-    data: required(args, '--data'), share: Number(flag(args, '--strong-share') ?? 0.3), weights: flag(args, '--weights') ?? 'models/difficulty.json',
-    cheap: prices(flag(args, '--cheap-price') ?? '0.6/0.6'), strong: prices(flag(args, '--strong-price') ?? '10/30'), outputTokens: Number(flag(args, '--output-tokens') ?? 256),
-  }, io),
+  'train-difficulty': (args, io) =>
+    trainDifficulty(
+      {
+        data: required(args, '--data'),
+        out: flag(args, '--out') ?? 'models/difficulty.json',
+        folds: Number(flag(args, '--folds') ?? 5),
+      },
+      io,
+    ),
+  'calibrate-judge': (args, io) =>
+    calibrateJudge({ data: required(args, '--data'), out: flag(args, '--out') ?? 'models/judge.json' }, io),
+  calibrate: (args, io) =>
+    calibrate(
+      {
+        data: required(args, '--data'),
+        share: Number(flag(args, '--strong-share') ?? 0.3),
+        weights: flag(args, '--weights') ?? 'models/difficulty.json',
+        cheap: prices(flag(args, '--cheap-price') ?? '0.6/0.6'),
+        strong: prices(flag(args, '--strong-price') ?? '10/30'),
+        outputTokens: Number(flag(args, '--output-tokens') ?? 256),
+      },
+      io,
+    ),
   classify: (args, io) => classifyStdin({ weights: flag(args, '--weights') ?? 'models/difficulty.json' }, io),
   'hash-key': async (args, io) => {
     // `--new` mints a key; otherwise the key comes as an argument or on stdin. Only the hash goes in the config.
-    const key = args.includes('--new') ? mintKey() : args.find((a) => !a.startsWith('--')) ?? (await io.stdin?.())?.trim();
+    const key = args.includes('--new')
+      ? mintKey()
+      : (args.find((a) => !a.startsWith('--')) ?? (await io.stdin?.())?.trim());
     if (!key) throw new UsageError('give a key, pipe one on stdin, or pass --new');
     if (args.includes('--new')) io.stdout(`key:    ${key}\n`);
     io.stdout(`sha256: ${hashKey(key)}\n`);
@@ -36,7 +55,9 @@ const commands: Record<string, Command> = {
   'check-config': async (args, io) => {
     const path = args.find((a) => !a.startsWith('--')) ?? configPathFrom(flag(args, '--config'));
     const loaded = loadConfigFile(path);
-    io.stdout(`OK ${path}: ${count(loaded.config.backends.length, 'backend')}, ${count(loaded.config.routes.length, 'route')}\n`);
+    io.stdout(
+      `OK ${path}: ${count(loaded.config.backends.length, 'backend')}, ${count(loaded.config.routes.length, 'route')}\n`,
+    );
     return 0;
   },
 };
@@ -50,7 +71,8 @@ function required(args: string[], name: string): string {
 /** "IN/OUT" USD per million tokens. */
 function prices(v: string): [number, number] {
   const [i, o] = v.split('/').map(Number);
-  if (!Number.isFinite(i) || !Number.isFinite(o)) throw new UsageError(`prices look like 0.6/0.6 (input/output USD per million tokens), got ${v}`);
+  if (!Number.isFinite(i) || !Number.isFinite(o))
+    throw new UsageError(`prices look like 0.6/0.6 (input/output USD per million tokens), got ${v}`);
   return [i!, o!];
 }
 

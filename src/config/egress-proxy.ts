@@ -20,7 +20,8 @@ export function proxyFor(target: URL, env: Env): string | undefined {
   } catch {
     throw new Error(`${variable} is not a URL`);
   }
-  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw new Error(`${variable} must be an http:// or https:// URL`);
+  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:')
+    throw new Error(`${variable} must be an http:// or https:// URL`);
   return proxy.href;
 }
 

@@ -21,7 +21,10 @@ export interface LoadedConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly source: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
     super(`invalid config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
@@ -50,7 +53,11 @@ export function parseConfig(text: string, opts: { source?: string; env?: Env } =
   const source = opts.source ?? '<inline>';
   const env = opts.env ?? process.env;
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`),
+    );
   let raw: unknown;
   try {
     raw = doc.toJS(); // throws on alias bombs (more aliases than the yaml library allows)
@@ -61,7 +68,10 @@ export function parseConfig(text: string, opts: { source?: string; env?: Env } =
 }
 
 /** Validates an already-parsed config object (tests and tools build configs as objects). */
-export function loadConfigObject(raw: unknown, opts: { source?: string; env?: Env; prices?: PriceTable } = {}): LoadedConfig {
+export function loadConfigObject(
+  raw: unknown,
+  opts: { source?: string; env?: Env; prices?: PriceTable } = {},
+): LoadedConfig {
   const source = opts.source ?? '<object>';
   const env = opts.env ?? process.env;
   const priced = withListPrices(raw, opts.prices ?? shippedPrices());
@@ -72,7 +82,16 @@ export function loadConfigObject(raw: unknown, opts: { source?: string; env?: En
   const proxies = resolveProxies(config, env, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
   const adminKey = env[config.server.adminKeyEnv];
-  return { config: deepFreeze(config), secrets, proxies, source, ...(adminKey && { adminKey }), warnings: priced.unpriced.map((id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`) };
+  return {
+    config: deepFreeze(config),
+    secrets,
+    proxies,
+    source,
+    ...(adminKey && { adminKey }),
+    warnings: priced.unpriced.map(
+      (id) => `backend "${id}" has no pricing and its model is not in config/prices.yaml: its cost reads as zero`,
+    ),
+  };
 }
 
 export type PriceTable = Readonly<Record<string, Record<string, number>>>;
@@ -81,7 +100,12 @@ let priceTable: PriceTable | undefined;
 /** The shipped list prices (config/prices.yaml beside the install), read once. */
 export function shippedPrices(): PriceTable {
   if (!priceTable) {
-    const path = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../config/prices.yaml' : '../../config/prices.yaml', import.meta.url));
+    const path = fileURLToPath(
+      new URL(
+        import.meta.url.includes('/dist/') ? '../../../config/prices.yaml' : '../../config/prices.yaml',
+        import.meta.url,
+      ),
+    );
     priceTable = (parseDocument(readFileSync(path, 'utf8')).toJS() ?? {}) as PriceTable;
   }
   return priceTable;
@@ -97,7 +121,10 @@ function withListPrices(raw: unknown, table: PriceTable): { raw: unknown; unpric
     if (typeof b !== 'object' || b === null || 'pricing' in b || b.protocol === 'mock') return b;
     const model = String(b.model ?? '');
     const match = table[model] ? model : names.find((n) => model.startsWith(n));
-    if (!match) { unpriced.push(String(b.id)); return b; }
+    if (!match) {
+      unpriced.push(String(b.id));
+      return b;
+    }
     return { ...b, pricing: { ...table[match] } };
   });
   return { raw: { ...obj, backends }, unpriced };
@@ -128,7 +155,10 @@ function resolveSecrets(config: Config, env: Env): { secrets: Map<string, string
     if (!b.apiKeyEnv) return;
     const value = env[b.apiKeyEnv];
     if (value) secrets.set(b.id, value);
-    else if (used.has(b.id)) problems.push(`backends[${i}].apiKeyEnv: environment variable ${b.apiKeyEnv} is not set (needed by backend "${b.id}")`);
+    else if (used.has(b.id))
+      problems.push(
+        `backends[${i}].apiKeyEnv: environment variable ${b.apiKeyEnv} is not set (needed by backend "${b.id}")`,
+      );
   });
   return { secrets, problems };
 }

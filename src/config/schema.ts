@@ -19,21 +19,28 @@ const selfHosted = z.strictObject({
  * Per-token prices, given directly or, for a self-hosted backend, derived from its hourly price and measured
  * throughput (price per token = hourly price / tokens served in an hour).
  */
-const pricing = z.strictObject({
-  inputPerMTok: usd.optional(),
-  cachedInputPerMTok: usd.optional(),
-  outputPerMTok: usd.optional(),
-  perRequest: usd.default(0),
-  selfHosted: selfHosted.optional(),
-}).superRefine((p, ctx) => {
-  if (p.selfHosted && (p.inputPerMTok !== undefined || p.outputPerMTok !== undefined)) {
-    ctx.addIssue({ code: 'custom', message: 'give per-token prices or selfHosted, not both' });
-  }
-}).transform(({ selfHosted: sh, ...p }) => {
-  if (!sh) return { ...p, inputPerMTok: p.inputPerMTok ?? 0, outputPerMTok: p.outputPerMTok ?? 0 };
-  const perMTok = (tokensPerSecond: number) => (sh.hourlyUsd / (tokensPerSecond * 3600)) * 1_000_000;
-  return { ...p, inputPerMTok: perMTok(sh.inputTokensPerSecond ?? sh.outputTokensPerSecond * 10), outputPerMTok: perMTok(sh.outputTokensPerSecond) };
-});
+const pricing = z
+  .strictObject({
+    inputPerMTok: usd.optional(),
+    cachedInputPerMTok: usd.optional(),
+    outputPerMTok: usd.optional(),
+    perRequest: usd.default(0),
+    selfHosted: selfHosted.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.selfHosted && (p.inputPerMTok !== undefined || p.outputPerMTok !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give per-token prices or selfHosted, not both' });
+    }
+  })
+  .transform(({ selfHosted: sh, ...p }) => {
+    if (!sh) return { ...p, inputPerMTok: p.inputPerMTok ?? 0, outputPerMTok: p.outputPerMTok ?? 0 };
+    const perMTok = (tokensPerSecond: number) => (sh.hourlyUsd / (tokensPerSecond * 3600)) * 1_000_000;
+    return {
+      ...p,
+      inputPerMTok: perMTok(sh.inputTokensPerSecond ?? sh.outputTokensPerSecond * 10),
+      outputPerMTok: perMTok(sh.outputTokensPerSecond),
+    };
+  });
 
 const timeouts = z.strictObject({
   connectMs: ms.default(5_000),
@@ -65,7 +72,10 @@ const backend = z.strictObject({
   protocol: z.enum(['openai', 'mock']),
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   model: z.string().min(1),
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .optional(),
   pricing: pricing.prefault({}),
   contextWindow: z.number().int().positive().default(128_000),
   endpoints: z.array(z.enum(endpointKinds)).min(1).default(['chat']),
@@ -81,7 +91,12 @@ const backend = z.strictObject({
    * is a failure of the backend (the connection is closed, the next backend tried): one runaway answer must not
    * exhaust the gateway's memory. Raise it for float embeddings of large batches (base64 ones are a quarter).
    */
-  maxAnswerBytes: z.number().int().positive().max(256 * 1024 * 1024).default(64 * 1024 * 1024),
+  maxAnswerBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(256 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   timeouts: timeouts.prefault({}),
   /** Whether the backend accepts stream_options.include_usage (most OpenAI-compatible servers do). */
   streamUsage: z.boolean().default(true),
@@ -105,11 +120,13 @@ const tier = z.strictObject({
 });
 
 const judge = z.strictObject({
-  verbosity: z.strictObject({
-    enabled: z.boolean().default(true),
-    /** Escalate when the verbosity-compensation score of a cheap answer is above this. */
-    threshold: z.number().min(0).max(1).default(0.5),
-  }).prefault({}),
+  verbosity: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Escalate when the verbosity-compensation score of a cheap answer is above this. */
+      threshold: z.number().min(0).max(1).default(0.5),
+    })
+    .prefault({}),
   /** Escalate answers that refuse (opt-in: a refusal is often the right answer). */
   refusal: z.boolean().default(false),
   /** Ask cheap tiers whose backend supports it for logprobs (stripped again unless the client asked). */
@@ -170,11 +187,17 @@ const route = z.strictObject({
   /** Skip tiers whose observed time to first token for the request's size class is above this. */
   slo: z.strictObject({ firstTokenMs: ms }).optional(),
   /** Exact-match response cache for deterministic requests (temperature 0, or `x-sluice-cache: true`). */
-  cache: z.strictObject({
-    enabled: z.boolean().default(false),
-    ttlSeconds: z.number().int().positive().default(300),
-    maxEntryBytes: z.number().int().positive().default(256 * 1024),
-  }).prefault({}),
+  cache: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      ttlSeconds: z.number().int().positive().default(300),
+      maxEntryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024),
+    })
+    .prefault({}),
   /** When the tenant's budget runs low: refuse as usual, or stay on the cheapest tier. */
   onBudgetLow: z.enum(['reject', 'downgrade']).default('reject'),
   quality: quality.optional(),
@@ -185,12 +208,20 @@ const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   /** Serve /metrics on this port instead of the main one. */
   metricsPort: z.number().int().min(0).max(65535).optional(),
-  bodyLimitBytes: z.number().int().positive().default(20 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
   /** Browser apps allowed to call from these origins (`https://app.example.com`, or `*`); none by default. */
-  cors: z.strictObject({
-    // An origin as browsers send it: scheme, host and port only (a trailing slash or path is dropped).
-    origins: z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)])).default([]),
-  }).prefault({}),
+  cors: z
+    .strictObject({
+      // An origin as browsers send it: scheme, host and port only (a trailing slash or path is dropped).
+      origins: z
+        .array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)]))
+        .default([]),
+    })
+    .prefault({}),
   /** The whole request (headers and body) must arrive within this; 0 waits forever. Answers are not limited by it. */
   requestTimeoutMs: z.number().int().nonnegative().default(60_000),
   /** After SIGTERM, how long /readyz reports draining while still serving, so load balancers stop sending. */
@@ -199,7 +230,10 @@ const server = z.strictObject({
   shutdownGraceMs: z.number().int().nonnegative().default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The environment variable holding the admin key; when it is set, /admin manages keys in the state store. */
-  adminKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('SLUICE_ADMIN_KEY'),
+  adminKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .default('SLUICE_ADMIN_KEY'),
   /** Log prompt and answer text (debugging only: it may hold personal data). */
   logContent: z.boolean().default(false),
 });
@@ -253,7 +287,12 @@ export const keySchema = z.strictObject({
 
 const classifier = z.strictObject({
   /** Size class edges on input + expected output tokens. */
-  sizeEdges: z.strictObject({ small: z.number().int().positive(), medium: z.number().int().positive(), large: z.number().int().positive() })
+  sizeEdges: z
+    .strictObject({
+      small: z.number().int().positive(),
+      medium: z.number().int().positive(),
+      large: z.number().int().positive(),
+    })
     .refine((e) => e.small < e.medium && e.medium < e.large, 'edges must grow: small < medium < large')
     .default({ small: 1_000, medium: 8_000, large: 32_000 }),
   /** Weights of the difficulty model and the verbosity judge (relative paths: from the Sluice install). */
@@ -290,15 +329,23 @@ export const configSchema = z
   .superRefine(checkReferences)
   .superRefine(checkKeys);
 
-function checkKeys(cfg: { keys: KeyInput[]; routes: RouteInput[]; backends: BackendInput[] }, ctx: z.RefinementCtx): void {
+function checkKeys(
+  cfg: { keys: KeyInput[]; routes: RouteInput[]; backends: BackendInput[] },
+  ctx: z.RefinementCtx,
+): void {
   const models = new Set([...cfg.routes.flatMap((r) => [r.name, ...r.aliases]), ...cfg.backends.map((b) => b.id)]);
   const hashes = new Set<string>();
   cfg.keys.forEach((k, i) => {
-    if (hashes.has(k.sha256)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: 'the same key is listed twice' });
+    if (hashes.has(k.sha256))
+      ctx.addIssue({ code: 'custom', path: ['keys', i, 'sha256'], message: 'the same key is listed twice' });
     hashes.add(k.sha256);
-    k.routes?.forEach((r, j) => { if (!models.has(r)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'routes', j], message: `unknown route or backend "${r}"` }); });
+    k.routes?.forEach((r, j) => {
+      if (!models.has(r))
+        ctx.addIssue({ code: 'custom', path: ['keys', i, 'routes', j], message: `unknown route or backend "${r}"` });
+    });
     for (const r of Object.keys(k.routeLimits ?? {})) {
-      if (!cfg.routes.some((route) => route.name === r)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'routeLimits', r], message: `unknown route "${r}"` });
+      if (!cfg.routes.some((route) => route.name === r))
+        ctx.addIssue({ code: 'custom', path: ['keys', i, 'routeLimits', r], message: `unknown route "${r}"` });
     }
   });
 }
@@ -308,26 +355,55 @@ type KeyInput = z.output<typeof keySchema>;
 function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }, ctx: z.RefinementCtx): void {
   const backendIds = new Set<string>();
   cfg.backends.forEach((b, i) => {
-    if (backendIds.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
+    if (backendIds.has(b.id))
+      ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
     backendIds.add(b.id);
-    if (b.protocol === 'openai' && !b.baseUrl) ctx.addIssue({ code: 'custom', path: ['backends', i, 'baseUrl'], message: 'required for protocol openai' });
+    if (b.protocol === 'openai' && !b.baseUrl)
+      ctx.addIssue({ code: 'custom', path: ['backends', i, 'baseUrl'], message: 'required for protocol openai' });
   });
   const names = new Set<string>();
   cfg.routes.forEach((r, i) => {
     for (const name of [r.name, ...r.aliases]) {
       if (names.has(name) || backendIds.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `model name "${name}" is used twice (routes, aliases and backend ids share one namespace)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'name'],
+          message: `model name "${name}" is used twice (routes, aliases and backend ids share one namespace)`,
+        });
       }
       names.add(name);
     }
-    r.tiers.forEach((t, j) => t.backends.forEach((b, k) => {
-      if (!backendIds.has(b)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'tiers', j, 'backends', k], message: `unknown backend "${b}"` });
-    }));
-    if (r.baseline && !backendIds.has(r.baseline)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'baseline'], message: `unknown backend "${r.baseline}"` });
+    r.tiers.forEach((t, j) => {
+      t.backends.forEach((b, k) => {
+        if (!backendIds.has(b))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', i, 'tiers', j, 'backends', k],
+            message: `unknown backend "${b}"`,
+          });
+      });
+    });
+    if (r.baseline && !backendIds.has(r.baseline))
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'baseline'], message: `unknown backend "${r.baseline}"` });
     if (r.quality) {
-      if (r.tiers.length < 2) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality'], message: 'a quality target needs at least two tiers to choose between' });
-      if (r.quality.judge && !backendIds.has(r.quality.judge)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality', 'judge'], message: `unknown backend "${r.quality.judge}"` });
-      if (r.quality.minSamples > r.quality.window) ctx.addIssue({ code: 'custom', path: ['routes', i, 'quality', 'minSamples'], message: `more than the window (${r.quality.window}) can hold` });
+      if (r.tiers.length < 2)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'quality'],
+          message: 'a quality target needs at least two tiers to choose between',
+        });
+      if (r.quality.judge && !backendIds.has(r.quality.judge))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'quality', 'judge'],
+          message: `unknown backend "${r.quality.judge}"`,
+        });
+      if (r.quality.minSamples > r.quality.window)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'quality', 'minSamples'],
+          message: `more than the window (${r.quality.window}) can hold`,
+        });
     }
   });
 }

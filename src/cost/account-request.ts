@@ -11,7 +11,11 @@ export interface RequestCost {
   savedNano: number;
 }
 
-export function accountRequest(attempts: readonly AttemptRecord[], delivered: AttemptRecord | undefined, baseline: BackendConfig): RequestCost {
+export function accountRequest(
+  attempts: readonly AttemptRecord[],
+  delivered: AttemptRecord | undefined,
+  baseline: BackendConfig,
+): RequestCost {
   const costNano = attempts.reduce((sum, a) => sum + a.costNano, 0);
   const baselineNano = delivered ? priceUsage(baseline.pricing, { ...delivered.usage, cachedInput: 0 }) : 0;
   return { costNano, baselineNano, savedNano: baselineNano - costNano };

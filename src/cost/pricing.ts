@@ -22,7 +22,10 @@ export function priceUsage(pricing: Pricing, usage: TokenUsage, opts: { requestF
   const cached = Math.min(usage.cachedInput, usage.input);
   const cachedPrice = pricing.cachedInputPerMTok ?? pricing.inputPerMTok;
   // tokens × micro-USD/MTok = 1e-12 USD units; / 1000 → nano-dollars.
-  const picoish = (usage.input - cached) * micro(pricing.inputPerMTok) + cached * micro(cachedPrice) + usage.output * micro(pricing.outputPerMTok);
+  const picoish =
+    (usage.input - cached) * micro(pricing.inputPerMTok) +
+    cached * micro(cachedPrice) +
+    usage.output * micro(pricing.outputPerMTok);
   const fee = opts.requestFee === false ? 0 : Math.round(pricing.perRequest * nanoPerUsd);
   return Math.round(picoish / 1000) + fee;
 }

@@ -27,7 +27,9 @@ export class SluiceError extends Error {
   }
 
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: errorCatalogue[this.code].type, param: this.param, code: this.code } };
+    return {
+      error: { message: this.message, type: errorCatalogue[this.code].type, param: this.param, code: this.code },
+    };
   }
 }
 
@@ -40,5 +42,7 @@ export function toSluiceError(err: unknown): SluiceError {
 /** The model names neither a route nor a backend. The name is echoed as OpenAI does, cut short if it is long. */
 export function modelNotFound(model: string): SluiceError {
   const shown = model.length > 100 ? `${model.slice(0, 100)}…` : model;
-  return new SluiceError('model_not_found', `The model '${shown}' does not exist or you do not have access to it.`, { param: 'model' });
+  return new SluiceError('model_not_found', `The model '${shown}' does not exist or you do not have access to it.`, {
+    param: 'model',
+  });
 }

@@ -40,9 +40,14 @@ export class BackendHealth {
     if (this.opts.enabled === false) return;
     const b = this.breaker(id);
     const change = b.record(ok, this.now());
-    if (change) { this.events.transition(id, change === 'closed', 'local'); this.events.gauge(id, change === 'closed'); }
+    if (change) {
+      this.events.transition(id, change === 'closed', 'local');
+      this.events.gauge(id, change === 'closed');
+    }
     if (change === 'tripped') {
-      void this.store.publishBreaker(id, b.shared(), b.openUntil - this.now()).catch((err: unknown) => this.events.storeError('breaker_publish', err));
+      void this.store
+        .publishBreaker(id, b.shared(), b.openUntil - this.now())
+        .catch((err: unknown) => this.events.storeError('breaker_publish', err));
     }
   }
 

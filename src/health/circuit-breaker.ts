@@ -13,7 +13,14 @@ export interface BreakerSettings {
   maxCooldownMs: number;
 }
 
-export const defaultBreakerSettings: BreakerSettings = { consecutive: 5, window: 20, minSamples: 10, failureRate: 0.5, baseCooldownMs: 5_000, maxCooldownMs: 300_000 };
+export const defaultBreakerSettings: BreakerSettings = {
+  consecutive: 5,
+  window: 20,
+  minSamples: 10,
+  failureRate: 0.5,
+  baseCooldownMs: 5_000,
+  maxCooldownMs: 300_000,
+};
 
 /** What replicas share: when the circuit reopens for traffic, and how many times it tripped in a row. */
 export interface SharedBreakerState {
@@ -43,7 +50,10 @@ export class CircuitBreaker {
     if (this.openUntil !== 0) {
       // Half-open: the first outcome after the cool-down decides (stragglers from before the trip are ignored).
       if (now < this.openUntil) return undefined;
-      if (ok) { this.reset(); return 'closed'; }
+      if (ok) {
+        this.reset();
+        return 'closed';
+      }
       this.trip(now);
       return 'tripped';
     }
@@ -52,7 +62,10 @@ export class CircuitBreaker {
     this.consecutiveFailures = ok ? 0 : this.consecutiveFailures + 1;
     const failures = this.outcomes.filter((o) => !o).length;
     const rateTrip = this.outcomes.length >= this.s.minSamples && failures / this.outcomes.length >= this.s.failureRate;
-    if (this.consecutiveFailures >= this.s.consecutive || rateTrip) { this.trip(now); return 'tripped'; }
+    if (this.consecutiveFailures >= this.s.consecutive || rateTrip) {
+      this.trip(now);
+      return 'tripped';
+    }
     return undefined;
   }
 

@@ -19,14 +19,20 @@ export function registerAdminRoutes(app: FastifyInstance, opts: { adminKey: stri
   const expected = createHash('sha256').update(opts.adminKey).digest();
   const authorize = (request: FastifyRequest) => {
     const token = bearer(request.headers.authorization);
-    const given = createHash('sha256').update(token ?? '').digest();
-    if (!token || !timingSafeEqual(given, expected)) throw new SluiceError('invalid_api_key', 'The admin API needs the admin key.');
+    const given = createHash('sha256')
+      .update(token ?? '')
+      .digest();
+    if (!token || !timingSafeEqual(given, expected))
+      throw new SluiceError('invalid_api_key', 'The admin API needs the admin key.');
   };
 
   app.post('/admin/keys', async (request, reply) => {
     authorize(request);
     const parsed = newKey.safeParse(request.body);
-    if (!parsed.success) throw new SluiceError('invalid_request', `Invalid key settings: ${parsed.error.issues[0]?.message}`, { param: parsed.error.issues[0]?.path.join('.') ?? '' });
+    if (!parsed.success)
+      throw new SluiceError('invalid_request', `Invalid key settings: ${parsed.error.issues[0]?.message}`, {
+        param: parsed.error.issues[0]?.path.join('.') ?? '',
+      });
     const key = mintKey();
     const sha256 = hashKey(key);
     await opts.store.keyPut(sha256, JSON.stringify({ ...parsed.data, sha256, revoked: false }));

@@ -7,9 +7,22 @@ import { sendError } from './error-handler.js';
 
 /** What a browser app may read of an answer: the request id, routing and cost headers, and the rate-limit ones. */
 const exposed = [
-  'x-request-id', 'x-sluice-route', 'x-sluice-backend', 'x-sluice-tier', 'x-sluice-attempts', 'x-sluice-escalations',
-  'x-sluice-size', 'x-sluice-difficulty', 'x-sluice-cost-usd', 'x-sluice-saved-usd', 'x-sluice-cache', 'retry-after',
-  'x-should-retry', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-limit-tokens',
+  'x-request-id',
+  'x-sluice-route',
+  'x-sluice-backend',
+  'x-sluice-tier',
+  'x-sluice-attempts',
+  'x-sluice-escalations',
+  'x-sluice-size',
+  'x-sluice-difficulty',
+  'x-sluice-cost-usd',
+  'x-sluice-saved-usd',
+  'x-sluice-cache',
+  'retry-after',
+  'x-should-retry',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-tokens',
 ].join(', ');
 
@@ -23,7 +36,13 @@ export function registerCors(app: FastifyInstance, origins: readonly string[]): 
     const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
     if (!any && !listed.has(origin)) {
       if (!preflight) return done();
-      sendError(reply, new SluiceError('origin_not_allowed', `The origin ${origin.slice(0, 100)} may not call this gateway from a browser (server.cors.origins).`));
+      sendError(
+        reply,
+        new SluiceError(
+          'origin_not_allowed',
+          `The origin ${origin.slice(0, 100)} may not call this gateway from a browser (server.cors.origins).`,
+        ),
+      );
       return;
     }
     reply.header('access-control-allow-origin', any ? '*' : origin);
@@ -32,10 +51,14 @@ export function registerCors(app: FastifyInstance, origins: readonly string[]): 
       reply.header('access-control-expose-headers', exposed);
       return done();
     }
-    reply.code(204).headers({
-      'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type',
-      'access-control-max-age': '600',
-    }).send();
+    reply
+      .code(204)
+      .headers({
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+        'access-control-allow-headers':
+          request.headers['access-control-request-headers'] ?? 'authorization, content-type',
+        'access-control-max-age': '600',
+      })
+      .send();
   });
 }

@@ -10,7 +10,11 @@ import { SluiceError, toSluiceError } from '../errors/sluice-error.js';
 export function fromFastifyError(err: FastifyError, request: FastifyRequest): SluiceError | undefined {
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity' && err.code?.startsWith('FST_ERR_CTP_')) {
-    return new SluiceError('invalid_request', `content-encoding ${encoding} is not supported: send the body uncompressed`, { param: 'content-encoding' });
+    return new SluiceError(
+      'invalid_request',
+      `content-encoding ${encoding} is not supported: send the body uncompressed`,
+      { param: 'content-encoding' },
+    );
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -25,7 +29,10 @@ export function fromFastifyError(err: FastifyError, request: FastifyRequest): Sl
   // Only the body parser's own error: a SyntaxError thrown while handling (a stored record that is not JSON) is
   // Sluice's problem, not the client's JSON, and stays a hidden 500.
   if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return new SluiceError('invalid_json', 'We could not parse the JSON body of your request. Send a valid JSON object.');
+    return new SluiceError(
+      'invalid_json',
+      'We could not parse the JSON body of your request. Send a valid JSON object.',
+    );
   }
   if (err.statusCode === 400) return new SluiceError('invalid_request', err.message);
   return undefined;
@@ -44,45 +51,70 @@ export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply
  * Answers a connection whose request never became one: it did not arrive in time, its headers were too large, or
  * it was not HTTP. There is no reply object yet, so the response is written on the socket, then the socket closed.
  */
-export function clientErrorHandler(onRejected: (error: SluiceError) => void): (err: Error & { code?: string }, socket: Socket) => void {
+export function clientErrorHandler(
+  onRejected: (error: SluiceError) => void,
+): (err: Error & { code?: string }, socket: Socket) => void {
   return (err, socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
-    const error = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new SluiceError('request_timeout', 'the request did not arrive in full in time; send it again')
-      : err.code === 'HPE_HEADER_OVERFLOW' ? new SluiceError('headers_too_large', 'the request headers are too large')
-        : new SluiceError('invalid_request', 'the request is not valid HTTP');
+    const error =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new SluiceError('request_timeout', 'the request did not arrive in full in time; send it again')
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? new SluiceError('headers_too_large', 'the request headers are too large')
+          : new SluiceError('invalid_request', 'the request is not valid HTTP');
     onRejected(error);
     if (socket.writable) {
       const body = JSON.stringify(error.toBody());
-      const headers = Object.entries(errorHeaders(error)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-      socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
+      const headers = Object.entries(errorHeaders(error))
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.write(
+        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`,
+      );
     }
     socket.destroy();
   };
 }
 
-export function registerErrorHandling(app: FastifyInstance, opts: { onError: (request: FastifyRequest, error: SluiceError) => void }): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  opts: { onError: (request: FastifyRequest, error: SluiceError) => void },
+): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const error = err instanceof SluiceError ? err : fromFastifyError(err, request) ?? toSluiceError(err);
+    const error = err instanceof SluiceError ? err : (fromFastifyError(err, request) ?? toSluiceError(err));
     if (error.status >= 500) request.log.error({ err: error.cause ?? err, code: error.code }, 'request failed');
     opts.onError(request, error);
     return sendError(reply, error);
   });
   // Every route as it is added, so a path served for other methods answers 405 with them instead of 404.
   const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
-  app.addHook('onRoute', (route) => { routes.push({ pattern: routePattern(route.url ?? route.path), methods: [route.method].flat() }); });
+  app.addHook('onRoute', (route) => {
+    routes.push({ pattern: routePattern(route.url ?? route.path), methods: [route.method].flat() });
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const allow = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
-    const error = allow.length > 0
-      ? new SluiceError('method_not_allowed', `${request.method} is not served on ${path.slice(0, 200)}; use ${allow.join(' or ')}.`, { headers: { allow: allow.join(', ') } })
-      : new SluiceError('not_found', `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`);
+    const error =
+      allow.length > 0
+        ? new SluiceError(
+            'method_not_allowed',
+            `${request.method} is not served on ${path.slice(0, 200)}; use ${allow.join(' or ')}.`,
+            { headers: { allow: allow.join(', ') } },
+          )
+        : new SluiceError(
+            'not_found',
+            `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`,
+          );
     return sendError(reply, error);
   });
 }
 
 /** A fastify route URL as a pattern: `:name` one path segment, `*` the rest. */
 function routePattern(url: string): RegExp {
-  const source = url.split('/').map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  const source = url
+    .split('/')
+    .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
   return new RegExp(`^${source}$`);
 }
 

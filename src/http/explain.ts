@@ -13,7 +13,17 @@ export interface Explanation {
   size: string;
   difficulty: number | null;
   plan: { tiers: number[]; skipped: Plan['skipped'] };
-  attempts: Array<{ tier: number; backend: string; outcome: string; reason?: string; inputTokens: number; cachedInputTokens: number; outputTokens: number; estimated: boolean; costUsd: number }>;
+  attempts: Array<{
+    tier: number;
+    backend: string;
+    outcome: string;
+    reason?: string;
+    inputTokens: number;
+    cachedInputTokens: number;
+    outputTokens: number;
+    estimated: boolean;
+    costUsd: number;
+  }>;
   escalations: string[];
   costUsd: number;
   baselineUsd: number;
@@ -24,7 +34,14 @@ export function wantsExplain(header: string | string[] | undefined): boolean {
   return header === 'true' || header === '1';
 }
 
-export function explain(o: { route: string; profile: Profile; plan: Plan; attempts: readonly AttemptRecord[]; delivered: AttemptRecord | undefined; cost: RequestCost }): Explanation {
+export function explain(o: {
+  route: string;
+  profile: Profile;
+  plan: Plan;
+  attempts: readonly AttemptRecord[];
+  delivered: AttemptRecord | undefined;
+  cost: RequestCost;
+}): Explanation {
   return {
     route: o.route,
     backend: o.delivered?.backend ?? null,
@@ -33,8 +50,15 @@ export function explain(o: { route: string; profile: Profile; plan: Plan; attemp
     difficulty: o.profile.difficulty ?? null,
     plan: { tiers: o.plan.tiers.map((t) => t.index), skipped: o.plan.skipped },
     attempts: o.attempts.map((a) => ({
-      tier: a.tier, backend: a.backend, outcome: a.outcome, ...(a.reason && { reason: a.reason }),
-      inputTokens: a.usage.input, cachedInputTokens: a.usage.cachedInput, outputTokens: a.usage.output, estimated: a.usage.estimated, costUsd: nanoToUsd(a.costNano),
+      tier: a.tier,
+      backend: a.backend,
+      outcome: a.outcome,
+      ...(a.reason && { reason: a.reason }),
+      inputTokens: a.usage.input,
+      cachedInputTokens: a.usage.cachedInput,
+      outputTokens: a.usage.output,
+      estimated: a.usage.estimated,
+      costUsd: nanoToUsd(a.costNano),
     })),
     escalations: o.attempts.filter((a) => a.outcome === 'escalated').map((a) => a.reason ?? 'escalated'),
     costUsd: nanoToUsd(o.cost.costNano),

@@ -18,7 +18,9 @@ export class Lifecycle {
   track(reply: FastifyReply): { signal: Cancel; dispose(): void } {
     const ctl = new Cancel();
     const res = reply.raw;
-    const onClose = () => { if (!res.writableFinished) ctl.abort('client'); };
+    const onClose = () => {
+      if (!res.writableFinished) ctl.abort('client');
+    };
     res.on('close', onClose);
     this.inflight.add(ctl);
     return {
@@ -36,7 +38,9 @@ export class Lifecycle {
     if (this.inflight.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms);
+    });
     if ((await Promise.race([idle, late])) === 'late') {
       for (const ctl of this.inflight) ctl.abort('shutdown');
       await Promise.race([idle, new Promise((r) => setTimeout(r, 1_000))]);

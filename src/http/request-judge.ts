@@ -8,7 +8,12 @@ import { lastUserText, promptText } from '../openai/message-text.js';
 import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 
-export function requestJudge(route: RouteConfig, body: Record<string, unknown>, profile: Profile, scorer: VerbosityScorer): JudgeFn {
+export function requestJudge(
+  route: RouteConfig,
+  body: Record<string, unknown>,
+  profile: Profile,
+  scorer: VerbosityScorer,
+): JudgeFn {
   const prompt = Array.isArray(body.messages) ? lastUserText(body.messages as ChatMessage[]) : promptText(body.prompt);
   const tools = Array.isArray(body.tools) ? (body.tools as Array<{ function?: { name?: unknown } }>) : [];
   const req: JudgeRequest = {
@@ -20,7 +25,11 @@ export function requestJudge(route: RouteConfig, body: Record<string, unknown>, 
       toolNames: tools.map((t) => t.function?.name).filter((n): n is string => typeof n === 'string'),
     },
   };
-  const settings = { verbosity: route.judge.verbosity.enabled, threshold: route.judge.verbosity.threshold, refusal: route.judge.refusal };
+  const settings = {
+    verbosity: route.judge.verbosity.enabled,
+    threshold: route.judge.verbosity.threshold,
+    refusal: route.judge.refusal,
+  };
   return (answer, opts) => judgeAnswer(answer, req, settings, scorer, opts.partial);
 }
 

@@ -77,42 +77,84 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const route = target.route;
     request.sluiceRoute = route.name;
     const stream = endpoint !== 'embeddings' && body.stream === true;
-    const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
-    const cache = route.cache.enabled ? await probeCache({ store: deps.store, route, endpoint, body, optIn: request.headers['x-sluice-cache'] === 'true', storeError }) : bypass;
-    if (route.cache.enabled) { deps.metrics.cache.inc({ result: cache.result }); reply.header('x-sluice-cache', cache.result); }
+    const clientWantsUsage =
+      (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
+    const cache = route.cache.enabled
+      ? await probeCache({
+          store: deps.store,
+          route,
+          endpoint,
+          body,
+          optIn: request.headers['x-sluice-cache'] === 'true',
+          storeError,
+        })
+      : bypass;
+    if (route.cache.enabled) {
+      deps.metrics.cache.inc({ result: cache.result });
+      reply.header('x-sluice-cache', cache.result);
+    }
     if (cache.result === 'hit') {
       if (tenant) reply.headers((await deps.gate.admit(tenant, { tokens: 0, route: route.name })).headers);
       return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     }
     const classifyStart = performance.now();
     const profile = profileRequest(endpoint, body, {
-      defaultMaxOutputTokens: route.defaultMaxOutputTokens, sizeEdges: rt.config.classifier.sizeEdges, contextWindows: rt.contextWindows(route),
+      defaultMaxOutputTokens: route.defaultMaxOutputTokens,
+      sizeEdges: rt.config.classifier.sizeEdges,
+      contextWindows: rt.contextWindows(route),
       // Difficulty only matters where there is a tier to choose.
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
     const planInput = {
-      route, profile, endpoint, backends: rt.backends, minTier: minTierHeader(request), isHealthy, observedFirstTokenMs, turn: rt.turn, busy,
-      ...(route.quality && { startsCheap: (r: RouteConfig, p: Profile) => deps.quality.startsCheap(r, p, rt.backends) }),
+      route,
+      profile,
+      endpoint,
+      backends: rt.backends,
+      minTier: minTierHeader(request),
+      isHealthy,
+      observedFirstTokenMs,
+      turn: rt.turn,
+      busy,
+      ...(route.quality && {
+        startsCheap: (r: RouteConfig, p: Profile) => deps.quality.startsCheap(r, p, rt.backends),
+      }),
     };
     const fullPlan = planRoute(planInput);
     if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
     const { plan, admission } = tenant
-      ? await admitTenant({ gate: deps.gate, tenant, route, profile, plan: fullPlan, downgraded: () => planRoute({ ...planInput, budgetLow: true }) })
+      ? await admitTenant({
+          gate: deps.gate,
+          tenant,
+          route,
+          profile,
+          plan: fullPlan,
+          downgraded: () => planRoute({ ...planInput, budgetLow: true }),
+        })
       : { plan: fullPlan, admission: undefined };
     if (admission) reply.headers(admission.headers);
-    deps.metrics.routed.inc({ route: route.name, size_class: profile.sizeClass, difficulty_band: difficultyBand(profile.difficulty), start_tier: String(plan.tiers[0]!.index) });
+    deps.metrics.routed.inc({
+      route: route.name,
+      size_class: profile.sizeClass,
+      difficulty_band: difficultyBand(profile.difficulty),
+      start_tier: String(plan.tiers[0]!.index),
+    });
 
     const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
     const baseline = rt.backends.get(baselineBackendId(route))!;
-    const streamExplain = explaining && stream
-      ? (attempts: readonly AttemptRecord[], head: object) => {
-        const delivered = attempts[attempts.length - 1];
-        const cost = accountRequest(attempts, delivered, baseline);
-        return JSON.stringify({ ...head, choices: [], sluice: explain({ route: route.name, profile, plan, attempts, delivered, cost }) });
-      }
-      : undefined;
+    const streamExplain =
+      explaining && stream
+        ? (attempts: readonly AttemptRecord[], head: object) => {
+            const delivered = attempts[attempts.length - 1];
+            const cost = accountRequest(attempts, delivered, baseline);
+            return JSON.stringify({
+              ...head,
+              choices: [],
+              sluice: explain({ route: route.name, profile, plan, attempts, delivered, cost }),
+            });
+          }
+        : undefined;
     const judged = endpoint !== 'embeddings' && plan.tiers.length > 1 && !(stream && route.streaming.mode === 'direct');
     const judge = judged || route.quality ? requestJudge(route, body, profile, rt.verbosity) : undefined;
     const abort = deps.lifecycle.track(reply);
@@ -120,33 +162,79 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     let result: CascadeResult;
     try {
       result = await runCascade(
-        { requestId: String(request.id), endpoint, body, route, plan, profile, signal: abort.signal, clientWantsUsage, startedAt, ...(sink && { sink }), ...(streamExplain && { explain: streamExplain }) },
+        {
+          requestId: String(request.id),
+          endpoint,
+          body,
+          route,
+          plan,
+          profile,
+          signal: abort.signal,
+          clientWantsUsage,
+          startedAt,
+          ...(sink && { sink }),
+          ...(streamExplain && { explain: streamExplain }),
+        },
         { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },
-        { judge: judged, holdbackTokens: route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all', logprobs: route.judge.logprobs && body.logprobs !== true },
+        {
+          judge: judged,
+          holdbackTokens:
+            route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all',
+          logprobs: route.judge.logprobs && body.logprobs !== true,
+        },
       );
     } finally {
       abort.dispose();
       deps.metrics.inflight.dec({ route: route.name });
     }
     for (const a of result.attempts) {
-      if (a.firstEventMs !== undefined || a.outcome === 'accepted') deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
-      if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure)) deps.health.record(a.backend, a.outcome !== 'failed');
+      if (a.firstEventMs !== undefined || a.outcome === 'accepted')
+        deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
+      if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure))
+        deps.health.record(a.backend, a.outcome !== 'failed');
     }
     const cost = accountRequest(result.attempts, result.delivered, baseline);
-    if (tenant) deps.gate.settle(tenant, admission, result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0), cost.costNano);
+    if (tenant)
+      deps.gate.settle(
+        tenant,
+        admission,
+        result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0),
+        cost.costNano,
+      );
     request.sluiceAccounted = true;
-    const finish = () => deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
+    const finish = () =>
+      deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
     if (result.outcome === 'error' && !result.committed) {
       finish();
-      reply.headers(failureHeaders(route.name, profile, result.attempts.length, result.escalations.map((e) => e.reason), cost));
+      reply.headers(
+        failureHeaders(
+          route.name,
+          profile,
+          result.attempts.length,
+          result.escalations.map((e) => e.reason),
+          cost,
+        ),
+      );
       throw result.error!;
     }
     // Shadow sampling starts only once the client has its answer (or, streaming, its last byte).
     const shadow = (answer: AnswerView | undefined) => {
       if (route.quality && answer && result.delivered && endpoint !== 'embeddings') {
         deps.quality.afterAnswer({
-          requestId: String(request.id), endpoint, body, route, profile, startTier: plan.tiers[0]!.index, attempts: result.attempts, delivered: result.delivered,
-          answer, costNano: cost.costNano, judge, backends: rt.backends, upstreams: rt.upstreams, isHealthy,
+          requestId: String(request.id),
+          endpoint,
+          body,
+          route,
+          profile,
+          startTier: plan.tiers[0]!.index,
+          attempts: result.attempts,
+          delivered: result.delivered,
+          answer,
+          costNano: cost.costNano,
+          judge,
+          backends: rt.backends,
+          upstreams: rt.upstreams,
+          isHealthy,
         });
       }
     };
@@ -156,13 +244,35 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       return reply.hijack();
     }
     const delivered = result.delivered!;
-    reply.headers(routingHeaders(route.name, profile, { backend: delivered.backend, tier: delivered.tier, attempts: result.attempts.length, escalations: result.escalations.map((e) => e.reason) }));
+    reply.headers(
+      routingHeaders(route.name, profile, {
+        backend: delivered.backend,
+        tier: delivered.tier,
+        attempts: result.attempts.length,
+        escalations: result.escalations.map((e) => e.reason),
+      }),
+    );
     reply.headers(costHeaders(cost));
     if (cache.result === 'miss' && result.answer) {
-      storeAnswer({ store: deps.store, route, key: cache.key, storeError, answer: { body: result.answer.text, backend: delivered.backend, tier: delivered.tier, input: delivered.usage.input, output: delivered.usage.output } });
+      storeAnswer({
+        store: deps.store,
+        route,
+        key: cache.key,
+        storeError,
+        answer: {
+          body: result.answer.text,
+          backend: delivered.backend,
+          tier: delivered.tier,
+          input: delivered.usage.input,
+          output: delivered.usage.output,
+        },
+      });
     }
     const text = explaining
-      ? JSON.stringify({ ...result.answer!.json, sluice: explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost }) })
+      ? JSON.stringify({
+          ...result.answer!.json,
+          sluice: explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost }),
+        })
       : result.answer!.text;
     // The answer goes out first; metrics and the log line are written while the client reads it.
     reply.type('application/json').send(text);
@@ -172,7 +282,16 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   };
 }
 
-function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: CascadeResult; profile: Profile; plan: Plan; stream: boolean; startedAt: number; cost: RequestRecord['cost'] }): RequestRecord {
+function toRecord(o: {
+  tenant: string | undefined;
+  route: RouteConfig;
+  result: CascadeResult;
+  profile: Profile;
+  plan: Plan;
+  stream: boolean;
+  startedAt: number;
+  cost: RequestRecord['cost'];
+}): RequestRecord {
   const { result } = o;
   const durationMs = performance.now() - o.startedAt;
   const upstreamMs = result.attempts.reduce((s, a) => s + a.durationMs, 0);
@@ -196,17 +315,48 @@ function toRecord(o: { tenant: string | undefined; route: RouteConfig; result: C
 }
 
 /** A cache hit: no upstream call, no cost; the saving is what the baseline would have charged for the answer. */
-function answerFromCache(request: FastifyRequest, reply: FastifyReply, o: { deps: RoutedDeps; rt: Runtime; route: RouteConfig; answer: CachedAnswer; stream: boolean; clientWantsUsage: boolean }) {
-  const baselineNano = priceUsage(o.rt.backends.get(baselineBackendId(o.route))!.pricing, { input: o.answer.input, cachedInput: 0, output: o.answer.output, estimated: false });
+function answerFromCache(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  o: {
+    deps: RoutedDeps;
+    rt: Runtime;
+    route: RouteConfig;
+    answer: CachedAnswer;
+    stream: boolean;
+    clientWantsUsage: boolean;
+  },
+) {
+  const baselineNano = priceUsage(o.rt.backends.get(baselineBackendId(o.route))!.pricing, {
+    input: o.answer.input,
+    cachedInput: 0,
+    output: o.answer.output,
+    estimated: false,
+  });
   const cost = { costNano: 0, baselineNano, savedNano: baselineNano };
   const headers = {
-    'x-sluice-route': o.route.name, 'x-sluice-backend': o.answer.backend, 'x-sluice-tier': String(o.answer.tier),
-    'x-sluice-attempts': '0', 'x-sluice-escalations': '', ...(o.stream ? {} : costHeaders(cost)),
+    'x-sluice-route': o.route.name,
+    'x-sluice-backend': o.answer.backend,
+    'x-sluice-tier': String(o.answer.tier),
+    'x-sluice-attempts': '0',
+    'x-sluice-escalations': '',
+    ...(o.stream ? {} : costHeaders(cost)),
   };
   sendCached(reply, o.answer, { stream: o.stream, includeUsage: o.clientWantsUsage, headers });
   request.sluiceAccounted = true;
   const durationMs = performance.now() - request.sluiceStartedAt;
-  o.deps.finish(request, { route: o.route.name, ...(request.sluiceTenant && { tenant: request.sluiceTenant }), outcome: 'ok', status: 200, durationMs, overheadMs: durationMs, stream: o.stream, attempts: [], escalations: [], cost });
+  o.deps.finish(request, {
+    route: o.route.name,
+    ...(request.sluiceTenant && { tenant: request.sluiceTenant }),
+    outcome: 'ok',
+    status: 200,
+    durationMs,
+    overheadMs: durationMs,
+    stream: o.stream,
+    attempts: [],
+    escalations: [],
+    cost,
+  });
   return reply;
 }
 
@@ -215,13 +365,20 @@ function minTierHeader(request: FastifyRequest): number | undefined {
   const raw = request.headers['x-sluice-min-tier'];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new SluiceError('invalid_request', 'x-sluice-min-tier must be a tier number (0 = cheapest)', { param: 'x-sluice-min-tier' });
+  if (!Number.isInteger(n) || n < 0)
+    throw new SluiceError('invalid_request', 'x-sluice-min-tier must be a tier number (0 = cheapest)', {
+      param: 'x-sluice-min-tier',
+    });
   return n;
 }
 
 function emptyPlanError(plan: Plan, profile: Profile, endpoint: EndpointKind): SluiceError {
   if (plan.skipped.some((s) => s.reason === 'context')) {
-    return new SluiceError('context_length_exceeded', `This request needs about ${profile.inputTokens + profile.outputTokens} tokens (${profile.inputTokens} in the prompt, ${profile.outputTokens} for the answer), more than any backend of the route can hold.`, { param: 'messages' });
+    return new SluiceError(
+      'context_length_exceeded',
+      `This request needs about ${profile.inputTokens + profile.outputTokens} tokens (${profile.inputTokens} in the prompt, ${profile.outputTokens} for the answer), more than any backend of the route can hold.`,
+      { param: 'messages' },
+    );
   }
   return new SluiceError('unsupported_endpoint', `The route has no backend serving ${endpoint}.`, { param: 'model' });
 }

@@ -5,7 +5,11 @@ import { formatUsd } from '../cost/pricing.js';
 import type { RequestCost } from '../cost/account-request.js';
 
 /** What was tried: on every routed answer, and without a backend or tier on a routed request that failed. */
-export function routingHeaders(route: string, profile: Profile, info: Pick<CommitInfo, 'attempts' | 'escalations'> & Partial<Pick<CommitInfo, 'backend' | 'tier'>>): Record<string, string> {
+export function routingHeaders(
+  route: string,
+  profile: Profile,
+  info: Pick<CommitInfo, 'attempts' | 'escalations'> & Partial<Pick<CommitInfo, 'backend' | 'tier'>>,
+): Record<string, string> {
   const h: Record<string, string> = { 'x-sluice-route': route };
   if (info.backend !== undefined) h['x-sluice-backend'] = info.backend;
   if (info.tier !== undefined) h['x-sluice-tier'] = String(info.tier);
@@ -21,7 +25,13 @@ export function costHeaders(cost: RequestCost): Record<string, string> {
 }
 
 /** A request that got no answer: what was tried, why it moved on, and what that cost. */
-export function failureHeaders(route: string, profile: Profile, attempts: number, escalations: readonly string[], cost: RequestCost): Record<string, string> {
+export function failureHeaders(
+  route: string,
+  profile: Profile,
+  attempts: number,
+  escalations: readonly string[],
+  cost: RequestCost,
+): Record<string, string> {
   const h = routingHeaders(route, profile, { attempts, escalations });
   h['x-sluice-cost-usd'] = formatUsd(cost.costNano);
   return h;

@@ -4,7 +4,10 @@ import type { FastifyReply } from 'fastify';
 import type { CommitInfo, StreamSink } from '../cascade/types.js';
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 
-export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) => Record<string, string>): StreamSink & { readonly opened: boolean } {
+export function createSseSink(
+  reply: FastifyReply,
+  headers: (info: CommitInfo) => Record<string, string>,
+): StreamSink & { readonly opened: boolean } {
   const res = reply.raw;
   let opened = false;
   const writable = () => !res.destroyed && !res.writableEnded;
@@ -19,13 +22,20 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
     pending = '';
     if (text === '' || !writable() || res.write(text)) return;
     blocked = new Promise<void>((resolve) => {
-      const done = () => { res.off('drain', done); res.off('close', done); blocked = undefined; resolve(); };
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        blocked = undefined;
+        resolve();
+      };
       res.on('drain', done);
       res.on('close', done);
     });
   };
   return {
-    get opened() { return opened; },
+    get opened() {
+      return opened;
+    },
     open(info) {
       opened = true;
       reply.hijack();
@@ -39,7 +49,10 @@ export function createSseSink(reply: FastifyReply, headers: (info: CommitInfo) =
     send(data: string) {
       if (!writable()) return;
       pending += `data: ${data}\n\n`;
-      if (!scheduled) { scheduled = true; process.nextTick(flush); }
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
       return blocked;
     },
     done() {

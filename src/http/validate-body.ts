@@ -28,18 +28,30 @@ const schemas: Record<EndpointKind, z.ZodType> = {
     ...common,
     messages: z.array(message).min(1),
     max_completion_tokens: nullish(z.int().positive()),
-    tools: nullish(z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() }))),
+    tools: nullish(
+      z.array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string().min(1) }).optional() })),
+    ),
     response_format: nullish(z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) })),
     logprobs: nullish(z.boolean()),
     top_logprobs: nullish(z.int().min(0).max(20)),
   }),
   completions: z.looseObject({
     ...common,
-    prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
+    prompt: z.union([
+      z.string(),
+      z.array(z.string()).min(1),
+      z.array(z.number()).min(1),
+      z.array(z.array(z.number())).min(1),
+    ]),
   }),
   embeddings: z.looseObject({
     model: z.string().min(1),
-    input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
+    input: z.union([
+      z.string(),
+      z.array(z.string()).min(1),
+      z.array(z.number()).min(1),
+      z.array(z.array(z.number())).min(1),
+    ]),
     encoding_format: nullish(z.enum(['float', 'base64'])),
     dimensions: nullish(z.int().positive()),
   }),
@@ -60,13 +72,23 @@ export function checkDepth(body: Record<string, unknown>): void {
     const { value, depth, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth > maxJsonDepth) {
-      throw new SluiceError('invalid_request', `Invalid value for '${path}': JSON nested deeper than ${maxJsonDepth} levels.`, { param: path.split(/[.[]/)[0]! });
+      throw new SluiceError(
+        'invalid_request',
+        `Invalid value for '${path}': JSON nested deeper than ${maxJsonDepth} levels.`,
+        { param: path.split(/[.[]/)[0]! },
+      );
     }
     // The path is spelled out only for the first few levels, to keep the message short.
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth: depth + 1, path: depth < 4 ? `${path}[${i}]` : path });
+      for (let i = 0; i < value.length; i++)
+        stack.push({ value: value[i], depth: depth + 1, path: depth < 4 ? `${path}[${i}]` : path });
     } else {
-      for (const key of Object.keys(value)) stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: depth < 4 ? `${path}.${key}` : path });
+      for (const key of Object.keys(value))
+        stack.push({
+          value: (value as Record<string, unknown>)[key],
+          depth: depth + 1,
+          path: depth < 4 ? `${path}.${key}` : path,
+        });
     }
   }
 }
@@ -80,8 +102,13 @@ export function validateBody(endpoint: EndpointKind, body: unknown): Record<stri
   const result = schemas[endpoint].safeParse(body);
   if (result.success) return body as Record<string, unknown>;
   const issue = result.error.issues[0]!;
-  const param = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-  const missing = issue.code === 'invalid_type' && (body as Record<string, unknown>)[String(issue.path[0])] === undefined && issue.path.length === 1;
+  const param = issue.path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+  const missing =
+    issue.code === 'invalid_type' &&
+    (body as Record<string, unknown>)[String(issue.path[0])] === undefined &&
+    issue.path.length === 1;
   const text = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${issue.message}.`;
   throw new SluiceError('invalid_request', text, { param });
 }

@@ -7,9 +7,24 @@
 import { checkArithmetic, normaliseNumber } from './arithmetic.js';
 
 export const answerFeatureNames = [
-  'bias', 'length', 'length_vs_implied', 'hedges', 'alternatives', 'self_corrections', 'final_candidates',
-  'no_conclusion', 'abrupt_end', 'repetition', 'compressibility', 'question_numbers_unused', 'fractional_result',
-  'steps', 'false_arithmetic', 'unsupported_final', 'first_token_doubt', 'mean_logprob_doubt',
+  'bias',
+  'length',
+  'length_vs_implied',
+  'hedges',
+  'alternatives',
+  'self_corrections',
+  'final_candidates',
+  'no_conclusion',
+  'abrupt_end',
+  'repetition',
+  'compressibility',
+  'question_numbers_unused',
+  'fractional_result',
+  'steps',
+  'false_arithmetic',
+  'unsupported_final',
+  'first_token_doubt',
+  'mean_logprob_doubt',
 ] as const;
 export const answerFeatureCount = answerFeatureNames.length;
 
@@ -21,9 +36,12 @@ export interface AnswerFeatureInput {
   logprobs?: readonly number[];
 }
 
-const hedgeRe = /\b(might|may|perhaps|possibly|probably|likely|unclear|not sure|uncertain|i think|i believe|it seems|seems to|appears|could be|approximately|roughly|assum(?:e|ing)|estimate)\b/g;
-const alternativeRe = /\b(alternatively|on the other hand|another possibility|either|depending on|or it could|it depends)\b/g;
-const correctionRe = /\b(wait|actually|correction|mistake|re-?evaluate|recheck|re-?calculate|let me (?:re|try)|let's (?:re|try again)|however)\b/g;
+const hedgeRe =
+  /\b(might|may|perhaps|possibly|probably|likely|unclear|not sure|uncertain|i think|i believe|it seems|seems to|appears|could be|approximately|roughly|assum(?:e|ing)|estimate)\b/g;
+const alternativeRe =
+  /\b(alternatively|on the other hand|another possibility|either|depending on|or it could|it depends)\b/g;
+const correctionRe =
+  /\b(wait|actually|correction|mistake|re-?evaluate|recheck|re-?calculate|let me (?:re|try)|let's (?:re|try again)|however)\b/g;
 const conclusionRe = /####|final answer|the answer is|answer:|therefore|thus|in total|in conclusion|so,? the|hence/i;
 const numberRe = /-?\d[\d,]*(?:\.\d+)?/g;
 
@@ -53,7 +71,8 @@ export function answerFeatures(input: AnswerFeatureInput): Float64Array {
   f[9] = repetition(words);
   f[10] = 1 - distinctShare(lower, 5);
   const inAnswer = new Set(answerNumbers); // a Set: prompts and answers full of numbers made this quadratic
-  f[11] = questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !inAnswer.has(q)).length / questionNumbers.size;
+  f[11] =
+    questionNumbers.size === 0 ? 0 : [...questionNumbers].filter((q) => !inAnswer.has(q)).length / questionNumbers.size;
   f[12] = final !== undefined && /\.\d*[1-9]/.test(final) ? 1 : 0;
   f[13] = Math.min(count(answer, /=/g) / 10, 1);
   const eq = checkArithmetic(answer);

@@ -15,7 +15,10 @@ export interface ArithmeticCheck {
 // A run of arithmetic: numbers, operators, parentheses, spaces, "$" and the "=" signs that chain it.
 // Bounded so a long digit string costs linear time.
 const reach = 160;
-const runRe = new RegExp(String.raw`(?:-(?=\d)|[\d$(])[\d\s.,+\-*/×÷x()$\\=]{0,${reach}}=[\d\s.,+\-*/×÷x()$\\=]{0,${reach}}\d`, 'g');
+const runRe = new RegExp(
+  String.raw`(?:-(?=\d)|[\d$(])[\d\s.,+\-*/×÷x()$\\=]{0,${reach}}=[\d\s.,+\-*/×÷x()$\\=]{0,${reach}}\d`,
+  'g',
+);
 
 export function checkArithmetic(text: string): ArithmeticCheck {
   const out: ArithmeticCheck = { checked: 0, wrong: 0, results: new Set() };
@@ -72,7 +75,8 @@ function tolerance(claimed: string, value: number): number {
   return Math.max(0.5 * 10 ** -decimals, Math.abs(value) * 1e-3) + 1e-9;
 }
 
-const hasOperator = (s: string) => /\d\s*(?:[+*/×÷x-]|\\\*)\s*[\d($]/.test(s) || /\)\s*(?:[+*/×÷x-]|\\\*)|(?:[+*/×÷x-]|\\\*)\s*\(/.test(s);
+const hasOperator = (s: string) =>
+  /\d\s*(?:[+*/×÷x-]|\\\*)\s*[\d($]/.test(s) || /\)\s*(?:[+*/×÷x-]|\\\*)|(?:[+*/×÷x-]|\\\*)\s*\(/.test(s);
 
 export function normaliseNumber(s: string): string {
   const plain = s.includes(',') ? s.replace(/,/g, '') : s;
@@ -106,7 +110,11 @@ export function evaluate(expr: string): number | undefined {
     return v;
   };
   const unary = (): number | undefined => {
-    if (peek() === '-') { pos++; const v = unary(); return v === undefined ? undefined : -v; }
+    if (peek() === '-') {
+      pos++;
+      const v = unary();
+      return v === undefined ? undefined : -v;
+    }
     if (peek() === '(') {
       pos++;
       const v = sum();
@@ -133,7 +141,8 @@ function tokenize(expr: string): Token[] | undefined {
     if (!m) return undefined;
     i = tokenRe.lastIndex;
     if (m[1] !== undefined) tokens.push(Number(m[1].replace(/,/g, '')));
-    else if (m[2] !== undefined) tokens.push(m[2] === '×' || m[2] === 'x' || m[2] === '\\*' ? '*' : m[2] === '÷' ? '/' : (m[2] as Token));
+    else if (m[2] !== undefined)
+      tokens.push(m[2] === '×' || m[2] === 'x' || m[2] === '\\*' ? '*' : m[2] === '÷' ? '/' : (m[2] as Token));
   }
   return tokens;
 }

@@ -26,25 +26,41 @@ export interface JudgeRequest {
 
 export type VerbosityScorer = (input: AnswerFeatureInput) => number;
 
-const refusalRe = /^\s*(?:i'?m sorry,? but )?i (?:can(?:no|')t|cannot|won'?t|am unable to|am not able to) (?:help|assist|comply|provide|do that|fulfil)/i;
+const refusalRe =
+  /^\s*(?:i'?m sorry,? but )?i (?:can(?:no|')t|cannot|won'?t|am unable to|am not able to) (?:help|assist|comply|provide|do that|fulfil)/i;
 const hedgeRe = /\b(might|may|perhaps|possibly|not sure|unclear|alternatively|it depends|could be|i think)\b/gi;
 
-export function judgeAnswer(answer: AnswerView, req: JudgeRequest, settings: JudgeSettings, score: VerbosityScorer, partial: boolean): Verdict {
+export function judgeAnswer(
+  answer: AnswerView,
+  req: JudgeRequest,
+  settings: JudgeSettings,
+  score: VerbosityScorer,
+  partial: boolean,
+): Verdict {
   const text = answer.text;
-  if (!partial && text.trim() === '' && answer.toolCalls.length === 0 && !answer.refusal) return { kind: 'escalate', reason: 'empty' };
-  if (answer.finishReason === 'length' && req.clientMaxTokens === undefined) return { kind: 'escalate', reason: 'truncated' };
+  if (!partial && text.trim() === '' && answer.toolCalls.length === 0 && !answer.refusal)
+    return { kind: 'escalate', reason: 'empty' };
+  if (answer.finishReason === 'length' && req.clientMaxTokens === undefined)
+    return { kind: 'escalate', reason: 'truncated' };
   if (!partial) {
     const why = malformed(req.structure, text, answer.toolCalls);
     if (why) return { kind: 'escalate', reason: 'malformed' };
   }
   if (settings.refusal && (answer.refusal || refusalRe.test(text))) return { kind: 'escalate', reason: 'refusal' };
-  if (!settings.verbosity || answer.toolCalls.length > 0 || req.structure.responseFormat?.type?.startsWith('json')) return { kind: 'accept' };
+  if (!settings.verbosity || answer.toolCalls.length > 0 || req.structure.responseFormat?.type?.startsWith('json'))
+    return { kind: 'accept' };
   const n = req.impliedWords;
-  if (n !== undefined && (!partial || /\n/.test(text.trim())) && firstLineTooLong(text, n)) return { kind: 'escalate', reason: 'verbose', score: 1 };
+  if (n !== undefined && (!partial || /\n/.test(text.trim())) && firstLineTooLong(text, n))
+    return { kind: 'escalate', reason: 'verbose', score: 1 };
   if (partial) return partialVerdict(text, n);
   // A prompt that asks for a few words is judged by the paper's criterion alone, which the answer met.
   if (n !== undefined) return { kind: 'accept', score: 0 };
-  const s = score({ prompt: req.prompt, answer: text, ...(n !== undefined && { impliedWords: n }), ...(answer.logprobs && { logprobs: answer.logprobs }) });
+  const s = score({
+    prompt: req.prompt,
+    answer: text,
+    ...(n !== undefined && { impliedWords: n }),
+    ...(answer.logprobs && { logprobs: answer.logprobs }),
+  });
   return s > settings.threshold ? { kind: 'escalate', reason: 'verbose', score: s } : { kind: 'accept', score: s };
 }
 

@@ -32,10 +32,15 @@ const rules: ReadonlyArray<readonly [RegExp, string]> = [
 
 // A sentence ends at . ! or ? (and closing quotes or brackets) before white space and a capital, digit or quote;
 // single letters and common abbreviations before a period do not end one (punkt's usual behaviour on them).
-const sentenceEnd = /(?<!\b(?:[A-Za-z]|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|Fig|No))([.!?]['")\]]*)\s+(?=["'(\[]?[A-Z0-9])/g;
+const sentenceEnd =
+  /(?<!\b(?:[A-Za-z]|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|etc|e\.g|i\.e|Fig|No))([.!?]['")\]]*)\s+(?=["'([]?[A-Z0-9])/g;
 
 export function sentences(text: string): string[] {
-  return text.replace(sentenceEnd, '$1\n').split('\n').map((s) => s.trim()).filter(Boolean);
+  return text
+    .replace(sentenceEnd, '$1\n')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function wordTokenize(text: string): string[] {
@@ -43,7 +48,7 @@ export function wordTokenize(text: string): string[] {
   for (const sentence of sentences(text)) {
     let s = sentence;
     for (const [re, to] of rules) s = s.replace(re, to);
-    out.push(...(' ' + s + ' ').split(/\s+/).filter(Boolean));
+    out.push(...` ${s} `.split(/\s+/).filter(Boolean));
   }
   return out;
 }

@@ -6,9 +6,17 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  * objects (about 10 µs per request line), and Sluice never logs headers or keys except under these names.
  */
 export const redactPaths = [
-  'req.headers.authorization', 'req.headers["api-key"]', 'req.headers["x-api-key"]', 'req.headers.cookie',
-  'headers.authorization', 'headers["api-key"]', 'headers["x-api-key"]', 'headers.cookie',
-  'apiKey', 'authorization', 'backend.apiKey',
+  'req.headers.authorization',
+  'req.headers["api-key"]',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["api-key"]',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'apiKey',
+  'authorization',
+  'backend.apiKey',
 ];
 
 /**
@@ -21,6 +29,16 @@ export const redactPaths = [
 export const logBuffering = { minLength: 4096, periodicFlushMs: 100 };
 
 export function createLogger(opts: { level: string; destination?: DestinationStream; fd?: number }): Logger {
-  const destination = opts.destination ?? pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: logBuffering.minLength, periodicFlush: logBuffering.periodicFlushMs });
-  return pino({ level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sluice' } }, destination);
+  const destination =
+    opts.destination ??
+    pino.destination({
+      dest: opts.fd ?? 1,
+      sync: false,
+      minLength: logBuffering.minLength,
+      periodicFlush: logBuffering.periodicFlushMs,
+    });
+  return pino(
+    { level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'sluice' } },
+    destination,
+  );
 }

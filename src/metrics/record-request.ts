@@ -8,16 +8,19 @@ export function recordRequest(m: Metrics, r: RequestRecord): void {
   m.requests.inc({ route, outcome: r.outcome });
   m.requestDuration.observe({ route, outcome: r.outcome }, r.durationMs / 1000);
   if (r.overheadMs !== undefined) m.overhead.observe({ route }, r.overheadMs / 1000);
-  if (r.firstByteMs !== undefined && r.delivered) m.ttft.observe({ route, backend: r.delivered.backend }, r.firstByteMs / 1000);
+  if (r.firstByteMs !== undefined && r.delivered)
+    m.ttft.observe({ route, backend: r.delivered.backend }, r.firstByteMs / 1000);
   for (const a of r.attempts) {
     m.attempts.inc({ route, tier: String(a.tier), backend: a.backend, outcome: a.outcome });
     m.upstreamDuration.observe({ backend: a.backend, outcome: a.outcome }, a.durationMs / 1000);
-    if (a.usage.input > a.usage.cachedInput) m.tokens.inc({ route, backend: a.backend, type: 'input' }, a.usage.input - a.usage.cachedInput);
+    if (a.usage.input > a.usage.cachedInput)
+      m.tokens.inc({ route, backend: a.backend, type: 'input' }, a.usage.input - a.usage.cachedInput);
     if (a.usage.cachedInput > 0) m.tokens.inc({ route, backend: a.backend, type: 'cached_input' }, a.usage.cachedInput);
     if (a.usage.output > 0) m.tokens.inc({ route, backend: a.backend, type: 'output' }, a.usage.output);
     if (a.costNano > 0) m.cost.inc({ route, backend: a.backend }, nanoToUsd(a.costNano));
     if (a.score !== undefined) m.verbosity.observe({ route, backend: a.backend }, a.score);
   }
-  for (const e of r.escalations) m.escalations.inc({ route, from_tier: String(e.from), to_tier: String(e.to), reason: e.reason });
+  for (const e of r.escalations)
+    m.escalations.inc({ route, from_tier: String(e.from), to_tier: String(e.to), reason: e.reason });
   if (r.cost && r.cost.baselineNano > 0) m.baselineCost.inc({ route }, nanoToUsd(r.cost.baselineNano));
 }

@@ -27,7 +27,9 @@ export const maxPlausibleTokens = 100_000_000;
 
 /** A token count: a whole number from 0 to `maxPlausibleTokens`, else undefined. */
 export function asTokenCount(v: unknown): number | undefined {
-  return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= maxPlausibleTokens ? (v as number) : undefined;
+  return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= maxPlausibleTokens
+    ? (v as number)
+    : undefined;
 }
 
 /** The numeric logprobs of `choice.logprobs.content`, skipping entries that are not. */
@@ -57,7 +59,8 @@ export function toolCallsOf(v: unknown): ToolCallRead[] {
     if (!call) continue;
     const fn = asObject(call.function);
     const read: ToolCallRead = {};
-    if (Number.isSafeInteger(call.index) && (call.index as number) >= 0 && (call.index as number) < 1024) read.index = call.index as number;
+    if (Number.isSafeInteger(call.index) && (call.index as number) >= 0 && (call.index as number) < 1024)
+      read.index = call.index as number;
     if (typeof call.id === 'string') read.id = call.id;
     if (typeof fn?.name === 'string') read.name = fn.name;
     if (typeof fn?.arguments === 'string') read.arguments = fn.arguments;

@@ -16,25 +16,37 @@ export interface AgreementInput {
 /** Which check decided, for the log and the tests. */
 export type AgreementBasis = 'text' | 'json' | 'tools' | 'choice' | 'number' | 'none';
 
-export function compareAnswers(a: AnswerView, b: AnswerView, input: AgreementInput): { agreement: Agreement; basis: AgreementBasis } {
-  if (a.toolCalls.length > 0 || b.toolCalls.length > 0) return { agreement: sameToolCalls(a, b) ? 'agree' : 'disagree', basis: 'tools' };
+export function compareAnswers(
+  a: AnswerView,
+  b: AnswerView,
+  input: AgreementInput,
+): { agreement: Agreement; basis: AgreementBasis } {
+  if (a.toolCalls.length > 0 || b.toolCalls.length > 0)
+    return { agreement: sameToolCalls(a, b) ? 'agree' : 'disagree', basis: 'tools' };
   if (normalise(a.text) === normalise(b.text)) return { agreement: 'agree', basis: 'text' };
   if (input.json) {
-    const x = parseJson(a.text), y = parseJson(b.text);
-    if (x.ok && y.ok) return { agreement: canonical(x.value) === canonical(y.value) ? 'agree' : 'disagree', basis: 'json' };
+    const x = parseJson(a.text),
+      y = parseJson(b.text);
+    if (x.ok && y.ok)
+      return { agreement: canonical(x.value) === canonical(y.value) ? 'agree' : 'disagree', basis: 'json' };
   }
   if (hasOptions(input.prompt)) {
-    const x = chosenLetter(a.text), y = chosenLetter(b.text);
+    const x = chosenLetter(a.text),
+      y = chosenLetter(b.text);
     if (x && y) return { agreement: x === y ? 'agree' : 'disagree', basis: 'choice' };
   }
-  const x = finalNumber(a.text), y = finalNumber(b.text);
-  if (x !== undefined && y !== undefined) return { agreement: Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x)) ? 'agree' : 'disagree', basis: 'number' };
+  const x = finalNumber(a.text),
+    y = finalNumber(b.text);
+  if (x !== undefined && y !== undefined)
+    return { agreement: Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x)) ? 'agree' : 'disagree', basis: 'number' };
   return { agreement: 'undecided', basis: 'none' };
 }
 
 /** Lower case, Unicode-normalised, punctuation and articles dropped, whitespace collapsed. */
 export function normalise(text: string): string {
-  return text.normalize('NFKC').toLowerCase()
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
     .replace(/[\p{P}\p{S}]+/gu, ' ')
     .replace(/\b(a|an|the)\b/g, ' ')
     .replace(/\s+/g, ' ')
@@ -42,23 +54,34 @@ export function normalise(text: string): string {
 }
 
 function sameToolCalls(a: AnswerView, b: AnswerView): boolean {
-  const key = (v: AnswerView) => v.toolCalls.map((c) => {
-    const args = parseJson(c.arguments);
-    return `${c.name}(${args.ok ? canonical(args.value) : c.arguments})`;
-  }).sort().join('|');
+  const key = (v: AnswerView) =>
+    v.toolCalls
+      .map((c) => {
+        const args = parseJson(c.arguments);
+        return `${c.name}(${args.ok ? canonical(args.value) : c.arguments})`;
+      })
+      .sort()
+      .join('|');
   return key(a) === key(b);
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   const t = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
-  try { return { ok: true, value: JSON.parse(t) }; } catch { return { ok: false }; }
+  try {
+    return { ok: true, value: JSON.parse(t) };
+  } catch {
+    return { ok: false };
+  }
 }
 
 /** JSON with object keys sorted, so that key order does not count. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -71,7 +94,7 @@ export function hasOptions(prompt: string): boolean {
 }
 
 const letterPatterns: readonly RegExp[] = [
-  /\banswer(?:\s+is)?\s*[:\-]?\s*(?:option\s*)?\(?\**([A-J])\b\**\)?/i,
+  /\banswer(?:\s+is)?\s*[:-]?\s*(?:option\s*)?\(?\**([A-J])\b\**\)?/i,
   /\b(?:option|choice)\s*\(?([A-J])\)?(?:\s+is\s+(?:correct|right))/i,
   /^\s*\**\(?([A-J])\)?\**(?:[.):]|$)/,
   /\*\*\(?([A-J])\)?[.):]?\*\*/,

@@ -27,8 +27,12 @@ export class QualityControl {
   constructor(private readonly deps: QualityDeps) {
     this.now = deps.now ?? Date.now;
     this.shadowing = new Shadowing({
-      store: deps.store, log: deps.log, counted: deps.counted, storeError: (op) => deps.gauges.storeError(op),
-      shadowLog: (path) => this.logFor(path), random: deps.random ?? Math.random,
+      store: deps.store,
+      log: deps.log,
+      counted: deps.counted,
+      storeError: (op) => deps.gauges.storeError(op),
+      shadowLog: (path) => this.logFor(path),
+      random: deps.random ?? Math.random,
     });
   }
 
@@ -41,7 +45,12 @@ export class QualityControl {
       let rq = this.routes.get(route.name);
       if (rq) rq.config = route.quality;
       else {
-        rq = new RouteQuality(route.name, route.quality, { store: this.deps.store, log: this.deps.log, gauges: this.deps.gauges, now: this.now });
+        rq = new RouteQuality(route.name, route.quality, {
+          store: this.deps.store,
+          log: this.deps.log,
+          gauges: this.deps.gauges,
+          now: this.now,
+        });
         this.routes.set(route.name, rq);
         const q = route.quality;
         const restored = q.log ? readLoggedSamples(q.log, route.name, q.window) : [];
@@ -53,7 +62,12 @@ export class QualityControl {
     clearInterval(this.timer);
     const every = Math.min(...[...this.routes.values()].map((r) => r.config.refreshMs), 5_000);
     if (this.routes.size > 0) {
-      this.timer = setInterval(() => { for (const r of this.routes.values()) this.track(r.refresh()); }, Math.max(200, every));
+      this.timer = setInterval(
+        () => {
+          for (const r of this.routes.values()) this.track(r.refresh());
+        },
+        Math.max(200, every),
+      );
       this.timer.unref();
     }
   }
@@ -63,9 +77,17 @@ export class QualityControl {
   }
 
   /** For the plan: whether this request starts on the route's cheapest tier. */
-  readonly startsCheap = (route: RouteConfig, profile: Profile, backends: ReadonlyMap<string, BackendConfig>): boolean => {
+  readonly startsCheap = (
+    route: RouteConfig,
+    profile: Profile,
+    backends: ReadonlyMap<string, BackendConfig>,
+  ): boolean => {
     const rq = this.routes.get(route.name);
-    return rq !== undefined && profile.difficulty !== undefined && rq.startsCheap(profile.difficulty, stakeOf(route, backends, profile));
+    return (
+      rq !== undefined &&
+      profile.difficulty !== undefined &&
+      rq.startsCheap(profile.difficulty, stakeOf(route, backends, profile))
+    );
   };
 
   /** Called once the client's answer is sent: maybe samples it. Returns at once. */
@@ -94,7 +116,11 @@ export class QualityControl {
 
   private logFor(path: string): ShadowLog {
     let l = this.logs.get(path);
-    if (!l) this.logs.set(path, (l = openShadowLog(path, (err) => this.deps.log.warn({ path, err: err.message }, 'shadow log write failed'))));
+    if (!l)
+      this.logs.set(
+        path,
+        (l = openShadowLog(path, (err) => this.deps.log.warn({ path, err: err.message }, 'shadow log write failed'))),
+      );
     return l;
   }
 }

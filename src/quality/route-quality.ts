@@ -34,7 +34,9 @@ export class RouteQuality {
     deps.gauges.target(route, config.target);
   }
 
-  private get key(): string { return `quality:${this.route}`; }
+  private get key(): string {
+    return `quality:${this.route}`;
+  }
 
   /** Whether a request of this difficulty and stake starts on the cheapest tier. */
   startsCheap(difficulty: number, stakeNano: number): boolean {
@@ -57,8 +59,12 @@ export class RouteQuality {
     if (samples.length === 0) return;
     try {
       if ((await this.deps.store.listRead(this.key)).length > 0) return;
-      for (const s of samples.slice(-this.config.window)) await this.deps.store.listPush(this.key, JSON.stringify(s), this.config.window);
-      this.deps.log.info({ route: this.route, samples: Math.min(samples.length, this.config.window) }, 'quality samples restored from the shadow log');
+      for (const s of samples.slice(-this.config.window))
+        await this.deps.store.listPush(this.key, JSON.stringify(s), this.config.window);
+      this.deps.log.info(
+        { route: this.route, samples: Math.min(samples.length, this.config.window) },
+        'quality samples restored from the shadow log',
+      );
     } catch {
       this.deps.gauges.storeError('quality_seed');
     }
@@ -66,7 +72,9 @@ export class RouteQuality {
 
   /** Reads the shared samples and recomputes the estimate and the policy (one at a time). */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => { this.refreshing = undefined; });
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+    });
     return this.refreshing;
   }
 
@@ -79,10 +87,20 @@ export class RouteQuality {
       this.deps.gauges.storeError('quality_read');
       return; // the last policy stays in force
     }
-    const samples = raw.flatMap((line) => { try { return [JSON.parse(line) as QualitySample]; } catch { return []; } });
+    const samples = raw.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as QualitySample];
+      } catch {
+        return [];
+      }
+    });
     this.samples = samples;
     const old = this.policy;
-    this.policy = choosePolicy(samples, { target: this.config.target, confidence: this.config.confidence, minSamples: this.config.minSamples });
+    this.policy = choosePolicy(samples, {
+      target: this.config.target,
+      confidence: this.config.confidence,
+      minSamples: this.config.minSamples,
+    });
     const estimate = estimateQuality(samples);
     const { gauges } = this.deps;
     if (estimate.quality !== undefined) gauges.estimate(this.route, estimate.quality);
@@ -90,20 +108,42 @@ export class RouteQuality {
     const maxDifficulty = typicalMaxDifficulty(this.policy, samples);
     gauges.maxDifficulty(this.route, maxDifficulty);
     // Logged when what it means for a typical request moves by a step of 0.01 or more, or at the first policy.
-    if (this.shownMaxDifficulty === undefined || Math.abs(maxDifficulty - this.shownMaxDifficulty) >= 0.01 || old.coldStart !== this.policy.coldStart) {
+    if (
+      this.shownMaxDifficulty === undefined ||
+      Math.abs(maxDifficulty - this.shownMaxDifficulty) >= 0.01 ||
+      old.coldStart !== this.policy.coldStart
+    ) {
       this.shownMaxDifficulty = maxDifficulty;
-      this.deps.log.info({
-        route: this.route,
-        threshold: { old: describe(old), new: describe(this.policy) },
-        maxDifficulty, coldStart: this.policy.coldStart,
-        evidence: { samples: this.policy.samples, undecided: estimate.undecided, estimate: estimate.quality, target: this.config.target, predictedQuality: this.policy.predictedQuality, lowerBound: this.policy.predictedLowerBound, predictedCostShare: this.policy.predictedCostShare },
-      }, 'quality threshold changed');
+      this.deps.log.info(
+        {
+          route: this.route,
+          threshold: { old: describe(old), new: describe(this.policy) },
+          maxDifficulty,
+          coldStart: this.policy.coldStart,
+          evidence: {
+            samples: this.policy.samples,
+            undecided: estimate.undecided,
+            estimate: estimate.quality,
+            target: this.config.target,
+            predictedQuality: this.policy.predictedQuality,
+            lowerBound: this.policy.predictedLowerBound,
+            predictedCostShare: this.policy.predictedCostShare,
+          },
+        },
+        'quality threshold changed',
+      );
     }
   }
 }
 
 function describe(p: Policy): number | string {
-  return p.coldStart ? 'cold_start' : p.threshold === -Infinity ? 'none' : p.threshold === Infinity ? 'all' : Number(p.threshold.toPrecision(4));
+  return p.coldStart
+    ? 'cold_start'
+    : p.threshold === -Infinity
+      ? 'none'
+      : p.threshold === Infinity
+        ? 'all'
+        : Number(p.threshold.toPrecision(4));
 }
 
 /** The highest difficulty (in steps of 0.005) a request of the median stake starts cheap at; 0 when none. */

@@ -16,7 +16,11 @@ export function openShadowLog(path: string, onError: (err: Error) => void): Shad
       stream ??= createWriteStream(path, { flags: 'a' }).on('error', onError);
       stream.write(`${JSON.stringify(record)}\n`);
     },
-    close: () => new Promise((resolve) => { if (!stream) resolve(); else stream.end(resolve); }),
+    close: () =>
+      new Promise((resolve) => {
+        if (!stream) resolve();
+        else stream.end(resolve);
+      }),
   };
 }
 
@@ -46,14 +50,25 @@ export function readLoggedSamples(path: string, route: string, max: number): Qua
 
 function sampleOf(line: string): QualitySample | undefined {
   let r: Record<string, unknown>;
-  try { r = JSON.parse(line) as Record<string, unknown>; } catch { return undefined; }
+  try {
+    r = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const match = (v: unknown): 0 | 1 | null => (v === true || v === 1 ? 1 : v === false || v === 0 ? 0 : null);
-  const difficulty = num(r.difficulty), stake = num(r.stake_usd), cheap = num(r.cheap_start_usd), strong = num(r.strong_usd);
+  const difficulty = num(r.difficulty),
+    stake = num(r.stake_usd),
+    cheap = num(r.cheap_start_usd),
+    strong = num(r.strong_usd);
   if (difficulty === undefined || stake === undefined || cheap === undefined || strong === undefined) return undefined;
   return {
-    at: Date.parse(String(r.at)) || 0, difficulty, stakeNano: Math.round(stake * 1e9),
-    cheapMatch: match(r.cheap_ok), deliveredMatch: match(r.delivered_match),
-    cheapStartNano: Math.round(cheap * 1e9), strongNano: Math.round(strong * 1e9),
+    at: Date.parse(String(r.at)) || 0,
+    difficulty,
+    stakeNano: Math.round(stake * 1e9),
+    cheapMatch: match(r.cheap_ok),
+    deliveredMatch: match(r.delivered_match),
+    cheapStartNano: Math.round(cheap * 1e9),
+    strongNano: Math.round(strong * 1e9),
   };
 }

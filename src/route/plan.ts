@@ -58,16 +58,33 @@ function fitting(_: Plan, { route, profile, endpoint, backends, turn, busy }: Pl
   const plan: Plan = { tiers: [], skipped: [] };
   route.tiers.forEach((tier, index) => {
     const serving = tier.backends.map((id) => backends.get(id)!).filter((b) => b.endpoints.includes(endpoint));
-    if (serving.length === 0) return plan.skipped.push({ tier: index, reason: 'endpoint' });
+    if (serving.length === 0) {
+      plan.skipped.push({ tier: index, reason: 'endpoint' });
+      return;
+    }
     const fits = serving.filter((b) => endpoint === 'embeddings' || b.contextWindow >= need);
-    if (fits.length === 0) return plan.skipped.push({ tier: index, reason: 'context' });
-    plan.tiers.push({ index, backends: tier.balance === 'failover' || fits.length === 1 ? fits : balanced(fits, tier.balance, turn?.(route, index) ?? 0, busy) });
+    if (fits.length === 0) {
+      plan.skipped.push({ tier: index, reason: 'context' });
+      return;
+    }
+    plan.tiers.push({
+      index,
+      backends:
+        tier.balance === 'failover' || fits.length === 1
+          ? fits
+          : balanced(fits, tier.balance, turn?.(route, index) ?? 0, busy),
+    });
   });
   return plan;
 }
 
 /** The tier's backends in turn (rotated by `turn`), and for least-busy then by calls in progress (a stable sort). */
-function balanced(fits: BackendConfig[], balance: 'round-robin' | 'least-busy', turn: number, busy: PlanInput['busy']): BackendConfig[] {
+function balanced(
+  fits: BackendConfig[],
+  balance: 'round-robin' | 'least-busy',
+  turn: number,
+  busy: PlanInput['busy'],
+): BackendConfig[] {
   const at = turn % fits.length;
   const rotated = [...fits.slice(at), ...fits.slice(0, at)];
   return balance === 'least-busy' && busy ? rotated.sort((a, b) => busy(a.id) - busy(b.id)) : rotated;
@@ -77,12 +94,18 @@ function balanced(fits: BackendConfig[], balance: 'round-robin' | 'least-busy', 
 function dropSoft(plan: Plan, reason: SkipReason, keep: (t: PlannedTier) => boolean): Plan {
   const kept = plan.tiers.filter(keep);
   if (kept.length === 0 || kept.length === plan.tiers.length) return plan;
-  return { tiers: kept, skipped: [...plan.skipped, ...plan.tiers.filter((t) => !kept.includes(t)).map((t) => ({ tier: t.index, reason }))] };
+  return {
+    tiers: kept,
+    skipped: [...plan.skipped, ...plan.tiers.filter((t) => !kept.includes(t)).map((t) => ({ tier: t.index, reason }))],
+  };
 }
 
 function unhealthy(plan: Plan, { isHealthy }: PlanInput): Plan {
   if (!isHealthy || plan.tiers.every((t) => t.backends.every((b) => isHealthy(b.id)))) return plan;
-  const healthyFirst = (t: PlannedTier) => ({ ...t, backends: [...t.backends.filter((b) => isHealthy(b.id)), ...t.backends.filter((b) => !isHealthy(b.id))] });
+  const healthyFirst = (t: PlannedTier) => ({
+    ...t,
+    backends: [...t.backends.filter((b) => isHealthy(b.id)), ...t.backends.filter((b) => !isHealthy(b.id))],
+  });
   const next = dropSoft(plan, 'unhealthy', (t) => t.backends.some((b) => isHealthy(b.id)));
   return { ...next, tiers: next.tiers.map(healthyFirst) };
 }
@@ -90,7 +113,9 @@ function unhealthy(plan: Plan, { isHealthy }: PlanInput): Plan {
 function slo(plan: Plan, { route, profile, observedFirstTokenMs }: PlanInput): Plan {
   const limit = route.slo?.firstTokenMs;
   if (limit === undefined || !observedFirstTokenMs) return plan;
-  return dropSoft(plan, 'slo', (t) => t.backends.some((b) => (observedFirstTokenMs(b.id, profile.sizeClass) ?? 0) <= limit));
+  return dropSoft(plan, 'slo', (t) =>
+    t.backends.some((b) => (observedFirstTokenMs(b.id, profile.sizeClass) ?? 0) <= limit),
+  );
 }
 
 /** Skips the tiers below the caller's minimum; a minimum past the last tier that can serve means that last tier. */
@@ -108,14 +133,24 @@ function difficulty(plan: Plan, { route, profile, startsCheap }: PlanInput): Pla
   const d = profile.difficulty;
   if (d === undefined) return plan;
   const selfSet = route.quality && startsCheap && route.tiers[0]!.maxDifficulty === undefined;
-  const admits = (index: number) => (index === 0 && selfSet ? startsCheap(route, profile) : d <= (route.tiers[index]!.maxDifficulty ?? 1));
+  const admits = (index: number) =>
+    index === 0 && selfSet ? startsCheap(route, profile) : d <= (route.tiers[index]!.maxDifficulty ?? 1);
   const start = plan.tiers.findIndex((t, i) => i === plan.tiers.length - 1 || admits(t.index));
   if (start <= 0) return plan;
-  return { tiers: plan.tiers.slice(start), skipped: [...plan.skipped, ...plan.tiers.slice(0, start).map((t) => ({ tier: t.index, reason: 'difficulty' as const }))] };
+  return {
+    tiers: plan.tiers.slice(start),
+    skipped: [
+      ...plan.skipped,
+      ...plan.tiers.slice(0, start).map((t) => ({ tier: t.index, reason: 'difficulty' as const })),
+    ],
+  };
 }
 
 function budget(plan: Plan, { route, budgetLow }: PlanInput): Plan {
   if (!budgetLow || route.onBudgetLow !== 'downgrade' || plan.tiers.length <= 1) return plan;
   const [cheapest, ...rest] = plan.tiers;
-  return { tiers: [cheapest!], skipped: [...plan.skipped, ...rest.map((t) => ({ tier: t.index, reason: 'budget' as const }))] };
+  return {
+    tiers: [cheapest!],
+    skipped: [...plan.skipped, ...rest.map((t) => ({ tier: t.index, reason: 'budget' as const }))],
+  };
 }

@@ -21,10 +21,16 @@ export function createTargetResolver(config: Config): ResolveTarget {
 
 function pinnedRoute(b: BackendConfig): RouteConfig {
   return Object.freeze({
-    name: b.id, aliases: [], tiers: [{ backends: [b.id], balance: 'failover' as const }], baseline: b.id,
-    defaultMaxOutputTokens: 512, maxAttempts: 2, deadlineMs: b.timeouts.totalMs,
+    name: b.id,
+    aliases: [],
+    tiers: [{ backends: [b.id], balance: 'failover' as const }],
+    baseline: b.id,
+    defaultMaxOutputTokens: 512,
+    maxAttempts: 2,
+    deadlineMs: b.timeouts.totalMs,
     judge: { verbosity: { enabled: false, threshold: 1 }, refusal: false, logprobs: false },
-    streaming: { mode: 'direct' as const, holdbackTokens: 1 }, onBudgetLow: 'reject' as const,
+    streaming: { mode: 'direct' as const, holdbackTokens: 1 },
+    onBudgetLow: 'reject' as const,
     cache: { enabled: false, ttlSeconds: 1, maxEntryBytes: 1 },
   });
 }

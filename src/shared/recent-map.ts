@@ -10,13 +10,20 @@ export class RecentMap<V> {
   private youngWeight = 0;
 
   /** `weigh` gives an entry's share of `maxWeight` (characters, bytes). */
-  constructor(private readonly maxEntries: number, private readonly maxWeight: number, private readonly weigh: (key: string, value: V) => number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxWeight: number,
+    private readonly weigh: (key: string, value: V) => number,
+  ) {}
 
   get(key: string): V | undefined {
     const value = this.young.get(key);
     if (value !== undefined) return value;
     const aged = this.old.get(key);
-    if (aged !== undefined) { this.old.delete(key); this.set(key, aged); }
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.set(key, aged);
+    }
     return aged;
   }
 

@@ -10,16 +10,24 @@ export interface StoreMonitor {
 
 export function monitorStore(inner: StateStore, onSwitch: (degraded: boolean) => void): StoreMonitor {
   let degraded = false;
-  const watch = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    try {
-      const result = await fn(...args);
-      if (degraded) { degraded = false; onSwitch(false); }
-      return result;
-    } catch (err) {
-      if (!degraded) { degraded = true; onSwitch(true); }
-      throw err;
-    }
-  };
+  const watch =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        const result = await fn(...args);
+        if (degraded) {
+          degraded = false;
+          onSwitch(false);
+        }
+        return result;
+      } catch (err) {
+        if (!degraded) {
+          degraded = true;
+          onSwitch(true);
+        }
+        throw err;
+      }
+    };
   const store: StateStore = {
     kind: inner.kind,
     admit: watch(inner.admit.bind(inner)),
@@ -35,5 +43,10 @@ export function monitorStore(inner: StateStore, onSwitch: (degraded: boolean) =>
     ping: watch(inner.ping.bind(inner)),
     close: () => inner.close(),
   };
-  return { store, get degraded() { return degraded; } };
+  return {
+    store,
+    get degraded() {
+      return degraded;
+    },
+  };
 }

@@ -95,8 +95,14 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
   const ready = async (): Promise<void> => {
     if (redis.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { redis.off('ready', onReady); reject(new Error(`redis not ready (${redis.status})`)); }, timeout);
-      const onReady = () => { clearTimeout(timer); resolve(); };
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(new Error(`redis not ready (${redis.status})`));
+      }, timeout);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       redis.once('ready', onReady);
     });
   };
@@ -105,29 +111,46 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
     async admit({ rates = [], spend, force = false }): Promise<AdmitResult> {
       await ready();
       const spendKeys = spend?.limits ?? [];
-      const keys = [...rates.map((r) => redisKey(opts.prefix, r.key)), ...spendKeys.map((l) => redisKey(opts.prefix, l.key))];
+      const keys = [
+        ...rates.map((r) => redisKey(opts.prefix, r.key)),
+        ...spendKeys.map((l) => redisKey(opts.prefix, l.key)),
+      ];
       const args = [
-        rates.length, force ? 1 : 0, ...rates.flatMap((r) => [r.windowMs, r.limit, r.cost]),
-        Math.round(spend?.amountNano ?? 0), ...spendKeys.flatMap((l) => [Math.round(l.limitNano), Math.ceil(l.ttlMs)]),
+        rates.length,
+        force ? 1 : 0,
+        ...rates.flatMap((r) => [r.windowMs, r.limit, r.cost]),
+        Math.round(spend?.amountNano ?? 0),
+        ...spendKeys.flatMap((l) => [Math.round(l.limitNano), Math.ceil(l.ttlMs)]),
       ];
       const out = (await redis.sluiceAdmit(keys.length, ...keys, ...args)).map(Number);
       const result: AdmitResult = {
         allowed: out[0] === 1,
-        rates: rates.map((_, i) => ({ allowed: out[1 + 3 * i] === 1, remaining: out[2 + 3 * i]!, retryAfterMs: out[3 + 3 * i]! })),
+        rates: rates.map((_, i) => ({
+          allowed: out[1 + 3 * i] === 1,
+          remaining: out[2 + 3 * i]!,
+          retryAfterMs: out[3 + 3 * i]!,
+        })),
       };
       if (spend) result.spend = { ok: out[1 + 3 * rates.length] === 1, spentNano: out.slice(2 + 3 * rates.length) };
       return result;
     },
     async publishBreaker(backend, state, ttlMs) {
       await ready();
-      await redis.set(redisKey(opts.prefix, `breakers:${backend}`), JSON.stringify(state), 'PX', Math.max(1, Math.ceil(ttlMs)));
+      await redis.set(
+        redisKey(opts.prefix, `breakers:${backend}`),
+        JSON.stringify(state),
+        'PX',
+        Math.max(1, Math.ceil(ttlMs)),
+      );
     },
     async readBreakers(backends) {
       await ready();
       const out = new Map<string, { openUntil: number; trips: number }>();
       if (backends.length === 0) return out;
       const values = await redis.mget(...backends.map((b) => redisKey(opts.prefix, `breakers:${b}`)));
-      values.forEach((v, i) => { if (v) out.set(backends[i]!, JSON.parse(v) as { openUntil: number; trips: number }); });
+      values.forEach((v, i) => {
+        if (v) out.set(backends[i]!, JSON.parse(v) as { openUntil: number; trips: number });
+      });
       return out;
     },
     async keyGet(sha256) {
@@ -160,7 +183,12 @@ export function createRedisStore(opts: RedisStoreOptions): StateStore {
       await ready();
       await redis.set(redisKey(opts.prefix, `cache:${key}`), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
     },
-    async ping() { await ready(); await redis.ping(); },
-    async close() { redis.disconnect(); },
+    async ping() {
+      await ready();
+      await redis.ping();
+    },
+    async close() {
+      redis.disconnect();
+    },
   };
 }

@@ -83,13 +83,30 @@ export interface StateStore {
 }
 
 /** The GCRA step, shared by both stores' logic (the Lua script mirrors it). Pure. */
-export function gcra(tat: number, now: number, limit: number, windowMs: number, cost: number, force = false): { tat: number; result: RateResult } {
+export function gcra(
+  tat: number,
+  now: number,
+  limit: number,
+  windowMs: number,
+  cost: number,
+  force = false,
+): { tat: number; result: RateResult } {
   const interval = windowMs / limit;
   const start = Math.max(tat, now);
   const next = Math.max(now, start + cost * interval);
   const used = next - now;
   if (cost > 0 && used > windowMs && !force) {
-    return { tat, result: { allowed: false, remaining: Math.max(0, Math.floor((windowMs - (start - now)) / interval)), retryAfterMs: Math.ceil(used - windowMs) } };
+    return {
+      tat,
+      result: {
+        allowed: false,
+        remaining: Math.max(0, Math.floor((windowMs - (start - now)) / interval)),
+        retryAfterMs: Math.ceil(used - windowMs),
+      },
+    };
   }
-  return { tat: next, result: { allowed: true, remaining: Math.max(0, Math.floor((windowMs - used) / interval)), retryAfterMs: 0 } };
+  return {
+    tat: next,
+    result: { allowed: true, remaining: Math.max(0, Math.floor((windowMs - used) / interval)), retryAfterMs: 0 },
+  };
 }

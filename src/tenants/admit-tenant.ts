@@ -20,19 +20,35 @@ export function worstCaseNano(plan: Plan, profile: Profile): number {
 }
 
 export async function admitTenant(o: {
-  gate: TenantGate; tenant: Tenant; route: RouteConfig; profile: Profile; plan: Plan; downgraded: () => Plan;
+  gate: TenantGate;
+  tenant: Tenant;
+  route: RouteConfig;
+  profile: Profile;
+  plan: Plan;
+  downgraded: () => Plan;
 }): Promise<{ plan: Plan; admission: Admission }> {
   const tokens = o.profile.inputTokens + maxOutputTokens(o.profile);
   const budgeted = o.tenant.key.budgetUsd !== undefined;
   const downgrade = budgeted && o.route.onBudgetLow === 'downgrade';
   let admission: Admission;
   try {
-    admission = await o.gate.admit(o.tenant, { tokens, route: o.route.name, ...(budgeted && { worstNano: worstCaseNano(o.plan, o.profile) }) });
+    admission = await o.gate.admit(o.tenant, {
+      tokens,
+      route: o.route.name,
+      ...(budgeted && { worstNano: worstCaseNano(o.plan, o.profile) }),
+    });
   } catch (err) {
     if (!downgrade || !(err instanceof SluiceError) || err.code !== 'insufficient_quota') throw err;
     // All or nothing: the refused admission took nothing, so the smaller plan is admitted afresh.
     const plan = o.downgraded();
-    return { plan, admission: await o.gate.admit(o.tenant, { tokens, route: o.route.name, worstNano: worstCaseNano(plan, o.profile) }) };
+    return {
+      plan,
+      admission: await o.gate.admit(o.tenant, {
+        tokens,
+        route: o.route.name,
+        worstNano: worstCaseNano(plan, o.profile),
+      }),
+    };
   }
   const reservation = admission.reservation;
   if (!reservation?.low || !downgrade) return { plan: o.plan, admission };

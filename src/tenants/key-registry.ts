@@ -39,7 +39,11 @@ export interface ManagedKeys {
  * admin API without a restart). Store lookups are cached for `cacheMs`, so a revocation reaches every replica
  * within that time; a store that does not answer fails closed.
  */
-export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedKeys, opts: { cacheMs?: number; now?: () => number } = {}): KeyRegistry {
+export function createKeyRegistry(
+  keys: readonly KeyConfig[],
+  managed?: ManagedKeys,
+  opts: { cacheMs?: number; now?: () => number } = {},
+): KeyRegistry {
   const byHash = new Map(keys.map((k) => [k.sha256, k]));
   const cache = new Map<string, { key: KeyConfig | undefined; expires: number }>();
   const now = opts.now ?? Date.now;
@@ -50,7 +54,9 @@ export function createKeyRegistry(keys: readonly KeyConfig[], managed?: ManagedK
     try {
       value = await managed!.get(sha);
     } catch (err) {
-      throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: err });
+      throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', {
+        cause: err,
+      });
     }
     const key = value === undefined ? undefined : storedKey(value, sha);
     if (cache.size > 10_000) cache.clear();
@@ -90,8 +96,14 @@ function storedKey(value: string, sha: string): KeyConfig {
   // A revocation holds even when the rest of the record is unreadable: the admin API writes one over any record.
   const fields = asObject(record);
   if (fields?.revoked === true && fields.sha256 === sha) return { tenant: 'revoked', sha256: sha, revoked: true };
-  const why = !parsed ? 'is not JSON' : parsed.success ? 'names another hash' : `is invalid at ${parsed.error.issues[0]?.path.join('.') || '(root)'}: ${parsed.error.issues[0]?.message}`;
-  throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', { cause: new Error(`stored key record ${sha.slice(0, 12)}… ${why}`) });
+  const why = !parsed
+    ? 'is not JSON'
+    : parsed.success
+      ? 'names another hash'
+      : `is invalid at ${parsed.error.issues[0]?.path.join('.') || '(root)'}: ${parsed.error.issues[0]?.message}`;
+  throw new SluiceError('key_store_unavailable', 'Keys cannot be checked right now; retry shortly.', {
+    cause: new Error(`stored key record ${sha.slice(0, 12)}… ${why}`),
+  });
 }
 
 /**

@@ -34,14 +34,21 @@ export class LeasePool {
   /** Shared headroom last seen per key, to stop leasing once a limit runs low. */
   private readonly lastLeft = new Map<string, number>();
 
-  constructor(private readonly now: () => number, private readonly settings = defaultLeaseSettings) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly settings = defaultLeaseSettings,
+  ) {}
 
   /** Takes every cost from its live lease, or nothing; returns what each lease and the limit have left, or undefined. */
   take(demands: readonly LeaseDemand[]): number[] | undefined {
     const t = this.now();
     const leases = demands.map((d) => this.leases.get(d.key));
-    if (demands.length === 0 || leases.some((l, i) => !l || l.expires <= t || l.left < demands[i]!.cost)) return undefined;
-    return leases.map((l, i) => { l!.left -= demands[i]!.cost; return l!.sharedLeft + l!.left; });
+    if (demands.length === 0 || leases.some((l, i) => !l || l.expires <= t || l.left < demands[i]!.cost))
+      return undefined;
+    return leases.map((l, i) => {
+      l!.left -= demands[i]!.cost;
+      return l!.sharedLeft + l!.left;
+    });
   }
 
   /** How much to lease on top of a request's cost for each demand (0: none, the limit is tight or unknown-small). */
@@ -77,5 +84,7 @@ export class LeasePool {
     return out;
   }
 
-  get size(): number { return this.leases.size; }
+  get size(): number {
+    return this.leases.size;
+  }
 }

@@ -17,9 +17,19 @@ export interface Limited {
 export function rateChecks(tenant: Tenant, tokens: number, route: string | undefined): Limited[] {
   const out: Limited[] = [];
   const add = (prefix: string, limits: { rpm?: number | undefined; tpm?: number | undefined }, scope?: string) => {
-    if (limits.rpm) out.push({ kind: 'requests', ...(scope && { route: scope }), check: { key: `${prefix}:rpm`, limit: limits.rpm, windowMs: minute, cost: 1 } });
+    if (limits.rpm)
+      out.push({
+        kind: 'requests',
+        ...(scope && { route: scope }),
+        check: { key: `${prefix}:rpm`, limit: limits.rpm, windowMs: minute, cost: 1 },
+      });
     // A request larger than the whole minute's tokens is charged the minute, not refused forever.
-    if (limits.tpm && tokens > 0) out.push({ kind: 'tokens', ...(scope && { route: scope }), check: { key: `${prefix}:tpm`, limit: limits.tpm, windowMs: minute, cost: Math.min(tokens, limits.tpm) } });
+    if (limits.tpm && tokens > 0)
+      out.push({
+        kind: 'tokens',
+        ...(scope && { route: scope }),
+        check: { key: `${prefix}:tpm`, limit: limits.tpm, windowMs: minute, cost: Math.min(tokens, limits.tpm) },
+      });
   };
   add(tenant.name, tenant.key);
   const onRoute = route === undefined ? undefined : tenant.key.routeLimits?.[route];
@@ -33,7 +43,8 @@ export function rateHeaders(limited: readonly Limited[], results: readonly RateR
   for (const kind of ['requests', 'tokens'] as const) {
     let best: { limit: number; remaining: number } | undefined;
     limited.forEach((l, i) => {
-      if (l.kind === kind && (!best || results[i]!.remaining < best.remaining)) best = { limit: l.check.limit, remaining: results[i]!.remaining };
+      if (l.kind === kind && (!best || results[i]!.remaining < best.remaining))
+        best = { limit: l.check.limit, remaining: results[i]!.remaining };
     });
     if (best) {
       headers[`x-ratelimit-limit-${kind}`] = String(best.limit);

@@ -70,7 +70,11 @@ export class TenantGate {
    * worst-case cost. Throws 429 `rate_limit_exceeded` or `insufficient_quota` (nothing taken), or 503
    * `budget_unavailable` when the store is down and budgets fail closed.
    */
-  async admit(tenant: Tenant, o: { tokens: number; route?: string; worstNano?: number }, now = new Date()): Promise<Admission> {
+  async admit(
+    tenant: Tenant,
+    o: { tokens: number; route?: string; worstNano?: number },
+    now = new Date(),
+  ): Promise<Admission> {
     const { tokens, worstNano } = o;
     const limited = rateChecks(tenant, tokens, o.route);
     const rates = limited.map((l) => l.check);
@@ -78,34 +82,48 @@ export class TenantGate {
     const spend = limits.length > 0 ? { limits, amountNano: worstNano! } : undefined;
     if (rates.length === 0 && !spend) return { headers: {}, tokenChecks: [], urgent: false };
     const tokenChecks = limited.filter((l) => l.kind === 'tokens').map((l) => l.check);
-    const demands = [...rates.map((r) => ({ key: r.key, cost: r.cost, limit: r.limit })), ...limits.map((l) => ({ key: l.key, cost: worstNano!, limit: l.limitNano }))];
+    const demands = [
+      ...rates.map((r) => ({ key: r.key, cost: r.cost, limit: r.limit })),
+      ...limits.map((l) => ({ key: l.key, cost: worstNano!, limit: l.limitNano })),
+    ];
     if (this.pool) {
       const left = this.pool.take(demands);
       if (left) return this.fromLease(limited, tokenChecks, limits, worstNano, left);
     }
-    let result;
+    let result: AdmitResult;
     try {
       result = await this.takeShared(rates, spend, demands);
     } catch (err) {
       this.events.storeError('tenant_admit', err);
       if (spend && !(this.state.driver === 'redis' && this.state.budgetsOnStoreFailure === 'open')) {
-        throw new SluiceError('budget_unavailable', 'Budgets cannot be checked right now; retry shortly.', { cause: err });
+        throw new SluiceError('budget_unavailable', 'Budgets cannot be checked right now; retry shortly.', {
+          cause: err,
+        });
       }
       result = await this.local.admit({ rates: rates.map((r) => this.share(r)) });
     }
     const headers = rateHeaders(limited, result.rates);
-    result.rates.forEach((r, i) => { if (!r.allowed) this.refuse(limited[i]!, tokens, r, headers); });
+    result.rates.forEach((r, i) => {
+      if (!r.allowed) this.refuse(limited[i]!, tokens, r, headers);
+    });
     if (result.spend && !result.spend.ok) {
       this.events.limited('budget');
-      throw new SluiceError('insufficient_quota', `The budget of ${tenant.name} for this period is spent (this request may cost up to $${(worstNano! / 1e9).toFixed(6)}).`);
+      throw new SluiceError(
+        'insufficient_quota',
+        `The budget of ${tenant.name} for this period is spent (this request may cost up to $${(worstNano! / 1e9).toFixed(6)}).`,
+      );
     }
     // A refund matters at once when a few more requests like this one would reach a limit.
-    const tokensTight = limited.some((l, i) => l.kind === 'tokens' && result.rates[i]!.remaining < urgentMultiple * l.check.cost);
+    const tokensTight = limited.some(
+      (l, i) => l.kind === 'tokens' && result.rates[i]!.remaining < urgentMultiple * l.check.cost,
+    );
     if (!result.spend) return { headers, tokenChecks, urgent: tokensTight };
     const spent = result.spend.spentNano;
     const left = limits.map((l, i) => l.limitNano - spent[i]!);
     return {
-      headers, tokenChecks, urgent: tokensTight || left.some((v) => v < urgentMultiple * worstNano!),
+      headers,
+      tokenChecks,
+      urgent: tokensTight || left.some((v) => v < urgentMultiple * worstNano!),
       reservation: { limits, amountNano: worstNano!, low: limits.some((l, i) => left[i]! < l.limitNano * lowShare) },
     };
   }
@@ -114,7 +132,11 @@ export class TenantGate {
    * One store call for the request's own costs plus, where limits are roomy, a lease on top (Redis only); when the
    * lease does not fit, the request alone is tried again, so a lease never causes a refusal.
    */
-  private async takeShared(rates: RateCheck[], spend: SpendCheck | undefined, demands: LeaseDemand[]): Promise<AdmitResult> {
+  private async takeShared(
+    rates: RateCheck[],
+    spend: SpendCheck | undefined,
+    demands: LeaseDemand[],
+  ): Promise<AdmitResult> {
     const pool = this.pool;
     const exact = () => this.store.admit({ rates, ...(spend && { spend }) });
     if (!pool) return exact();
@@ -128,8 +150,12 @@ export class TenantGate {
       ...(spend && { spend: { limits: spend.limits, amountNano: spend.amountNano + spendLease } }),
     });
     if (!leased.allowed) return exact();
-    rates.forEach((r, i) => this.grant(r.key, extras[i]!, leased.rates[i]!.remaining, { rate: r }));
-    spend?.limits.forEach((l, j) => this.grant(l.key, spendLease, l.limitNano - leased.spend!.spentNano[j]!, { spend: l }));
+    rates.forEach((r, i) => {
+      this.grant(r.key, extras[i]!, leased.rates[i]!.remaining, { rate: r });
+    });
+    spend?.limits.forEach((l, j) => {
+      this.grant(l.key, spendLease, l.limitNano - leased.spend!.spentNano[j]!, { spend: l });
+    });
     // What the request itself would have left: the shared headroom plus the lease it just took.
     return {
       ...leased,
@@ -138,7 +164,12 @@ export class TenantGate {
     };
   }
 
-  private grant(key: string, extra: number, sharedLeft: number, template: { rate?: RateCheck; spend?: SpendLimit }): void {
+  private grant(
+    key: string,
+    extra: number,
+    sharedLeft: number,
+    template: { rate?: RateCheck; spend?: SpendLimit },
+  ): void {
     const replaced = this.pool!.grant(key, extra, sharedLeft);
     if (extra > 0) this.leaseTemplates.set(key, template);
     if (replaced > 0) this.giveBack(key, replaced, template);
@@ -154,7 +185,8 @@ export class TenantGate {
       this.leaseTemplates.delete(key);
       if (template && left > 0) this.giveBack(key, left, template);
     }
-    if (!all && this.pool && this.pool.size > 0) this.leaseTimer = setTimeout(() => this.expireLeases(false), this.leaseCheckMs).unref();
+    if (!all && this.pool && this.pool.size > 0)
+      this.leaseTimer = setTimeout(() => this.expireLeases(false), this.leaseCheckMs).unref();
   }
 
   /** Returns unused leased capacity to the shared limits, with the next batch of settlements. */
@@ -164,12 +196,26 @@ export class TenantGate {
   }
 
   /** An admission served from this replica's leases: no store call. */
-  private fromLease(limited: Limited[], tokenChecks: RateCheck[], limits: SpendLimit[], worstNano: number | undefined, left: number[]): Admission {
-    const rates = limited.map((_, i) => ({ allowed: true, remaining: Math.max(0, Math.floor(left[i]!)), retryAfterMs: 0 }));
+  private fromLease(
+    limited: Limited[],
+    tokenChecks: RateCheck[],
+    limits: SpendLimit[],
+    worstNano: number | undefined,
+    left: number[],
+  ): Admission {
+    const rates = limited.map((_, i) => ({
+      allowed: true,
+      remaining: Math.max(0, Math.floor(left[i]!)),
+      retryAfterMs: 0,
+    }));
     const admission: Admission = { headers: rateHeaders(limited, rates), tokenChecks, urgent: false };
     if (limits.length > 0) {
       const spendLeft = left.slice(limited.length);
-      admission.reservation = { limits, amountNano: worstNano!, low: limits.some((l, i) => spendLeft[i]! < l.limitNano * lowShare) };
+      admission.reservation = {
+        limits,
+        amountNano: worstNano!,
+        low: limits.some((l, i) => spendLeft[i]! < l.limitNano * lowShare),
+      };
     }
     return admission;
   }
@@ -186,16 +232,20 @@ export class TenantGate {
     if (!admission) return;
     const rates = admission.tokenChecks.map((c) => ({ ...c, cost: usedTokens - c.cost })).filter((c) => c.cost !== 0);
     const r = admission.reservation;
-    const spend = r && actualNano !== r.amountNano ? { limits: r.limits, amountNano: actualNano - r.amountNano } : undefined;
+    const spend =
+      r && actualNano !== r.amountNano ? { limits: r.limits, amountNano: actualNano - r.amountNano } : undefined;
     if (rates.length === 0 && !spend) return;
-    if (admission.urgent) { void this.write(rates, spend); return; }
+    if (admission.urgent) {
+      void this.write(rates, spend);
+      return;
+    }
     this.queue(tenant.name, rates, spend);
   }
 
   /** Adds deltas to the group's pending batch (summed per key) and makes sure a flush is coming. */
   private queue(group: string, rates: RateCheck[], spend: SpendCheck | undefined): void {
     let batch = this.pending.get(group);
-    if (!batch) this.pending.set(group, batch = { rates: new Map(), spend: new Map() });
+    if (!batch) this.pending.set(group, (batch = { rates: new Map(), spend: new Map() }));
     for (const c of rates) {
       const entry = batch.rates.get(c.key);
       if (entry) entry.cost += c.cost;
@@ -207,7 +257,9 @@ export class TenantGate {
       if (entry) entry.amountNano += spend.amountNano;
       else batch.spend.set(key, { ...spend });
     }
-    this.timer ??= setTimeout(() => { void this.flush(); }, this.settleEveryMs);
+    this.timer ??= setTimeout(() => {
+      void this.flush();
+    }, this.settleEveryMs);
   }
 
   /**
@@ -224,7 +276,10 @@ export class TenantGate {
     for (const b of batches) {
       let rates = [...b.rates.values()].filter((c) => c.cost !== 0);
       // One call per tenant; a rare second spend (a batch across midnight) goes in a call of its own.
-      for (const spend of b.spend.values()) { writes.push(this.write(rates, spend)); rates = []; }
+      for (const spend of b.spend.values()) {
+        writes.push(this.write(rates, spend));
+        rates = [];
+      }
       if (rates.length > 0) writes.push(this.write(rates, undefined));
     }
     await Promise.all(writes);
@@ -241,16 +296,20 @@ export class TenantGate {
 
   /** With the shared store down, each of `replicas` replicas enforces its share of a limit. */
   private share(check: RateCheck): RateCheck {
-    const share = this.state.driver === 'redis' ? Math.max(1, Math.floor(check.limit / this.state.replicas)) : check.limit;
+    const share =
+      this.state.driver === 'redis' ? Math.max(1, Math.floor(check.limit / this.state.replicas)) : check.limit;
     return { ...check, limit: share, cost: Math.min(check.cost, share) };
   }
 
   private refuse(l: Limited, tokens: number, r: RateResult, headers: Record<string, string>): never {
     this.events.limited(l.kind === 'requests' ? 'rpm' : 'tpm');
     const where = l.route ? ` on route ${l.route}` : '';
-    const message = l.kind === 'requests'
-      ? `Rate limit reached for requests${where}: ${l.check.limit} per minute.`
-      : `Rate limit reached for tokens${where}: ${l.check.limit} per minute; this request needs about ${tokens}.`;
-    throw new SluiceError('rate_limit_exceeded', message, { headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) } });
+    const message =
+      l.kind === 'requests'
+        ? `Rate limit reached for requests${where}: ${l.check.limit} per minute.`
+        : `Rate limit reached for tokens${where}: ${l.check.limit} per minute; this request needs about ${tokens}.`;
+    throw new SluiceError('rate_limit_exceeded', message, {
+      headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) },
+    });
   }
 }

@@ -40,8 +40,14 @@ export class Cancel extends EventEmitter {
 export function waitFor(ms: number, cancel: Cancel): Promise<void> {
   if (cancel.aborted) return Promise.reject(cancel.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (reason: unknown) => { clearTimeout(timer); reject(reason); };
-    const timer = setTimeout(() => { cancel.off('abort', onAbort); resolve(); }, ms);
+    const onAbort = (reason: unknown) => {
+      clearTimeout(timer);
+      reject(reason);
+    };
+    const timer = setTimeout(() => {
+      cancel.off('abort', onAbort);
+      resolve();
+    }, ms);
     cancel.once('abort', onAbort);
   });
 }

@@ -20,9 +20,17 @@ export interface ChunkStream {
 }
 
 /** Resolves when the response headers arrive; rejects if the call fails or the scope aborts before that. */
-export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, highWaterMark = 64 * 1024): Promise<ChunkStream> {
+export function requestChunks(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: Cancel,
+  highWaterMark = 64 * 1024,
+): Promise<ChunkStream> {
   return new Promise((resolveStart, rejectStart) => {
-    if (signal.aborted) { rejectStart(signal.reason); return; }
+    if (signal.aborted) {
+      rejectStart(signal.reason);
+      return;
+    }
     let controller: Dispatcher.DispatchController | undefined;
     let started = false;
     /** How the body finished: read to its end, stopped by the reader, or failed (with why). Unset while it runs. */
@@ -34,7 +42,10 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
     let dropped = 0;
     let drainTimer: NodeJS.Timeout | undefined;
 
-    const finish = () => { signal.off('abort', onAbort); clearTimeout(drainTimer); };
+    const finish = () => {
+      signal.off('abort', onAbort);
+      clearTimeout(drainTimer);
+    };
     const fail = (reason: unknown) => {
       if (over) return;
       over = { failed: reason };
@@ -62,7 +73,9 @@ export function requestChunks(dispatcher: Dispatcher, options: Dispatcher.Dispat
         }
         if (typeof over === 'object') return Promise.reject(over.failed);
         if (over) return Promise.resolve(null);
-        return new Promise((resolve, reject) => { waiter = { resolve, reject }; });
+        return new Promise((resolve, reject) => {
+          waiter = { resolve, reject };
+        });
       },
       drain(limit, idleMs) {
         queue.length = 0;

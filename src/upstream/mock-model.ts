@@ -17,7 +17,8 @@ export interface MockAnswer {
   unsure: boolean;
 }
 
-const hardWords = /\b(prove|proof|derive|derivation|implement|algorithm|theorem|optimi[sz]e|complexity|formal|rigorous|step[- ]by[- ]step|why|integral|lemma|concurrency|distributed|architecture|trade-?offs?)\b/gi;
+const hardWords =
+  /\b(prove|proof|derive|derivation|implement|algorithm|theorem|optimi[sz]e|complexity|formal|rigorous|step[- ]by[- ]step|why|integral|lemma|concurrency|distributed|architecture|trade-?offs?)\b/gi;
 
 /** How hard the prompt looks to the mock: a crude, deterministic signal from words, length and maths. */
 export function perceivedDifficulty(prompt: string): number {
@@ -29,9 +30,46 @@ export function perceivedDifficulty(prompt: string): number {
 }
 
 const vocabulary = [
-  'the', 'answer', 'follows', 'from', 'given', 'facts', 'so', 'we', 'combine', 'each', 'part', 'and', 'check', 'result',
-  'which', 'holds', 'in', 'this', 'case', 'first', 'then', 'value', 'is', 'clear', 'because', 'rule', 'applies', 'directly',
-  'here', 'number', 'equals', 'total', 'step', 'gives', 'final', 'short', 'simple', 'exact', 'known', 'method',
+  'the',
+  'answer',
+  'follows',
+  'from',
+  'given',
+  'facts',
+  'so',
+  'we',
+  'combine',
+  'each',
+  'part',
+  'and',
+  'check',
+  'result',
+  'which',
+  'holds',
+  'in',
+  'this',
+  'case',
+  'first',
+  'then',
+  'value',
+  'is',
+  'clear',
+  'because',
+  'rule',
+  'applies',
+  'directly',
+  'here',
+  'number',
+  'equals',
+  'total',
+  'step',
+  'gives',
+  'final',
+  'short',
+  'simple',
+  'exact',
+  'known',
+  'method',
 ];
 const hedges = [
   "I'm not entirely sure, but it could be",
@@ -43,21 +81,35 @@ const hedges = [
 ];
 
 /** `body` is a chat request's: JSON mode, a json_schema or tools get a structured answer (mock-structured.ts). */
-export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: string; promptTokens: number; maxTokens: number | undefined; body?: Record<string, unknown> }): MockAnswer {
+export function mockAnswer(opts: {
+  model: string;
+  mock: MockConfig;
+  prompt: string;
+  promptTokens: number;
+  maxTokens: number | undefined;
+  body?: Record<string, unknown>;
+}): MockAnswer {
   const { mock, prompt } = opts;
   const seed = hash32(prompt);
   const unsure = mock.verboseWhenUnsure && perceivedDifficulty(prompt) > mock.skill;
   const short = impliedWords(prompt);
-  const structured = opts.body && structuredAnswer(opts.body, plainWords(seed, short ?? mock.answerTokens), unsure, hedges[seed % hedges.length]!);
+  const structured =
+    opts.body &&
+    structuredAnswer(opts.body, plainWords(seed, short ?? mock.answerTokens), unsure, hedges[seed % hedges.length]!);
   if (structured) {
     const full = structured.kind === 'json' ? structured.text : structured.arguments;
     // Over the client's limit, the output stops mid-way, as a real model's does.
     const fit = withinTokens(full, opts.maxTokens);
-    const finishReason = fit.text.length < full.length ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
+    const finishReason =
+      fit.text.length < full.length ? 'length' : structured.kind === 'tool_call' ? 'tool_calls' : 'stop';
     const base = { finishReason, promptTokens: opts.promptTokens, completionTokens: fit.tokens, unsure } as const;
-    return structured.kind === 'json' ? { text: fit.text, ...base } : { text: '', toolCall: { name: structured.name, arguments: fit.text }, ...base };
+    return structured.kind === 'json'
+      ? { text: fit.text, ...base }
+      : { text: '', toolCall: { name: structured.name, arguments: fit.text }, ...base };
   }
-  const words = unsure ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3) : plainWords(seed, short ?? mock.answerTokens);
+  const words = unsure
+    ? hedgedWords(seed, Math.max(short ?? 0, mock.answerTokens) * 3)
+    : plainWords(seed, short ?? mock.answerTokens);
   let out = words;
   let finishReason: MockAnswer['finishReason'] = 'stop';
   if (opts.maxTokens !== undefined && out.length > opts.maxTokens) {
@@ -66,7 +118,8 @@ export function mockAnswer(opts: { model: string; mock: MockConfig; prompt: stri
   }
   const label = `[simulated ${opts.model}]`;
   const body = unsure || finishReason === 'length' ? out.join(' ') : `${out.join(' ')}.`;
-  const full = short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
+  const full =
+    short !== undefined && !unsure ? capitalise(body) : `${label} ${unsure ? body : `So, the answer is ${body}`}`;
   // The label and the words' own tokens can take the answer past the client's limit: cut it there, as a model stops.
   const fit = withinTokens(full, opts.maxTokens);
   if (fit.text.length < full.length) finishReason = 'length';
@@ -109,7 +162,7 @@ function hedgedWords(seed: number, n: number): string[] {
   let i = 0;
   while (out.length < n) {
     const hedge = hedges[(seed + i) % hedges.length] ?? hedges[0]!;
-    out.push(...hedge.split(' '), `option-${(seed + i) % 4 + 1}.`);
+    out.push(...hedge.split(' '), `option-${((seed + i) % 4) + 1}.`);
     i++;
   }
   return out.slice(0, n);
@@ -131,7 +184,10 @@ export function mockEmbedding(input: string, dims = 64): Float32Array {
   let h = hash32(input) || 1;
   let norm = 0;
   for (let i = 0; i < dims; i++) {
-    h ^= h << 13; h ^= h >>> 17; h ^= h << 5; h >>>= 0;
+    h ^= h << 13;
+    h ^= h >>> 17;
+    h ^= h << 5;
+    h >>>= 0;
     v[i] = (h / 0xffffffff) * 2 - 1;
     norm += v[i]! * v[i]!;
   }

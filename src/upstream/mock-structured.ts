@@ -5,9 +5,7 @@
 import { isJsonMode } from '../openai/response-format.js';
 import type { ChatMessage } from '../openai/types.js';
 
-export type StructuredAnswer =
-  | { kind: 'json'; text: string }
-  | { kind: 'tool_call'; name: string; arguments: string };
+export type StructuredAnswer = { kind: 'json'; text: string } | { kind: 'tool_call'; name: string; arguments: string };
 
 interface Schema {
   type?: unknown;
@@ -25,7 +23,12 @@ interface FunctionTool {
  * The structured answer the request asks for, or undefined for plain text. `words` is the answer the model would
  * give in prose; `hedge` the phrase an unsure model opens with.
  */
-export function structuredAnswer(body: Record<string, unknown>, words: readonly string[], unsure: boolean, hedge: string): StructuredAnswer | undefined {
+export function structuredAnswer(
+  body: Record<string, unknown>,
+  words: readonly string[],
+  unsure: boolean,
+  hedge: string,
+): StructuredAnswer | undefined {
   const tool = chosenTool(body);
   if (tool) {
     const args = JSON.stringify(example(tool.parameters ?? {}, words));
@@ -34,9 +37,10 @@ export function structuredAnswer(body: Record<string, unknown>, words: readonly 
   }
   if (!isJsonMode(body)) return undefined;
   const format = body.response_format as { type: string; json_schema?: { schema?: Schema } };
-  const value = format.type === 'json_schema' && format.json_schema?.schema
-    ? example(format.json_schema.schema, words)
-    : { answer: words.join(' '), simulated: true };
+  const value =
+    format.type === 'json_schema' && format.json_schema?.schema
+      ? example(format.json_schema.schema, words)
+      : { answer: words.join(' '), simulated: true };
   const json = JSON.stringify(value);
   return { kind: 'json', text: unsure ? `${hedge}: ${json}` : json };
 }
@@ -48,7 +52,10 @@ function chosenTool(body: Record<string, unknown>): { name: string; parameters?:
   if (functions.length === 0) return undefined;
   const choice = body.tool_choice as string | { function?: { name?: unknown } } | undefined;
   if (choice === 'none') return undefined;
-  const named = typeof choice === 'object' && choice !== null ? functions.find((t) => t.function!.name === choice.function?.name) : undefined;
+  const named =
+    typeof choice === 'object' && choice !== null
+      ? functions.find((t) => t.function!.name === choice.function?.name)
+      : undefined;
   // With `auto`, a model that has just been given a tool's result answers in words.
   const messages = (Array.isArray(body.messages) ? body.messages : []) as ChatMessage[];
   if (!named && choice !== 'required' && messages.at(-1)?.role === 'tool') return undefined;
@@ -61,15 +68,23 @@ export function example(schema: Schema, words: readonly string[], depth = 0): un
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
   switch (type) {
-    case 'string': return words.slice(0, 4).join(' ');
-    case 'number': return words.length / 2;
-    case 'integer': return words.length;
-    case 'boolean': return true;
-    case 'null': return null;
-    case 'array': return depth < 4 && schema.items ? [example(schema.items, words, depth + 1)] : [];
+    case 'string':
+      return words.slice(0, 4).join(' ');
+    case 'number':
+      return words.length / 2;
+    case 'integer':
+      return words.length;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    case 'array':
+      return depth < 4 && schema.items ? [example(schema.items, words, depth + 1)] : [];
     default: {
       const out: Record<string, unknown> = {};
-      if (depth < 4) for (const [key, prop] of Object.entries(schema.properties ?? {})) out[key] = example(prop ?? {}, words, depth + 1);
+      if (depth < 4)
+        for (const [key, prop] of Object.entries(schema.properties ?? {}))
+          out[key] = example(prop ?? {}, words, depth + 1);
       return out;
     }
   }

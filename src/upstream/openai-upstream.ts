@@ -6,30 +6,59 @@ import { asObject, parseJson } from '../openai/wire-values.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
 import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
-import { UpstreamFailure, answerTooLarge, callerAborted, classifyTransportError, httpFailure, totalTimeExceeded } from './upstream-failure.js';
+import {
+  UpstreamFailure,
+  answerTooLarge,
+  callerAborted,
+  classifyTransportError,
+  httpFailure,
+  totalTimeExceeded,
+} from './upstream-failure.js';
 import { wholeResponse, type WholeResponse } from './whole-response.js';
 import { requestChunks, type ChunkStream } from './chunk-stream.js';
 
-const paths: Record<EndpointKind, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
+const paths: Record<EndpointKind, string> = {
+  chat: '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+};
 const maxErrorBody = 64 * 1024;
 
 /** `proxy`: the egress proxy to tunnel through (HTTP CONNECT), when the environment names one for this backend. */
 export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | undefined, proxy?: string): Upstream {
   const url = new URL(backend.baseUrl ?? '');
   const basePath = url.pathname.replace(/\/+$/, '');
-  const poolOptions = { connections: backend.maxConnections, keepAliveTimeout: backend.keepAliveMs, keepAliveMaxTimeout: 120_000 };
+  const poolOptions = {
+    connections: backend.maxConnections,
+    keepAliveTimeout: backend.keepAliveMs,
+    keepAliveMaxTimeout: 120_000,
+  };
   const pool: Dispatcher = proxy
-    ? new ProxyAgent({ uri: proxy, ...poolOptions, proxyTls: { timeout: backend.timeouts.connectMs }, requestTls: { timeout: backend.timeouts.connectMs } })
+    ? new ProxyAgent({
+        uri: proxy,
+        ...poolOptions,
+        proxyTls: { timeout: backend.timeouts.connectMs },
+        requestTls: { timeout: backend.timeouts.connectMs },
+      })
     : new Pool(url.origin, { ...poolOptions, connect: { timeout: backend.timeouts.connectMs } });
   // No Accept-Encoding would mean any coding is acceptable (RFC 9110), and answers are read as they come: say so.
-  const fixed: Record<string, string> = { ...backend.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'accept-encoding': 'identity' };
+  const fixed: Record<string, string> = {
+    ...backend.headers,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'accept-encoding': 'identity',
+  };
   if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
   // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
-  const baseHeaders = Object.entries(fixed).filter(([name]) => name.toLowerCase() !== 'x-request-id').flat();
+  const baseHeaders = Object.entries(fixed)
+    .filter(([name]) => name.toLowerCase() !== 'x-request-id')
+    .flat();
   // An error body may echo the request's headers: the backend's key never goes on, to the log or to a client.
   // (Keys of a few characters, placeholders for servers that check none, would garble the message instead.)
-  const scrub = apiKey && apiKey.length >= 8 ? (text: string) => text.replaceAll(apiKey, '[redacted]') : (text: string) => text;
-  const failure = (status: number, text: string, headers: WholeResponse['headers']) => httpFailure(status, scrub(text), headers);
+  const scrub =
+    apiKey && apiKey.length >= 8 ? (text: string) => text.replaceAll(apiKey, '[redacted]') : (text: string) => text;
+  const failure = (status: number, text: string, headers: WholeResponse['headers']) =>
+    httpFailure(status, scrub(text), headers);
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.DispatchOptions = {
@@ -47,7 +76,11 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   async function sendWhole(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamJson> {
     let whole: WholeResponse;
     try {
-      whole = await wholeResponse(pool, options, req.signal, { totalMs: backend.timeouts.totalMs, errorCap: maxErrorBody, maxBytes: backend.maxAnswerBytes });
+      whole = await wholeResponse(pool, options, req.signal, {
+        totalMs: backend.timeouts.totalMs,
+        errorCap: maxErrorBody,
+        maxBytes: backend.maxAnswerBytes,
+      });
     } catch (err) {
       throw classifyTransportError(err);
     }
@@ -70,7 +103,14 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       }
       const contentType = String(res.headers['content-type'] ?? '');
       if (contentType.includes('text/event-stream')) {
-        return { kind: 'stream', events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes), cancel: () => { timer.clear(); res.destroy(); } };
+        return {
+          kind: 'stream',
+          events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes),
+          cancel: () => {
+            timer.clear();
+            res.destroy();
+          },
+        };
       }
       const text = await readCapped(res, maxErrorBody);
       timer.clear();
@@ -90,7 +130,12 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
  * Yields the SSE events of a body. The consumer stops at [DONE], often a few bytes before the body's own end: the
  * remainder is then drained, so the connection goes back to the pool; any other early stop closes it.
  */
-async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: number, maxBytes: number): AsyncGenerator<SseEvent[]> {
+async function* streamEvents(
+  body: ChunkStream,
+  timer: AttemptTimer,
+  idleMs: number,
+  maxBytes: number,
+): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser();
   let first = true;
   let sawDone = false;
@@ -104,7 +149,10 @@ async function* streamEvents(body: ChunkStream, timer: AttemptTimer, idleMs: num
       if (!first) timer.touch();
       const events = parser.push(chunk);
       if (events.length === 0) continue;
-      if (first) { first = false; timer.arm(idleMs, 'stream went silent'); }
+      if (first) {
+        first = false;
+        timer.arm(idleMs, 'stream went silent');
+      }
       if (events.some((ev) => ev.data === '[DONE]')) sawDone = true;
       yield events;
     }
@@ -139,7 +187,8 @@ function parseJsonObject(text: string): Record<string, unknown> {
   } catch {
     throw new UpstreamFailure('protocol', 'upstream answer is not JSON');
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UpstreamFailure('protocol', 'upstream answer is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UpstreamFailure('protocol', 'upstream answer is not a JSON object');
   return json as Record<string, unknown>;
 }
 
@@ -180,13 +229,17 @@ class AttemptTimer {
   }
 
   /** Restarts the phase timer (an idle gap ends when bytes arrive). */
-  touch(): void { this.phase?.refresh(); }
+  touch(): void {
+    this.phase?.refresh();
+  }
 
   armTotal(ms: number): void {
     this.total = setTimeout(() => this.fail(totalTimeExceeded(ms)), ms);
   }
 
-  failure(): UpstreamFailure | undefined { return this.cause; }
+  failure(): UpstreamFailure | undefined {
+    return this.cause;
+  }
 
   clear(): void {
     this.clearTimers();

@@ -35,7 +35,10 @@ export function createSseParser(): SseParser {
   }
 
   function line(text: string, out: SseEvent[]): void {
-    if (text === '') return dispatch(out);
+    if (text === '') {
+      dispatch(out);
+      return;
+    }
     if (text.charCodeAt(0) === 58 /* : */) return; // comment
     const colon = text.indexOf(':');
     const field = colon === -1 ? text : text.slice(0, colon);
@@ -45,8 +48,7 @@ export function createSseParser(): SseParser {
       if (data === undefined) data = value;
       else if (typeof data === 'string') data = [data, value];
       else data.push(value);
-    }
-    else if (field === 'event') event = value;
+    } else if (field === 'event') event = value;
     else if (field === 'id') id = value;
   }
 

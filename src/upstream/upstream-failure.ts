@@ -13,7 +13,17 @@ export class UpstreamFailure extends Error {
   readonly upstreamMessage: string | undefined;
   readonly upstreamParam: string | undefined;
 
-  constructor(kind: FailureKind, message: string, opts: { status?: number; retryAfter?: number; upstreamMessage?: string; upstreamParam?: string; cause?: unknown } = {}) {
+  constructor(
+    kind: FailureKind,
+    message: string,
+    opts: {
+      status?: number;
+      retryAfter?: number;
+      upstreamMessage?: string;
+      upstreamParam?: string;
+      cause?: unknown;
+    } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'UpstreamFailure';
     this.kind = kind;
@@ -25,7 +35,13 @@ export class UpstreamFailure extends Error {
 
   /** The request was at fault (400, 413, 422...): another backend would say the same. */
   get clientFault(): boolean {
-    return this.kind === 'http' && this.status !== undefined && this.status >= 400 && this.status < 500 && ![401, 403, 404, 408, 409, 429].includes(this.status);
+    return (
+      this.kind === 'http' &&
+      this.status !== undefined &&
+      this.status >= 400 &&
+      this.status < 500 &&
+      ![401, 403, 404, 408, 409, 429].includes(this.status)
+    );
   }
 
   get retryable(): boolean {
@@ -51,9 +67,25 @@ export class UpstreamFailure extends Error {
   }
 }
 
-const connectCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CONNECT']);
+const connectCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CONNECT',
+]);
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const resetCodes = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
+const resetCodes = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
 
 /** Maps a thrown transport error (undici or node) to a failure. Already-classified failures pass unchanged. */
 export function classifyTransportError(err: unknown): UpstreamFailure {
@@ -63,10 +95,12 @@ export function classifyTransportError(err: unknown): UpstreamFailure {
   const message = e?.message ?? String(err);
   if (connectCodes.has(code)) return new UpstreamFailure('connect', `connect failed: ${code}`, { cause: err });
   // The egress proxy would not open a tunnel (407, 403, 502…; undici calls it an abort) or failed its TLS.
-  if (/^Proxy response \(\d+\)/.test(message) || code === 'UND_ERR_PRX_TLS') return new UpstreamFailure('connect', `the egress proxy refused: ${message}`, { cause: err });
+  if (/^Proxy response \(\d+\)/.test(message) || code === 'UND_ERR_PRX_TLS')
+    return new UpstreamFailure('connect', `the egress proxy refused: ${message}`, { cause: err });
   if (timeoutCodes.has(code)) return new UpstreamFailure('timeout', `timed out: ${code}`, { cause: err });
   if (resetCodes.has(code)) return new UpstreamFailure('reset', `connection reset: ${code}`, { cause: err });
-  if (code === 'UND_ERR_ABORTED' || e?.name === 'AbortError') return new UpstreamFailure('aborted', 'aborted', { cause: err });
+  if (code === 'UND_ERR_ABORTED' || e?.name === 'AbortError')
+    return new UpstreamFailure('aborted', 'aborted', { cause: err });
   return new UpstreamFailure('protocol', `upstream failure: ${message}`, { cause: err });
 }
 
@@ -86,7 +120,10 @@ export function answerTooLarge(maxBytes: number): UpstreamFailure {
 }
 
 /** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into whole seconds. */
-export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: Record<string, string | string[] | undefined>,
+  now = Date.now(),
+): number | undefined {
   const ms = first(headers['retry-after-ms']);
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Math.ceil(Number(ms) / 1000));
   const value = first(headers['retry-after']);
@@ -101,11 +138,18 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 /** Builds the failure for a non-2xx answer from the status and the (possibly OpenAI-shaped) error body. */
-export function httpFailure(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
+export function httpFailure(
+  status: number,
+  bodyText: string,
+  headers: Record<string, string | string[] | undefined>,
+): UpstreamFailure {
   let upstreamMessage: string | undefined;
   let upstreamParam: string | undefined;
   try {
-    const parsed = JSON.parse(bodyText) as { error?: { message?: unknown; param?: unknown } | string; message?: unknown };
+    const parsed = JSON.parse(bodyText) as {
+      error?: { message?: unknown; param?: unknown } | string;
+      message?: unknown;
+    };
     const errObj = parsed.error;
     if (typeof errObj === 'object' && errObj !== null) {
       if (typeof errObj.message === 'string') upstreamMessage = errObj.message;
@@ -117,7 +161,8 @@ export function httpFailure(status: number, bodyText: string, headers: Record<st
   }
   // A redirect is not followed (it would resend the key elsewhere): say where it pointed, as a wrong baseUrl does.
   const location = status >= 300 && status < 400 ? first(headers.location) : undefined;
-  if (location) upstreamMessage = `redirected to ${location.slice(0, 200)}: Sluice does not follow redirects; check the backend's baseUrl`;
+  if (location)
+    upstreamMessage = `redirected to ${location.slice(0, 200)}: Sluice does not follow redirects; check the backend's baseUrl`;
   const retryAfter = parseRetryAfter(headers);
   const kind = status === 408 || status === 504 ? 'timeout' : 'http';
   return new UpstreamFailure(kind, `upstream answered ${status}`, {

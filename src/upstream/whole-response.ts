@@ -19,10 +19,18 @@ export interface WholeResponse {
  * `errorCap` bytes; the rest is read and dropped. A 2xx body past `maxBytes` is stopped there (the connection
  * closed), and the call fails.
  */
-export function wholeResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: Cancel, limits: { totalMs: number; errorCap: number; maxBytes: number }): Promise<WholeResponse> {
+export function wholeResponse(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: Cancel,
+  limits: { totalMs: number; errorCap: number; maxBytes: number },
+): Promise<WholeResponse> {
   const { errorCap, maxBytes } = limits;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(callerAborted()); return; }
+    if (signal.aborted) {
+      reject(callerAborted());
+      return;
+    }
     let controller: Dispatcher.DispatchController | undefined;
     let settled = false;
     let statusCode = 0;

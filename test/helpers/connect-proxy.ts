@@ -14,7 +14,10 @@ export async function startConnectProxy(opts: { credentials?: string } = {}): Pr
   const tunnels: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((_req, res) => res.writeHead(405).end());
-  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('connect', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const expected = opts.credentials && `Basic ${Buffer.from(opts.credentials).toString('base64')}`;

@@ -11,7 +11,17 @@ export interface Received {
 
 export type Reply =
   | { kind: 'json'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
-  | { kind: 'sse'; events: string[]; delayMs?: number; firstDelayMs?: number; done?: boolean; cutAfter?: number; stallAfter?: number; lineEnd?: string; endDelayMs?: number }
+  | {
+      kind: 'sse';
+      events: string[];
+      delayMs?: number;
+      firstDelayMs?: number;
+      done?: boolean;
+      cutAfter?: number;
+      stallAfter?: number;
+      lineEnd?: string;
+      endDelayMs?: number;
+    }
   | { kind: 'stall' }
   | { kind: 'reset' };
 
@@ -30,24 +40,35 @@ export interface FakeUpstream {
 }
 
 /** `keepAliveTimeoutMs: 0`: idle connections are never closed and no `Keep-Alive: timeout=` hint is sent. */
-export async function startFakeUpstream(initial?: Script, opts: { keepAliveTimeoutMs?: number } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  initial?: Script,
+  opts: { keepAliveTimeoutMs?: number } = {},
+): Promise<FakeUpstream> {
   let script: Script = initial ?? (() => ({ kind: 'json', body: chatCompletion('hello') }));
   const requests: Received[] = [];
   const sockets = new Set<Socket>();
   let closed = 0;
-  let waiters: Array<() => void> = [];
+  const waiters: Array<() => void> = [];
   const server = createServer((req, res) => void handle(req, res));
   if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   server.on('connection', (s) => {
     sockets.add(s);
-    s.on('close', () => { sockets.delete(s); closed++; for (const w of waiters.splice(0)) w(); });
+    s.on('close', () => {
+      sockets.delete(s);
+      closed++;
+      for (const w of waiters.splice(0)) w();
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const received: Received = { path: req.url ?? '', headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    const received: Received = {
+      path: req.url ?? '',
+      headers: req.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
     requests.push(received);
     const reply = await script(received, requests.length);
     await send(reply, res);
@@ -60,7 +81,9 @@ export async function startFakeUpstream(initial?: Script, opts: { keepAliveTimeo
     requests,
     closedSockets: () => closed,
     openSockets: () => sockets.size,
-    script(fn) { script = fn; },
+    script(fn) {
+      script = fn;
+    },
     nextSocketClose: () => new Promise((resolve) => waiters.push(resolve)),
     async close() {
       for (const s of sockets) s.destroy();
@@ -88,13 +111,20 @@ async function send(reply: Reply, res: ServerResponse): Promise<void> {
       const end = reply.lineEnd ?? '\n';
       if (reply.firstDelayMs) await sleep(reply.firstDelayMs);
       for (let i = 0; i < reply.events.length; i++) {
-        if (reply.cutAfter !== undefined && i >= reply.cutAfter) { await sleep(20); res.socket?.destroy(); return; }
+        if (reply.cutAfter !== undefined && i >= reply.cutAfter) {
+          await sleep(20);
+          res.socket?.destroy();
+          return;
+        }
         if (reply.stallAfter !== undefined && i >= reply.stallAfter) return;
         if (i > 0 && reply.delayMs) await sleep(reply.delayMs);
         if (res.destroyed) return;
         res.write(`data: ${reply.events[i]}${end}${end}`);
       }
-      if (reply.cutAfter !== undefined && reply.cutAfter >= reply.events.length) { res.socket?.destroy(); return; }
+      if (reply.cutAfter !== undefined && reply.cutAfter >= reply.events.length) {
+        res.socket?.destroy();
+        return;
+      }
       if (reply.endDelayMs !== undefined) {
         // [DONE] first, the end of the chunked body later (as many servers do).
         if (reply.done !== false) res.write(`data: [DONE]${end}${end}`);
@@ -107,21 +137,69 @@ async function send(reply: Reply, res: ServerResponse): Promise<void> {
   }
 }
 
-export function chatCompletion(content: string, opts: { usage?: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } } | null; finish?: string; model?: string; extra?: Record<string, unknown> } = {}): Record<string, unknown> {
+export function chatCompletion(
+  content: string,
+  opts: {
+    usage?: {
+      prompt_tokens: number;
+      completion_tokens: number;
+      prompt_tokens_details?: { cached_tokens: number };
+    } | null;
+    finish?: string;
+    model?: string;
+    extra?: Record<string, unknown>;
+  } = {},
+): Record<string, unknown> {
   const usage = opts.usage === undefined ? { prompt_tokens: 10, completion_tokens: 5 } : opts.usage;
   return {
-    id: 'chatcmpl-fake', object: 'chat.completion', created: 1700000000, model: opts.model ?? 'fake-model',
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null, ...opts.extra }, logprobs: null, finish_reason: opts.finish ?? 'stop' }],
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1700000000,
+    model: opts.model ?? 'fake-model',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content, refusal: null, ...opts.extra },
+        logprobs: null,
+        finish_reason: opts.finish ?? 'stop',
+      },
+    ],
     ...(usage && { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }),
   };
 }
 
 /** Chunk payloads for a streamed answer: role, one per piece, finish, then a usage chunk when given. */
-export function chatChunks(pieces: string[], opts: { usage?: { prompt_tokens: number; completion_tokens: number }; finish?: string; usageNullOnChunks?: boolean } = {}): string[] {
-  const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1700000000, model: 'fake-model', ...(opts.usageNullOnChunks && { usage: null }) };
-  const out = [JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })];
-  for (const p of pieces) out.push(JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] }));
+export function chatChunks(
+  pieces: string[],
+  opts: {
+    usage?: { prompt_tokens: number; completion_tokens: number };
+    finish?: string;
+    usageNullOnChunks?: boolean;
+  } = {},
+): string[] {
+  const base = {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model: 'fake-model',
+    ...(opts.usageNullOnChunks && { usage: null }),
+  };
+  const out = [
+    JSON.stringify({
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    }),
+  ];
+  for (const p of pieces)
+    out.push(JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] }));
   out.push(JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: opts.finish ?? 'stop' }] }));
-  if (opts.usage) out.push(JSON.stringify({ ...base, choices: [], usage: { ...opts.usage, total_tokens: opts.usage.prompt_tokens + opts.usage.completion_tokens } }));
+  if (opts.usage)
+    out.push(
+      JSON.stringify({
+        ...base,
+        choices: [],
+        usage: { ...opts.usage, total_tokens: opts.usage.prompt_tokens + opts.usage.completion_tokens },
+      }),
+    );
   return out;
 }

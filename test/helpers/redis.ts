@@ -6,7 +6,12 @@ import { Redis } from 'ioredis';
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function redisAvailable(): Promise<boolean> {
-  const r = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  const r = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 500,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -14,7 +19,9 @@ export async function redisAvailable(): Promise<boolean> {
     return true;
   } catch {
     if (process.env.REQUIRE_REDIS === '1') throw new Error(`REQUIRE_REDIS=1 but Redis at ${redisUrl} does not answer`);
-    console.warn(`\n!!! Redis at ${redisUrl} does not answer: Redis-backed tests are SKIPPED (set REQUIRE_REDIS=1 to fail instead)\n`);
+    console.warn(
+      `\n!!! Redis at ${redisUrl} does not answer: Redis-backed tests are SKIPPED (set REQUIRE_REDIS=1 to fail instead)\n`,
+    );
     return false;
   } finally {
     r.disconnect();

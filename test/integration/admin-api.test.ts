@@ -9,12 +9,25 @@ const admin = 'admin-secret-for-tests-0001';
 const hasRedis = await redisAvailable();
 const prefix = testPrefix('admin');
 let up: FakeUpstream;
-beforeAll(async () => { up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) })); });
-afterAll(async () => { await up.close(); if (hasRedis) await cleanPrefix(prefix); });
+beforeAll(async () => {
+  up = await startFakeUpstream(() => ({
+    kind: 'json',
+    body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }),
+  }));
+});
+afterAll(async () => {
+  await up.close();
+  if (hasRedis) await cleanPrefix(prefix);
+});
 
 const env = { TEST_KEY: 'k', SLUICE_ADMIN_KEY: admin };
 const asAdmin = { authorization: `Bearer ${admin}` };
-const chat = (app: TestApp, key: string) => app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${key}` });
+const chat = (app: TestApp, key: string) =>
+  app.post(
+    '/v1/chat/completions',
+    { model: 'auto', messages: [{ role: 'user', content: 'hi' }] },
+    { authorization: `Bearer ${key}` },
+  );
 async function mint(app: TestApp, settings: Record<string, unknown>): Promise<{ key: string; sha256: string }> {
   const res = await app.post('/admin/keys', settings, asAdmin);
   expect(res.status).toBe(201);
@@ -49,7 +62,9 @@ describe('admin API', () => {
     expect((await app.post('/admin/keys', { tenant: 'bad tenant!' }, asAdmin)).status).toBe(400);
     const { key, sha256 } = await mint(app, { tenant: 'team-x', rpm: 100 });
     expect((await chat(app, key)).status).toBe(200);
-    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(401); // no longer open
+    expect(
+      (await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] })).status,
+    ).toBe(401); // no longer open
     expect(await revoke(app, sha256)).toEqual({ status: 200, json: { sha256, revoked: true } });
     await expect.poll(async () => (await chat(app, key)).status, { timeout: 5_000, interval: 250 }).toBe(401);
     expect((await revoke(app, 'f'.repeat(64))).status).toBe(404);
@@ -61,8 +76,12 @@ describe('admin API', () => {
     const app = await startTestApp(proxyConfig([up.url]), { env });
     const { key } = await mint(app, { tenant: 'spender', budgetUsd: { perDay: 1, perMonth: 10 } });
     let spentNano = 0;
-    for (let i = 0; i < 3; i++) spentNano += Math.round(Number((await chat(app, key)).headers['x-sluice-cost-usd']) * 1e9);
-    const read = async () => (await (await import('undici')).request(`${app.url}/admin/tenants/spender/spend`, { headers: asAdmin })).body.json() as Promise<{ tenant: string; dayUsd: number; monthUsd: number }>;
+    for (let i = 0; i < 3; i++)
+      spentNano += Math.round(Number((await chat(app, key)).headers['x-sluice-cost-usd']) * 1e9);
+    const read = async () =>
+      (
+        await (await import('undici')).request(`${app.url}/admin/tenants/spender/spend`, { headers: asAdmin })
+      ).body.json() as Promise<{ tenant: string; dayUsd: number; monthUsd: number }>;
     await expect.poll(async () => Math.round((await read()).dayUsd * 1e9)).toBe(spentNano); // settlements land after the answers
     expect(Math.round((await read()).monthUsd * 1e9)).toBe(spentNano);
     await app.close();
@@ -76,7 +95,9 @@ describe.runIf(hasRedis)('admin API across replicas', () => {
     const { key, sha256 } = await mint(a, { tenant: 'shared' });
     expect((await chat(b, key)).status).toBe(200);
     await revoke(a, sha256);
-    await expect.poll(async () => [(await chat(a, key)).status, (await chat(b, key)).status], { timeout: 5_000, interval: 250 }).toEqual([401, 401]);
+    await expect
+      .poll(async () => [(await chat(a, key)).status, (await chat(b, key)).status], { timeout: 5_000, interval: 250 })
+      .toEqual([401, 401]);
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -13,7 +13,9 @@ beforeAll(async () => {
   app = await startTestApp(mockCascadeConfig());
   openai = createOpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-any' });
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 const weather = tool({
   description: 'The weather in a city',
@@ -23,7 +25,11 @@ const weather = tool({
 
 describe('the Vercel AI SDK against Sluice', () => {
   it('generates text, with usage', async () => {
-    const r = await generateText({ model: openai.chat('auto'), prompt: 'What is the capital of France?', maxRetries: 0 });
+    const r = await generateText({
+      model: openai.chat('auto'),
+      prompt: 'What is the capital of France?',
+      maxRetries: 0,
+    });
     expect(r.text).toContain('[simulated');
     expect(r.finishReason).toBe('stop');
     expect(r.usage.inputTokens).toBeGreaterThan(0);
@@ -39,31 +45,58 @@ describe('the Vercel AI SDK against Sluice', () => {
   });
 
   it('runs a tool call and answers from its result, plain and streamed', async () => {
-    const r = await generateText({ model: openai.chat('auto'), prompt: 'The weather in Paris?', tools: { weather }, stopWhen: stepCountIs(3), maxRetries: 0 });
+    const r = await generateText({
+      model: openai.chat('auto'),
+      prompt: 'The weather in Paris?',
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
     expect(r.steps[0]!.toolCalls.map((c) => c.toolName)).toEqual(['weather']);
     expect(r.steps[0]!.toolResults[0]!.output).toMatchObject({ celsius: 21 });
     expect(r.text).toContain('[simulated');
-    const s = streamText({ model: openai.chat('auto'), prompt: 'The weather in Paris?', tools: { weather }, stopWhen: stepCountIs(3), maxRetries: 0 });
-    for await (const _ of s.textStream) { /* drain */ }
+    const s = streamText({
+      model: openai.chat('auto'),
+      prompt: 'The weather in Paris?',
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+    for await (const _ of s.textStream) {
+      /* drain */
+    }
     expect((await s.steps)[0]!.toolCalls.map((c) => c.toolName)).toEqual(['weather']);
   });
 
   it('generates and streams objects of a schema (JSON schema response format)', async () => {
     const schema = z.object({ name: z.string(), age: z.number() });
-    const { object } = await generateObject({ model: openai.chat('auto'), schema, prompt: 'Describe a person.', maxRetries: 0 });
+    const { object } = await generateObject({
+      model: openai.chat('auto'),
+      schema,
+      prompt: 'Describe a person.',
+      maxRetries: 0,
+    });
     expect(schema.safeParse(object).success).toBe(true);
     const s = streamObject({ model: openai.chat('auto'), schema, prompt: 'Describe a person.', maxRetries: 0 });
-    for await (const _ of s.partialObjectStream) { /* drain */ }
+    for await (const _ of s.partialObjectStream) {
+      /* drain */
+    }
     expect(schema.safeParse(await s.object).success).toBe(true);
   });
 
   it('embeds', async () => {
-    const { embeddings } = await embedMany({ model: openai.textEmbeddingModel('auto'), values: ['a', 'b'], maxRetries: 0 });
+    const { embeddings } = await embedMany({
+      model: openai.textEmbeddingModel('auto'),
+      values: ['a', 'b'],
+      maxRetries: 0,
+    });
     expect(embeddings).toHaveLength(2);
     expect(embeddings[0]!.length).toBeGreaterThan(0);
   });
 
   it('fails the Responses API default with the 404 that says what to use', async () => {
-    await expect(generateText({ model: openai('auto'), prompt: 'hi', maxRetries: 0 })).rejects.toThrow(/openai\.chat\(model\)/);
+    await expect(generateText({ model: openai('auto'), prompt: 'hi', maxRetries: 0 })).rejects.toThrow(
+      /openai\.chat\(model\)/,
+    );
   });
 });

@@ -13,7 +13,11 @@ beforeAll(async () => {
   bad = await startFakeUpstream(() => ({ kind: 'json', status: 503, body: { error: { message: 'overloaded' } } }));
   good = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('fine') }));
 });
-afterAll(async () => { await bad.close(); await good.close(); if (hasRedis) await cleanPrefix(prefix); });
+afterAll(async () => {
+  await bad.close();
+  await good.close();
+  if (hasRedis) await cleanPrefix(prefix);
+});
 
 const backends = () => [
   { id: 'bad', protocol: 'openai', baseUrl: bad.url, model: 'b', pricing: {} },
@@ -23,8 +27,14 @@ const msg = { messages: [{ role: 'user', content: 'hi' }] };
 
 describe('circuit breaker', () => {
   it('trips after five failures: the sibling answers first, the gauge drops, the log says so', async () => {
-    const app = await startTestApp({ backends: backends(), routes: [{ name: 'auto', tiers: [{ backends: ['bad', 'good'] }] }] });
-    for (let i = 0; i < 5; i++) expect((await app.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-attempts']).toBe('2');
+    const app = await startTestApp({
+      backends: backends(),
+      routes: [{ name: 'auto', tiers: [{ backends: ['bad', 'good'] }] }],
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await app.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-attempts']).toBe(
+        '2',
+      );
     const before = bad.requests.length;
     const res = await app.post('/v1/chat/completions', { model: 'auto', ...msg });
     expect(res.headers).toMatchObject({ 'x-sluice-backend': 'good', 'x-sluice-attempts': '1' });
@@ -35,17 +45,32 @@ describe('circuit breaker', () => {
   });
 
   it('skips a whole tier whose backends are all tripped', async () => {
-    const app = await startTestApp({ backends: backends(), routes: [{ name: 'auto', tiers: [{ backends: ['bad'], maxDifficulty: 1 }, { backends: ['good'] }] }] });
-    for (let i = 0; i < 5; i++) expect((await app.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-escalations']).toBe('error');
+    const app = await startTestApp({
+      backends: backends(),
+      routes: [{ name: 'auto', tiers: [{ backends: ['bad'], maxDifficulty: 1 }, { backends: ['good'] }] }],
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await app.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-escalations']).toBe(
+        'error',
+      );
     const res = await app.post('/v1/chat/completions', { model: 'auto', ...msg });
     expect(res.headers).toMatchObject({ 'x-sluice-tier': '1', 'x-sluice-attempts': '1', 'x-sluice-escalations': '' });
-    expect(app.logs.filter((l) => l.msg === 'request').at(-1)).toMatchObject({ plan: { tiers: [1], skipped: [{ tier: 0, reason: 'unhealthy' }] } });
+    expect(app.logs.filter((l) => l.msg === 'request').at(-1)).toMatchObject({
+      plan: { tiers: [1], skipped: [{ tier: 0, reason: 'unhealthy' }] },
+    });
     await app.close();
   });
 
   it('does not count failures the request caused', async () => {
-    const client = await startFakeUpstream(() => ({ kind: 'json', status: 400, body: { error: { message: 'bad field' } } }));
-    const app = await startTestApp({ backends: [{ id: 'c', protocol: 'openai', baseUrl: client.url, model: 'c', pricing: {} }], routes: [{ name: 'auto', tiers: [{ backends: ['c'] }] }] });
+    const client = await startFakeUpstream(() => ({
+      kind: 'json',
+      status: 400,
+      body: { error: { message: 'bad field' } },
+    }));
+    const app = await startTestApp({
+      backends: [{ id: 'c', protocol: 'openai', baseUrl: client.url, model: 'c', pricing: {} }],
+      routes: [{ name: 'auto', tiers: [{ backends: ['c'] }] }],
+    });
     for (let i = 0; i < 8; i++) await app.post('/v1/chat/completions', { model: 'auto', ...msg });
     expect(await app.metric('sluice_backend_up', { backend: 'c' })).not.toBe(0);
     await app.close();
@@ -55,10 +80,17 @@ describe('circuit breaker', () => {
 
 describe.runIf(hasRedis)('shared through Redis', () => {
   it('one replica trips the backend, the other skips it after its next sync', async () => {
-    const cfg = { backends: backends(), routes: [{ name: 'auto', tiers: [{ backends: ['bad', 'good'] }] }], state: { driver: 'redis', url: redisUrl, prefix }, health: { syncMs: 50 } };
+    const cfg = {
+      backends: backends(),
+      routes: [{ name: 'auto', tiers: [{ backends: ['bad', 'good'] }] }],
+      state: { driver: 'redis', url: redisUrl, prefix },
+      health: { syncMs: 50 },
+    };
     const [a, b] = await Promise.all([startTestApp(cfg), startTestApp(cfg)]);
     for (let i = 0; i < 5; i++) await a.post('/v1/chat/completions', { model: 'auto', ...msg });
-    await expect.poll(async () => (await b.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-attempts']).toBe('1');
+    await expect
+      .poll(async () => (await b.post('/v1/chat/completions', { model: 'auto', ...msg })).headers['x-sluice-attempts'])
+      .toBe('1');
     expect(await b.metric('sluice_backend_up', { backend: 'bad' })).toBe(0);
     expect(b.logs.some((l) => l.msg === 'backend circuit open: skipping it' && l.source === 'shared')).toBe(true);
     await Promise.all([a.close(), b.close()]);

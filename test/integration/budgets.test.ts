@@ -18,8 +18,16 @@ const prefix = testPrefix('budgets');
 // worst case is (prompt tokens) × $1e-6 + 10 × $2e-6.
 const worstNano = countChatTokens(msg).tokens * 1_000 + 10 * 2_000;
 let up: FakeUpstream;
-beforeAll(async () => { up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) })); });
-afterAll(async () => { await up.close(); if (hasRedis) await cleanPrefix(prefix); });
+beforeAll(async () => {
+  up = await startFakeUpstream(() => ({
+    kind: 'json',
+    body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }),
+  }));
+});
+afterAll(async () => {
+  await up.close();
+  if (hasRedis) await cleanPrefix(prefix);
+});
 
 const budgetKey = (perDay: number) => [{ tenant: 'team', sha256: hashKey(key), budgetUsd: { perDay } }];
 
@@ -27,7 +35,10 @@ describe('budgets', () => {
   it('refuses with 429 insufficient_quota once the day is spent, and says not to retry', async () => {
     const app = await startTestApp({ ...proxyConfig([up.url]), keys: budgetKey(0.0001) }, { env: { TEST_KEY: 'k' } });
     const statuses = [];
-    for (let i = 0; i < 7; i++) statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status,
+      );
     // $100e-6; each call reserves its worst case (~$28e-6) and settles to $20e-6: after four, $20e-6 is left,
     // less than the next worst case, so the fifth is refused although it would have cost only $20e-6.
     expect(worstNano).toBeGreaterThan(20_000);
@@ -47,9 +58,11 @@ describe('budgets', () => {
     // What is left of the day is less than a worst case: each of these is refused for budget. Had the refusals
     // taken requests, the third would have been refused for rpm instead.
     for (let i = 0; i < 5; i++) {
-      expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).json.error.code).toBe('insufficient_quota');
+      expect(
+        (await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).json.error.code,
+      ).toBe('insufficient_quota');
     }
-    expect(await app.metric('sluice_rate_limited_total', { reason: 'rpm' }) ?? 0).toBe(0);
+    expect((await app.metric('sluice_rate_limited_total', { reason: 'rpm' })) ?? 0).toBe(0);
     expect(await app.metric('sluice_rate_limited_total', { reason: 'budget' })).toBe(5);
     await app.close();
   });
@@ -58,32 +71,72 @@ describe('budgets', () => {
     const strong = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('strong') }));
     const cfg = {
       backends: [
-        { id: 'cheap', protocol: 'openai', baseUrl: up.url, model: 'c', pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
-        { id: 'strong', protocol: 'openai', baseUrl: strong.url, model: 's', pricing: { inputPerMTok: 100, outputPerMTok: 200 } },
+        {
+          id: 'cheap',
+          protocol: 'openai',
+          baseUrl: up.url,
+          model: 'c',
+          pricing: { inputPerMTok: 1, outputPerMTok: 2 },
+        },
+        {
+          id: 'strong',
+          protocol: 'openai',
+          baseUrl: strong.url,
+          model: 's',
+          pricing: { inputPerMTok: 100, outputPerMTok: 200 },
+        },
       ],
-      routes: [{ name: 'auto', onBudgetLow: 'downgrade', tiers: [{ backends: ['cheap'], maxDifficulty: 0 }, { backends: ['strong'] }] }],
+      routes: [
+        {
+          name: 'auto',
+          onBudgetLow: 'downgrade',
+          tiers: [{ backends: ['cheap'], maxDifficulty: 0 }, { backends: ['strong'] }],
+        },
+      ],
       keys: budgetKey(0.0005),
     };
     const app = await startTestApp(cfg);
     const res = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
     expect(res.status).toBe(200);
     expect(res.headers['x-sluice-backend']).toBe('cheap'); // difficulty alone would have started at strong
-    expect(app.logs.find((l) => l.msg === 'request')).toMatchObject({ plan: { tiers: [0], skipped: [{ tier: 1, reason: 'budget' }] } });
+    expect(app.logs.find((l) => l.msg === 'request')).toMatchObject({
+      plan: { tiers: [0], skipped: [{ tier: 1, reason: 'budget' }] },
+    });
     await app.close();
     await strong.close();
   });
 
   it('reserves every tier a request may reach: an escalated request cannot take the day past its budget', async () => {
-    const cheapUp = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('Paris is a lovely big city with many museums and many parks too.', { usage: { prompt_tokens: 10, completion_tokens: 10 } }) }));
-    const strongUp = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('City of light.', { usage: { prompt_tokens: 10, completion_tokens: 10 } }) }));
+    const cheapUp = await startFakeUpstream(() => ({
+      kind: 'json',
+      body: chatCompletion('Paris is a lovely big city with many museums and many parks too.', {
+        usage: { prompt_tokens: 10, completion_tokens: 10 },
+      }),
+    }));
+    const strongUp = await startFakeUpstream(() => ({
+      kind: 'json',
+      body: chatCompletion('City of light.', { usage: { prompt_tokens: 10, completion_tokens: 10 } }),
+    }));
     const ask = [{ role: 'user', content: 'Describe Paris in 3 words.' }];
     const tokens = countChatTokens(ask).tokens;
     const cheapWorst = tokens * 1_000 + 10 * 2_000; // $1 / $2 per million
     const strongWorst = tokens * 10_000 + 10 * 20_000; // $10 / $20 per million
     const cfg = (perDay: number) => ({
       backends: [
-        { id: 'cheap', protocol: 'openai', baseUrl: cheapUp.url, model: 'c', pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
-        { id: 'strong', protocol: 'openai', baseUrl: strongUp.url, model: 's', pricing: { inputPerMTok: 10, outputPerMTok: 20 } },
+        {
+          id: 'cheap',
+          protocol: 'openai',
+          baseUrl: cheapUp.url,
+          model: 'c',
+          pricing: { inputPerMTok: 1, outputPerMTok: 2 },
+        },
+        {
+          id: 'strong',
+          protocol: 'openai',
+          baseUrl: strongUp.url,
+          model: 's',
+          pricing: { inputPerMTok: 10, outputPerMTok: 20 },
+        },
       ],
       routes: [{ name: 'auto', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }] }],
       keys: budgetKey(perDay),
@@ -105,18 +158,26 @@ describe('budgets', () => {
     await Promise.all([cheapUp.close(), strongUp.close()]);
   });
 
-  it('reserves every answer of n: three choices need three answers\' worth of budget', async () => {
-    const app = await startTestApp({ ...proxyConfig([up.url]), keys: budgetKey((worstNano * 2) / 1e9) }, { env: { TEST_KEY: 'k' } });
+  it("reserves every answer of n: three choices need three answers' worth of budget", async () => {
+    const app = await startTestApp(
+      { ...proxyConfig([up.url]), keys: budgetKey((worstNano * 2) / 1e9) },
+      { env: { TEST_KEY: 'k' } },
+    );
     const refused = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10, n: 3 }, as);
     expect(refused.status).toBe(429);
     expect(refused.json.error.code).toBe('insufficient_quota');
-    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status).toBe(200);
+    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status).toBe(
+      200,
+    );
     await app.close();
   });
 
   it('fail closed when the store is down (503, retryable), or open when the config says so', async () => {
     const dead = { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 };
-    const closed = await startTestApp({ ...proxyConfig([up.url]), state: dead, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
+    const closed = await startTestApp(
+      { ...proxyConfig([up.url]), state: dead, keys: budgetKey(1) },
+      { env: { TEST_KEY: 'k' } },
+    );
     const res = await closed.post('/v1/chat/completions', { model: 'auto', messages: msg }, as);
     expect(res.status).toBe(503);
     expect(res.json.error.code).toBe('budget_unavailable');
@@ -126,7 +187,10 @@ describe('budgets', () => {
     expect(switches).toHaveLength(1); // logged once, however many calls fail
     expect(switches[0]!.msg).toContain('budgets closed');
     await closed.close();
-    const open = await startTestApp({ ...proxyConfig([up.url]), state: { ...dead, budgetsOnStoreFailure: 'open' }, keys: budgetKey(1) }, { env: { TEST_KEY: 'k' } });
+    const open = await startTestApp(
+      { ...proxyConfig([up.url]), state: { ...dead, budgetsOnStoreFailure: 'open' }, keys: budgetKey(1) },
+      { env: { TEST_KEY: 'k' } },
+    );
     expect((await open.post('/v1/chat/completions', { model: 'auto', messages: msg }, as)).status).toBe(200);
     await open.close();
   });
@@ -134,9 +198,16 @@ describe('budgets', () => {
 
 describe.runIf(hasRedis)('two replicas on one Redis', () => {
   it('writes batched settlements on shutdown: the day holds the actual cost, not the worst case', async () => {
-    const cfg = { ...proxyConfig([up.url]), state: { driver: 'redis', url: redisUrl, prefix: `${prefix}flush:` }, keys: budgetKey(1) };
+    const cfg = {
+      ...proxyConfig([up.url]),
+      state: { driver: 'redis', url: redisUrl, prefix: `${prefix}flush:` },
+      keys: budgetKey(1),
+    };
     const app = await startTestApp(cfg, { env: { TEST_KEY: 'k' } });
-    for (let i = 0; i < 3; i++) expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as)).status,
+      ).toBe(200);
     await app.close();
     const store = createRedisStore({ url: redisUrl, prefix: `${prefix}flush:` });
     expect(await store.spendRead([spendKeys('team', new Date()).day])).toEqual([3 * 20_000]);
@@ -147,19 +218,44 @@ describe.runIf(hasRedis)('two replicas on one Redis', () => {
     // The upstream holds every answer until each of the 50 has either reached it or been refused, so no settlement
     // can free budget while others are still being admitted: however slow the machine, exactly ten worst cases fit.
     let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let arrived = 0;
     let refused = 0;
-    const settle = () => { if (arrived + refused === 50) release(); };
-    const slow = await startFakeUpstream(async () => { arrived++; settle(); await gate; return { kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) }; });
+    const settle = () => {
+      if (arrived + refused === 50) release();
+    };
+    const slow = await startFakeUpstream(async () => {
+      arrived++;
+      settle();
+      await gate;
+      return { kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) };
+    });
     const budgetNano = worstNano * 10;
-    const cfg = { ...proxyConfig([slow.url]), state: { driver: 'redis', url: redisUrl, prefix, replicas: 2 }, keys: budgetKey(budgetNano / 1e9) };
-    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
-    const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
-      const res = await (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 10 }, as);
-      if (res.status !== 200) { refused++; settle(); }
-      return res;
-    }));
+    const cfg = {
+      ...proxyConfig([slow.url]),
+      state: { driver: 'redis', url: redisUrl, prefix, replicas: 2 },
+      keys: budgetKey(budgetNano / 1e9),
+    };
+    const [a, b] = await Promise.all([
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+    ]);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const res = await (i % 2 ? a : b).post(
+          '/v1/chat/completions',
+          { model: 'auto', messages: msg, max_tokens: 10 },
+          as,
+        );
+        if (res.status !== 200) {
+          refused++;
+          settle();
+        }
+        return res;
+      }),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(40);
     expect(slow.requests).toHaveLength(10);

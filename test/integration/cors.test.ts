@@ -7,22 +7,41 @@ import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/tes
 const app = 'https://app.example.com';
 const msg = [{ role: 'user', content: 'hi' }];
 let up: FakeUpstream;
-beforeAll(async () => { up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') })); });
-afterAll(async () => { await up.close(); });
+beforeAll(async () => {
+  up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') }));
+});
+afterAll(async () => {
+  await up.close();
+});
 
 async function preflight(target: TestApp, origin: string) {
   const res = await request(`${target.url}/v1/chat/completions`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, x-stainless-os' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type, x-stainless-os',
+    },
   });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers as Record<string, string>, json: text ? JSON.parse(text) : undefined };
+  return {
+    status: res.statusCode,
+    headers: res.headers as Record<string, string>,
+    json: text ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('CORS from the listed origins', () => {
   let sluice: TestApp;
-  beforeAll(async () => { sluice = await startTestApp({ ...proxyConfig([up.url]), server: { cors: { origins: [`${app}/`] } } }, { env: { TEST_KEY: 'k' } }); });
-  afterAll(async () => { await sluice.close(); });
+  beforeAll(async () => {
+    sluice = await startTestApp(
+      { ...proxyConfig([up.url]), server: { cors: { origins: [`${app}/`] } } },
+      { env: { TEST_KEY: 'k' } },
+    );
+  });
+  afterAll(async () => {
+    await sluice.close();
+  });
 
   it('answers the preflight of a listed origin, allowing the headers it asked for', async () => {
     const res = await preflight(sluice, app);
@@ -39,13 +58,21 @@ describe('CORS from the listed origins', () => {
     expect(res.headers['access-control-allow-origin']).toBe(app);
     expect(res.headers['access-control-expose-headers']).toContain('x-sluice-cost-usd');
     up.script(() => ({ kind: 'sse', events: chatChunks(['o', 'k']) }));
-    const streamed = await sluice.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg }, { origin: app });
+    const streamed = await sluice.post(
+      '/v1/chat/completions',
+      { model: 'auto', stream: true, messages: msg },
+      { origin: app },
+    );
     expect(sseData(streamed.text).at(-1)).toBe('[DONE]');
     expect(streamed.headers['access-control-allow-origin']).toBe(app);
     up.script(() => ({ kind: 'json', body: chatCompletion('ok') }));
   });
   it('gives another origin no CORS headers, and refuses its preflight with 403 origin_not_allowed', async () => {
-    const res = await sluice.post('/v1/chat/completions', { model: 'auto', messages: msg }, { origin: 'https://evil.example' });
+    const res = await sluice.post(
+      '/v1/chat/completions',
+      { model: 'auto', messages: msg },
+      { origin: 'https://evil.example' },
+    );
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     const refused = await preflight(sluice, 'https://evil.example');
     expect(refused.status).toBe(403);
@@ -67,7 +94,10 @@ describe('CORS settings', () => {
     }
   });
   it('allows every origin with *', async () => {
-    const sluice = await startTestApp({ ...proxyConfig([up.url]), server: { cors: { origins: ['*'] } } }, { env: { TEST_KEY: 'k' } });
+    const sluice = await startTestApp(
+      { ...proxyConfig([up.url]), server: { cors: { origins: ['*'] } } },
+      { env: { TEST_KEY: 'k' } },
+    );
     try {
       const res = await preflight(sluice, 'https://anywhere.example');
       expect(res.status).toBe(204);

@@ -15,7 +15,10 @@ beforeAll(async () => {
   proxy = await startConnectProxy({ credentials: 'sluice:s3cret' });
   baseUrl = `http://llm.internal.test:${new URL(up.url).port}/v1`;
 });
-afterAll(async () => { await proxy.close(); await up.close(); });
+afterAll(async () => {
+  await proxy.close();
+  await up.close();
+});
 
 describe('an egress proxy from the environment', () => {
   it('carries JSON and streamed calls through a CONNECT tunnel, with its credentials, and the backend key only to the backend', async () => {
@@ -54,7 +57,8 @@ describe('an egress proxy from the environment', () => {
   });
 
   it('an HTTP_PROXY that is not a URL is a config problem naming the variable', async () => {
-    await expect(startTestApp(proxyConfig([baseUrl]), { env: { TEST_KEY: backendKey, HTTP_PROXY: 'http://[not a url' } }))
-      .rejects.toThrow(/backends\[0\]\.baseUrl: its egress proxy HTTP_PROXY is not a URL/);
+    await expect(
+      startTestApp(proxyConfig([baseUrl]), { env: { TEST_KEY: backendKey, HTTP_PROXY: 'http://[not a url' } }),
+    ).rejects.toThrow(/backends\[0\]\.baseUrl: its egress proxy HTTP_PROXY is not a URL/);
   });
 });

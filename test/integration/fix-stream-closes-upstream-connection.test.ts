@@ -7,14 +7,25 @@ import { proxyConfig, sseData, startTestApp, type TestApp } from '../helpers/tes
 let up: FakeUpstream;
 let app: TestApp;
 beforeAll(async () => {
-  up = await startFakeUpstream(() => ({ kind: 'sse', events: chatChunks(['a ', 'b'], { usage: { prompt_tokens: 3, completion_tokens: 2 } }), endDelayMs: 10 }));
+  up = await startFakeUpstream(() => ({
+    kind: 'sse',
+    events: chatChunks(['a ', 'b'], { usage: { prompt_tokens: 3, completion_tokens: 2 } }),
+    endDelayMs: 10,
+  }));
   app = await startTestApp(proxyConfig([up.url]), { env: { TEST_KEY: 'k' } });
 });
-afterAll(async () => { await app.close(); await up.close(); });
+afterAll(async () => {
+  await app.close();
+  await up.close();
+});
 
 it('reuses one upstream connection for consecutive streamed answers', async () => {
   for (let i = 0; i < 5; i++) {
-    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(sseData(res.text).at(-1)).toBe('[DONE]');
   }
   expect(up.requests).toHaveLength(5);

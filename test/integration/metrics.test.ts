@@ -8,18 +8,24 @@ let up: FakeUpstream;
 let app: TestApp;
 beforeAll(async () => {
   up = await startFakeUpstream();
-  app = await startTestApp(proxyConfig([up.url], { backend: { pricing: { inputPerMTok: 1, cachedInputPerMTok: 0.5, outputPerMTok: 4 } } }), { env: { TEST_KEY: 'k' } });
+  app = await startTestApp(
+    proxyConfig([up.url], { backend: { pricing: { inputPerMTok: 1, cachedInputPerMTok: 0.5, outputPerMTok: 4 } } }),
+    { env: { TEST_KEY: 'k' } },
+  );
 });
-afterAll(async () => { await app.close(); await up.close(); });
+afterAll(async () => {
+  await app.close();
+  await up.close();
+});
 
 async function scrape(): Promise<string> {
-  const res = await request(app.url + '/metrics');
+  const res = await request(`${app.url}/metrics`);
   expect(res.headers['content-type']).toContain('text/plain');
   return res.body.text();
 }
 
 function value(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   if (!line) throw new Error(`no series ${series}`);
   return Number(line.slice(series.length + 1));
 }
@@ -27,11 +33,19 @@ function value(text: string, series: string): number {
 it('counts requests, attempts, tokens and dollars for a known mix', async () => {
   const msg = [{ role: 'user', content: 'hi' }];
   // 2 JSON answers: 1000 in (200 cached) / 100 out each.
-  up.script(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 200 } } }) }));
+  up.script(() => ({
+    kind: 'json',
+    body: chatCompletion('ok', {
+      usage: { prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 200 } },
+    }),
+  }));
   await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
   await app.post('/v1/chat/completions', { model: 'auto', messages: msg });
   // 1 stream: 50 in / 10 out.
-  up.script(() => ({ kind: 'sse', events: chatChunks(['a', 'b'], { usage: { prompt_tokens: 50, completion_tokens: 10 } }) }));
+  up.script(() => ({
+    kind: 'sse',
+    events: chatChunks(['a', 'b'], { usage: { prompt_tokens: 50, completion_tokens: 10 } }),
+  }));
   await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: msg });
   // 1 upstream failure (502) and 1 rejected request.
   up.script(() => ({ kind: 'json', status: 500, body: {} }));

@@ -10,7 +10,9 @@ beforeAll(async () => {
   app = await startTestApp(mockCascadeConfig());
   client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-any', maxRetries: 0 });
 });
-afterAll(async () => { await app.close(); });
+afterAll(async () => {
+  await app.close();
+});
 
 const ask = [{ role: 'user' as const, content: 'What is the capital of France?' }];
 
@@ -26,7 +28,12 @@ describe('the OpenAI SDK against Sluice', () => {
   it('streams, with the usage chunk only when asked', async () => {
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of await client.chat.completions.create({ model: 'auto', messages: ask, stream: true, stream_options: { include_usage: true } })) {
+    for await (const chunk of await client.chat.completions.create({
+      model: 'auto',
+      messages: ask,
+      stream: true,
+      stream_options: { include_usage: true },
+    })) {
       text += chunk.choices[0]?.delta.content ?? '';
       usage ??= chunk.usage;
     }
@@ -37,8 +44,17 @@ describe('the OpenAI SDK against Sluice', () => {
   });
 
   it('parses structured output against a json_schema', async () => {
-    const schema = { type: 'object', properties: { city: { type: 'string' }, population: { type: 'integer' } }, required: ['city', 'population'], additionalProperties: false };
-    const res = await client.chat.completions.parse({ model: 'auto', messages: ask, response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } } });
+    const schema = {
+      type: 'object',
+      properties: { city: { type: 'string' }, population: { type: 'integer' } },
+      required: ['city', 'population'],
+      additionalProperties: false,
+    };
+    const res = await client.chat.completions.parse({
+      model: 'auto',
+      messages: ask,
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } },
+    });
     const parsed = res.choices[0]!.message.parsed as unknown as { city: unknown; population: unknown };
     expect(typeof parsed.city).toBe('string');
     expect(Number.isInteger(parsed.population)).toBe(true);
@@ -47,8 +63,23 @@ describe('the OpenAI SDK against Sluice', () => {
   it('runs a tool call loop: the model calls the tool, gets its result, answers in words', async () => {
     const calls: unknown[] = [];
     const runner = client.chat.completions.runTools({
-      model: 'auto', messages: [{ role: 'user', content: 'Weather in Paris?' }],
-      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } }, parse: JSON.parse, function: (args: unknown) => { calls.push(args); return { celsius: 21 }; } } }],
+      model: 'auto',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Current weather in a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+            parse: JSON.parse,
+            function: (args: unknown) => {
+              calls.push(args);
+              return { celsius: 21 };
+            },
+          },
+        },
+      ],
     });
     const final = await runner.finalContent();
     expect(calls).toHaveLength(1);
@@ -57,7 +88,16 @@ describe('the OpenAI SDK against Sluice', () => {
   });
 
   it('streams a tool call through the SDK stream helper', async () => {
-    const stream = client.chat.completions.stream({ model: 'auto', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }] });
+    const stream = client.chat.completions.stream({
+      model: 'auto',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      ],
+    });
     const done = await stream.finalChatCompletion();
     const call = done.choices[0]!.message.tool_calls![0]!;
     expect(call.type === 'function' && call.function.name).toBe('get_weather');

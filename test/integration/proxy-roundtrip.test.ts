@@ -9,17 +9,37 @@ beforeAll(async () => {
   up = await startFakeUpstream();
   app = await startTestApp(proxyConfig([up.url]), { env: { TEST_KEY: 'sk-backend-secret' } });
 });
-afterAll(async () => { await app.close(); await up.close(); });
-afterEach(() => { up.requests.length = 0; });
+afterAll(async () => {
+  await app.close();
+  await up.close();
+});
+afterEach(() => {
+  up.requests.length = 0;
+});
 
-const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+const tools = [
+  {
+    type: 'function',
+    function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+  },
+];
 
 describe('non-streaming', () => {
   it('passes the body on (model swapped, every other field kept) and returns the upstream body unchanged', async () => {
     const upstreamBody = chatCompletion('Paris.', { usage: { prompt_tokens: 12, completion_tokens: 3 } });
     up.script(() => ({ kind: 'json', body: upstreamBody }));
     // Six stop sequences: more than OpenAI takes, fine for vLLM or llama.cpp; limits that differ are the backend's call.
-    const body = { model: 'auto', messages: [{ role: 'user', content: 'Capital of France?' }], tools, tool_choice: 'auto', response_format: { type: 'json_object' }, temperature: 0, seed: 7, stop: ['1', '2', '3', '4', '5', '6'], custom_field: { x: 1 } };
+    const body = {
+      model: 'auto',
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+      tools,
+      tool_choice: 'auto',
+      response_format: { type: 'json_object' },
+      temperature: 0,
+      seed: 7,
+      stop: ['1', '2', '3', '4', '5', '6'],
+      custom_field: { x: 1 },
+    };
     const res = await app.post('/v1/chat/completions', body);
     expect(res.status).toBe(200);
     expect(res.text).toBe(JSON.stringify(upstreamBody));
@@ -38,7 +58,11 @@ describe('non-streaming', () => {
   });
 
   it('keeps the client request id and forwards it upstream', async () => {
-    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'client-req-42' });
+    const res = await app.post(
+      '/v1/chat/completions',
+      { model: 'auto', messages: [{ role: 'user', content: 'hi' }] },
+      { 'x-request-id': 'client-req-42' },
+    );
     expect(res.headers['x-request-id']).toBe('client-req-42');
     expect(up.requests[0]!.headers['x-request-id']).toBe('client-req-42');
     // Answers are read as they come, uncompressed: the backend is told so (no header would allow any coding).
@@ -46,10 +70,18 @@ describe('non-streaming', () => {
   });
 
   it('passes tool calls through untouched', async () => {
-    const toolCall = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const toolCall = {
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    };
     const upstreamBody = chatCompletion('', { finish: 'tool_calls', extra: { content: null, tool_calls: [toolCall] } });
     up.script(() => ({ kind: 'json', body: upstreamBody }));
-    const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'weather?' }], tools });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      messages: [{ role: 'user', content: 'weather?' }],
+      tools,
+    });
     expect(res.json.choices[0].message.tool_calls).toEqual([toolCall]);
   });
 });
@@ -60,7 +92,11 @@ describe('streaming', () => {
   it('relays chunks exactly, asks upstream for usage, strips the usage chunk the client did not ask for', async () => {
     const events = chatChunks(pieces, { usage: { prompt_tokens: 9, completion_tokens: 4 } });
     up.script(() => ({ kind: 'sse', events }));
-    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/event-stream');
     expect(res.headers['x-sluice-backend']).toBe('b0');
@@ -74,14 +110,23 @@ describe('streaming', () => {
   it('keeps the usage chunk when the client asked for it', async () => {
     const events = chatChunks(pieces, { usage: { prompt_tokens: 9, completion_tokens: 4 } });
     up.script(() => ({ kind: 'sse', events }));
-    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(sseData(res.text)).toEqual([...events, '[DONE]']);
   });
 
   it('removes the usage: null field OpenAI adds to every chunk when the client did not ask', async () => {
     const events = chatChunks(pieces, { usage: { prompt_tokens: 9, completion_tokens: 4 }, usageNullOnChunks: true });
     up.script(() => ({ kind: 'sse', events }));
-    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const data = sseData(res.text);
     expect(data).toHaveLength(events.length); // usage chunk dropped, [DONE] added
     for (const d of data.slice(0, -1)) expect(JSON.parse(d)).not.toHaveProperty('usage');
@@ -90,14 +135,25 @@ describe('streaming', () => {
   it('parses CRLF line ends and an upstream that never sends [DONE]', async () => {
     const events = chatChunks(pieces, { usage: { prompt_tokens: 9, completion_tokens: 4 } });
     up.script(() => ({ kind: 'sse', events, lineEnd: '\r\n', done: false }));
-    const res = await app.post('/v1/chat/completions', { model: 'auto', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(sseData(res.text)).toEqual([...events.slice(0, -1), '[DONE]']);
   });
 
   it('synthesizes the usage chunk from the tokenizer when the backend cannot stream usage', async () => {
-    const local = await startTestApp(proxyConfig([up.url], { backend: { streamUsage: false } }), { env: { TEST_KEY: 'k' } });
+    const local = await startTestApp(proxyConfig([up.url], { backend: { streamUsage: false } }), {
+      env: { TEST_KEY: 'k' },
+    });
     up.script(() => ({ kind: 'sse', events: chatChunks(pieces) }));
-    const res = await local.post('/v1/chat/completions', { model: 'auto', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const res = await local.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     await local.close();
     expect(up.requests[0]!.body).not.toHaveProperty('stream_options');
     const data = sseData(res.text);

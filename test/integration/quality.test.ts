@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import { runCli } from '../../src/cli/run-cli.js';
-import { chatChunks, chatCompletion, startFakeUpstream, type FakeUpstream, type Received } from '../helpers/fake-upstream.js';
+import {
+  chatChunks,
+  chatCompletion,
+  startFakeUpstream,
+  type FakeUpstream,
+  type Received,
+} from '../helpers/fake-upstream.js';
 import { cleanPrefix, redisAvailable, redisUrl, testPrefix } from '../helpers/redis.js';
 import { sseData, startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -22,22 +28,45 @@ const prefixes: string[] = [];
 beforeAll(async () => {
   [cheap, strong, judge] = await Promise.all([startFakeUpstream(), startFakeUpstream(), startFakeUpstream()]);
 });
-afterEach(async () => { await app?.close(); app = undefined; cheap.requests.length = 0; strong.requests.length = 0; judge.requests.length = 0; });
-afterAll(async () => { await Promise.all([cheap.close(), strong.close(), judge.close()]); for (const p of prefixes) await cleanPrefix(p); });
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  cheap.requests.length = 0;
+  strong.requests.length = 0;
+  judge.requests.length = 0;
+});
+afterAll(async () => {
+  await Promise.all([cheap.close(), strong.close(), judge.close()]);
+  for (const p of prefixes) await cleanPrefix(p);
+});
 
 const usage = { prompt_tokens: 20, completion_tokens: 10 };
 const answer = (text: string) => () => ({ kind: 'json' as const, body: chatCompletion(text, { usage }) });
 
 function config(quality: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const backend = (id: string, url: string, price: number) => ({ id, protocol: 'openai', baseUrl: url, model: `${id}-model`, apiKeyEnv: 'TEST_KEY', pricing: { inputPerMTok: price, outputPerMTok: price * 4 } });
+  const backend = (id: string, url: string, price: number) => ({
+    id,
+    protocol: 'openai',
+    baseUrl: url,
+    model: `${id}-model`,
+    apiKeyEnv: 'TEST_KEY',
+    pricing: { inputPerMTok: price, outputPerMTok: price * 4 },
+  });
   return {
     backends: [backend('cheap', cheap.url, 0.1), backend('strong', strong.url, 2.5), backend('judge', judge.url, 0.1)],
-    routes: [{ name: 'support', tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }], quality: { target: 0.8, shadowRate: 1, maxShadowUsdPerDay: 5, minSamples: 10, refreshMs: 0, ...quality } }],
+    routes: [
+      {
+        name: 'support',
+        tiers: [{ backends: ['cheap'] }, { backends: ['strong'] }],
+        quality: { target: 0.8, shadowRate: 1, maxShadowUsdPerDay: 5, minSamples: 10, refreshMs: 0, ...quality },
+      },
+    ],
     ...extra,
   };
 }
 
-const ask = (a: TestApp, content = 'What is 6 times 7?', extra: Record<string, unknown> = {}) => a.post('/v1/chat/completions', { model: 'support', messages: [{ role: 'user', content }], max_tokens: 50, ...extra });
+const ask = (a: TestApp, content = 'What is 6 times 7?', extra: Record<string, unknown> = {}) =>
+  a.post('/v1/chat/completions', { model: 'support', messages: [{ role: 'user', content }], max_tokens: 50, ...extra });
 
 async function traffic(a: TestApp, n: number): Promise<string[]> {
   const tiers: string[] = [];
@@ -63,7 +92,10 @@ describe('shadow sampling and the self-set threshold', () => {
     expect(cheap.requests).toHaveLength(1);
     expect(cheap.requests[0]!.body.stream).toBe(false);
     expect(await app.metric('sluice_shadow_requests_total', { route: 'support', outcome: 'agree' })).toBe(1);
-    expect(await app.metric('sluice_shadow_cost_usd_total', { route: 'support' })).toBeCloseTo((20 * 0.1 + 10 * 0.4) / 1e6, 12);
+    expect(await app.metric('sluice_shadow_cost_usd_total', { route: 'support' })).toBeCloseTo(
+      (20 * 0.1 + 10 * 0.4) / 1e6,
+      12,
+    );
     const tiers = await traffic(app, 40);
     expect(tiers.slice(0, 8).every((t) => t === '1')).toBe(true);
     expect(tiers.slice(-10).every((t) => t === '0')).toBe(true);
@@ -73,7 +105,12 @@ describe('shadow sampling and the self-set threshold', () => {
     expect(await app.metric('sluice_quality_max_difficulty', { route: 'support' })).toBeGreaterThan(0);
     expect(strong.requests.at(-1)!.body.stream).toBe(false);
     const changes = app.logs.filter((l) => l.msg === 'quality threshold changed');
-    expect(changes.at(-1)).toMatchObject({ route: 'support', coldStart: false, threshold: { old: 'cold_start' }, evidence: { target: 0.8 } });
+    expect(changes.at(-1)).toMatchObject({
+      route: 'support',
+      coldStart: false,
+      threshold: { old: 'cold_start' },
+      evidence: { target: 0.8 },
+    });
     // The saving the route reports is the cascade's; shadow spend is counted apart.
     expect(await app.metric('sluice_cost_usd_total', { route: 'support', backend: 'cheap' })).toBeGreaterThan(0);
   });
@@ -87,7 +124,10 @@ describe('shadow sampling and the self-set threshold', () => {
     cheapRight = false;
     const after = await traffic(app, 30);
     expect(after.slice(-5)).toEqual(['1', '1', '1', '1', '1']);
-    expect(app.logs.filter((l) => l.msg === 'quality threshold changed').at(-1)).toMatchObject({ coldStart: false, maxDifficulty: 0 });
+    expect(app.logs.filter((l) => l.msg === 'quality threshold changed').at(-1)).toMatchObject({
+      coldStart: false,
+      maxDifficulty: 0,
+    });
   });
 
   it('stays on the strongest tier while the cheap tier disagrees', async () => {
@@ -113,7 +153,10 @@ describe('shadow sampling and the self-set threshold', () => {
     cheap.script(answer('42'));
     strong.script(answer('42'));
     let i = 0;
-    app = await startTestApp(config({ shadowRate: 0.25 }), { env: { TEST_KEY: 'k' }, random: () => [0.1, 0.5, 0.9, 0.3][i++ % 4]! });
+    app = await startTestApp(config({ shadowRate: 0.25 }), {
+      env: { TEST_KEY: 'k' },
+      random: () => [0.1, 0.5, 0.9, 0.3][i++ % 4]!,
+    });
     await traffic(app, 20);
     expect(cheap.requests).toHaveLength(5);
   });
@@ -122,7 +165,11 @@ describe('shadow sampling and the self-set threshold', () => {
 describe('shadow failures never reach the client', () => {
   it('a reset, an error status or a stall past the shadow timeout is an error outcome; the answers are unchanged', async () => {
     strong.script(answer('The answer is 42.'));
-    const replies = [{ kind: 'reset' as const }, { kind: 'json' as const, status: 500, body: { error: { message: 'boom' } } }, { kind: 'stall' as const }];
+    const replies = [
+      { kind: 'reset' as const },
+      { kind: 'json' as const, status: 500, body: { error: { message: 'boom' } } },
+      { kind: 'stall' as const },
+    ];
     cheap.script((_req: Received, n: number) => replies[(n - 1) % 3]!);
     app = await startTestApp(config({ timeoutMs: 300 }), { env: { TEST_KEY: 'k' } });
     for (let i = 0; i < 3; i++) {
@@ -147,7 +194,9 @@ describe('shadow failures never reach the client', () => {
     const calls = cheap.requests.length;
     expect(calls).toBeGreaterThanOrEqual(2);
     expect(calls).toBeLessThan(8);
-    expect(await app.metric('sluice_shadow_requests_total', { route: 'support', outcome: 'skipped_budget' })).toBe(12 - calls);
+    expect(await app.metric('sluice_shadow_requests_total', { route: 'support', outcome: 'skipped_budget' })).toBe(
+      12 - calls,
+    );
     expect(app.logs.filter((l) => String(l.msg).startsWith('shadow budget for the day spent'))).toHaveLength(1);
     expect(await app.metric('sluice_shadow_cost_usd_total', { route: 'support' })).toBeLessThanOrEqual(0.00005);
   });
@@ -163,10 +212,15 @@ describe('agreement', () => {
     expect(judge.requests).toHaveLength(2);
     const sent = judge.requests[0]!.body as { messages: Array<{ content: string }>; max_tokens: number };
     expect(sent.messages[0]!.content).toMatch(/Reply with one word: SAME/);
-    expect(sent.messages[1]!.content).toMatch(/Answer 1:\n(Paris is the capital of France\.|It is Paris\.)\n\nAnswer 2:/);
+    expect(sent.messages[1]!.content).toMatch(
+      /Answer 1:\n(Paris is the capital of France\.|It is Paris\.)\n\nAnswer 2:/,
+    );
     expect(await app.metric('sluice_shadow_requests_total', { route: 'support', outcome: 'agree' })).toBe(2);
     // Two shadow calls and two judge calls, 20 in and 10 out each at the same prices.
-    expect(await app.metric('sluice_shadow_cost_usd_total', { route: 'support' })).toBeCloseTo(4 * (20 * 0.1 + 10 * 0.4) / 1e6, 12);
+    expect(await app.metric('sluice_shadow_cost_usd_total', { route: 'support' })).toBeCloseTo(
+      (4 * (20 * 0.1 + 10 * 0.4)) / 1e6,
+      12,
+    );
   });
 
   it('leaves them undecided without a judge', async () => {
@@ -196,10 +250,22 @@ describe('the shadow log', () => {
     const log = join(dir, 'shadow.jsonl');
     app = await startTestApp(config({ log }), { env: { TEST_KEY: 'k' } });
     await traffic(app, 12);
-    await app.close(); app = undefined;
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    await app.close();
+    app = undefined;
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(12);
-    expect(lines[0]).toMatchObject({ route: 'support', outcome: 'agree', start_tier: 1, shadow_tier: 0, cheap_ok: true, strong_ok: true, features: { dense: expect.any(Array) } });
+    expect(lines[0]).toMatchObject({
+      route: 'support',
+      outcome: 'agree',
+      start_tier: 1,
+      shadow_tier: 0,
+      cheap_ok: true,
+      strong_ok: true,
+      features: { dense: expect.any(Array) },
+    });
     expect(lines[0]).not.toHaveProperty('messages');
     expect(readFileSync(log, 'utf8')).not.toContain('6 times 7');
     // A new process on the memory store starts from the logged evidence: past the cold start at once.
@@ -210,8 +276,12 @@ describe('the shadow log', () => {
 
   it('is what sluice train-difficulty and sluice calibrate learn from', async () => {
     // The cheap tier gets the arithmetic wrong and the greetings right.
-    cheap.script((req) => answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 41.' : 'Hello there')());
-    strong.script((req) => answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 42.' : 'Hello there')());
+    cheap.script((req) =>
+      answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 41.' : 'Hello there')(),
+    );
+    strong.script((req) =>
+      answer(JSON.stringify(req.body.messages).includes('times') ? 'The answer is 42.' : 'Hello there')(),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-shadow-'));
     const log = join(dir, 'shadow.jsonl');
     app = await startTestApp(config({ log, minSamples: 1_000, window: 2_000 }), { env: { TEST_KEY: 'k' } });
@@ -219,9 +289,15 @@ describe('the shadow log', () => {
       await ask(app, i % 2 ? `What is ${i} times 7?` : `Say hello to friend ${i}`);
       await app.sluice.quality.idle();
     }
-    await app.close(); app = undefined;
+    await app.close();
+    app = undefined;
     let out = '';
-    const io = { stdout: (t: string) => { out += t; }, stderr: () => {} };
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: () => {},
+    };
     const weights = join(dir, 'difficulty.json');
     expect(await runCli(['train-difficulty', '--data', log, '--out', weights], io)).toBe(0);
     expect(out).toMatch(/difficulty model: 40 prompts/);
@@ -236,8 +312,13 @@ describe('the shadow log', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'sluice-shadow-')), 'shadow.jsonl');
     app = await startTestApp(config({ log, storePrompts: true }), { env: { TEST_KEY: 'k' } });
     await traffic(app, 1);
-    await app.close(); app = undefined;
-    expect(JSON.parse(readFileSync(log, 'utf8').trim())).toMatchObject({ messages: [{ role: 'user', content: 'What is 6 times 7?' }], delivered_answer: '42', shadow_answer: '42' });
+    await app.close();
+    app = undefined;
+    expect(JSON.parse(readFileSync(log, 'utf8').trim())).toMatchObject({
+      messages: [{ role: 'user', content: 'What is 6 times 7?' }],
+      delivered_answer: '42',
+      shadow_answer: '42',
+    });
   });
 });
 
@@ -249,7 +330,9 @@ describe.runIf(hasRedis)('shared by replicas through Redis', () => {
     prefixes.push(prefix);
     const shared = config({}, { state: { driver: 'redis', url: redisUrl, prefix } });
     const a = await startTestApp(shared, { env: { TEST_KEY: 'k' } });
-    const b = await startTestApp(config({ shadowRate: 0 }, { state: { driver: 'redis', url: redisUrl, prefix } }), { env: { TEST_KEY: 'k' } });
+    const b = await startTestApp(config({ shadowRate: 0 }, { state: { driver: 'redis', url: redisUrl, prefix } }), {
+      env: { TEST_KEY: 'k' },
+    });
     try {
       expect((await ask(b)).headers['x-sluice-tier']).toBe('1');
       await traffic(a, 12);
@@ -269,20 +352,45 @@ describe.runIf(hasRedis)('Redis down', () => {
   it('pauses shadowing, says so, and routes on the last thresholds', async () => {
     cheap.script(answer('42'));
     strong.script(answer('42'));
-    const port = await new Promise<number>((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); }); });
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     const ping = async () => {
-      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on('error', () => {});
-      try { await probe.connect(); return await probe.ping(); } catch { return 'down'; } finally { probe.disconnect(); }
+      try {
+        await probe.connect();
+        return await probe.ping();
+      } catch {
+        return 'down';
+      } finally {
+        probe.disconnect();
+      }
     };
     try {
       await expect.poll(ping, { timeout: 5_000 }).toBe('PONG');
-      app = await startTestApp(config({}, { state: { driver: 'redis', url: `redis://127.0.0.1:${port}` } }), { env: { TEST_KEY: 'k' } });
+      app = await startTestApp(config({}, { state: { driver: 'redis', url: `redis://127.0.0.1:${port}` } }), {
+        env: { TEST_KEY: 'k' },
+      });
       await traffic(app, 12);
       expect((await ask(app)).headers['x-sluice-tier']).toBe('0');
       await app.sluice.quality.idle();
-      await new Promise((resolve) => { server.once('exit', resolve); server.kill('SIGKILL'); });
+      await new Promise((resolve) => {
+        server.once('exit', resolve);
+        server.kill('SIGKILL');
+      });
       const before = strong.requests.length;
       for (let i = 0; i < 3; i++) {
         const res = await ask(app);
@@ -302,13 +410,22 @@ describe.runIf(hasRedis)('Redis down', () => {
 
 describe('config', () => {
   const base = (quality: Record<string, unknown>, tiers = [{ backends: ['a'] }, { backends: ['b'] }]) => ({
-    backends: [{ id: 'a', protocol: 'mock', model: 'a' }, { id: 'b', protocol: 'mock', model: 'b' }],
+    backends: [
+      { id: 'a', protocol: 'mock', model: 'a' },
+      { id: 'b', protocol: 'mock', model: 'b' },
+    ],
     routes: [{ name: 'r', tiers, quality }],
   });
   it('rejects a bad quality block with every problem and its path', () => {
-    expect(() => loadConfigObject(base({ target: 1.5, shadowRate: 2, maxShadowUsdPerDay: 1 }))).toThrow(/routes\[0\]\.quality\.target[\s\S]*routes\[0\]\.quality\.shadowRate/);
-    expect(() => loadConfigObject(base({ target: 0.9, maxShadowUsdPerDay: 1 }, [{ backends: ['a'] }]))).toThrow(/routes\[0\]\.quality: a quality target needs at least two tiers/);
-    expect(() => loadConfigObject(base({ target: 0.9, maxShadowUsdPerDay: 1, judge: 'nope' }))).toThrow(/routes\[0\]\.quality\.judge: unknown backend "nope"/);
+    expect(() => loadConfigObject(base({ target: 1.5, shadowRate: 2, maxShadowUsdPerDay: 1 }))).toThrow(
+      /routes\[0\]\.quality\.target[\s\S]*routes\[0\]\.quality\.shadowRate/,
+    );
+    expect(() => loadConfigObject(base({ target: 0.9, maxShadowUsdPerDay: 1 }, [{ backends: ['a'] }]))).toThrow(
+      /routes\[0\]\.quality: a quality target needs at least two tiers/,
+    );
+    expect(() => loadConfigObject(base({ target: 0.9, maxShadowUsdPerDay: 1, judge: 'nope' }))).toThrow(
+      /routes\[0\]\.quality\.judge: unknown backend "nope"/,
+    );
     expect(() => loadConfigObject(base({ target: 0.9 }))).toThrow(/maxShadowUsdPerDay/);
     expect(() => loadConfigObject(base({ target: 0.9, maxShadowUsdPerDay: 1, extra: 1 }))).toThrow(/extra/);
   });

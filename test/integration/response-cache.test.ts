@@ -10,21 +10,42 @@ const hasRedis = await redisAvailable();
 let up: FakeUpstream;
 let app: TestApp;
 beforeAll(async () => {
-  up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('Paris.', { usage: { prompt_tokens: 10, completion_tokens: 2 } }) }));
-  app = await startTestApp(proxyConfig([up.url], { route: { cache: { enabled: true, ttlSeconds: 60, maxEntryBytes: 2048 } } }), { env: { TEST_KEY: 'k' } });
+  up = await startFakeUpstream(() => ({
+    kind: 'json',
+    body: chatCompletion('Paris.', { usage: { prompt_tokens: 10, completion_tokens: 2 } }),
+  }));
+  app = await startTestApp(
+    proxyConfig([up.url], { route: { cache: { enabled: true, ttlSeconds: 60, maxEntryBytes: 2048 } } }),
+    { env: { TEST_KEY: 'k' } },
+  );
 });
-afterAll(async () => { await app.close(); await up.close(); });
-afterEach(() => { up.requests.length = 0; });
+afterAll(async () => {
+  await app.close();
+  await up.close();
+});
+afterEach(() => {
+  up.requests.length = 0;
+});
 
 const ask = (content: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content }], temperature: 0, ...extra }, headers);
+  app.post(
+    '/v1/chat/completions',
+    { model: 'auto', messages: [{ role: 'user', content }], temperature: 0, ...extra },
+    headers,
+  );
 
 describe('response cache', () => {
   it('answers the same deterministic request from the cache, at no cost, saving the baseline', async () => {
     const first = await ask('Capital of France?');
     expect(first.headers['x-sluice-cache']).toBe('miss');
     const second = await ask('Capital of France?', { user: 'someone-else' }); // delivery-only fields do not matter
-    expect(second.headers).toMatchObject({ 'x-sluice-cache': 'hit', 'x-sluice-backend': 'b0', 'x-sluice-attempts': '0', 'x-sluice-cost-usd': '0.000000000', 'x-sluice-saved-usd': '0.000014000' });
+    expect(second.headers).toMatchObject({
+      'x-sluice-cache': 'hit',
+      'x-sluice-backend': 'b0',
+      'x-sluice-attempts': '0',
+      'x-sluice-cost-usd': '0.000000000',
+      'x-sluice-saved-usd': '0.000014000',
+    });
     expect(second.text).toBe(first.text);
     expect(up.requests).toHaveLength(1);
     expect(await app.metric('sluice_cache_requests_total', { result: 'hit' })).toBe(1);
@@ -50,17 +71,32 @@ describe('response cache', () => {
     expect((await ask('Write a poem', { temperature: 0.9 })).headers['x-sluice-cache']).toBe('bypass');
     expect(up.requests).toHaveLength(2);
     await ask('Write a poem', { temperature: 0.9 }, { 'x-sluice-cache': 'true' });
-    expect((await ask('Write a poem', { temperature: 0.9 }, { 'x-sluice-cache': 'true' })).headers['x-sluice-cache']).toBe('hit');
+    expect(
+      (await ask('Write a poem', { temperature: 0.9 }, { 'x-sluice-cache': 'true' })).headers['x-sluice-cache'],
+    ).toBe('hit');
   });
   it('does not keep answers above the size cap', async () => {
     up.script(() => ({ kind: 'json', body: chatCompletion('x'.repeat(4000)) }));
     await ask('Long answer please');
     expect((await ask('Long answer please')).headers['x-sluice-cache']).toBe('miss');
-    up.script(() => ({ kind: 'json', body: chatCompletion('Paris.', { usage: { prompt_tokens: 10, completion_tokens: 2 } }) }));
+    up.script(() => ({
+      kind: 'json',
+      body: chatCompletion('Paris.', { usage: { prompt_tokens: 10, completion_tokens: 2 } }),
+    }));
   });
   it('bypasses (counted) when the store is down', async () => {
-    const broken = await startTestApp({ ...proxyConfig([up.url], { route: { cache: { enabled: true } } }), state: { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 } }, { env: { TEST_KEY: 'k' } });
-    const res = await broken.post('/v1/chat/completions', { model: 'auto', temperature: 0, messages: [{ role: 'user', content: 'hi' }] });
+    const broken = await startTestApp(
+      {
+        ...proxyConfig([up.url], { route: { cache: { enabled: true } } }),
+        state: { driver: 'redis', url: 'redis://127.0.0.1:1', commandTimeoutMs: 50 },
+      },
+      { env: { TEST_KEY: 'k' } },
+    );
+    const res = await broken.post('/v1/chat/completions', {
+      model: 'auto',
+      temperature: 0,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers['x-sluice-cache']).toBe('bypass');
     expect(await broken.metric('sluice_state_store_errors_total', { operation: 'cache_get' })).toBe(1);
@@ -71,15 +107,29 @@ describe('response cache', () => {
 describe.runIf(hasRedis)('response cache in Redis', () => {
   it('passes over (counted) an entry that is not what Sluice stored, for JSON and streams alike', async () => {
     const prefix = testPrefix('cache-garbage');
-    up.script((req) => req.body.stream ? { kind: 'sse', events: chatChunks(['Lima.']) } : { kind: 'json', body: chatCompletion('Lima.') });
-    const shared = await startTestApp({ ...proxyConfig([up.url], { route: { cache: { enabled: true } } }), state: { driver: 'redis', url: redisUrl, prefix } }, { env: { TEST_KEY: 'k' } });
+    up.script((req) =>
+      req.body.stream
+        ? { kind: 'sse', events: chatChunks(['Lima.']) }
+        : { kind: 'json', body: chatCompletion('Lima.') },
+    );
+    const shared = await startTestApp(
+      {
+        ...proxyConfig([up.url], { route: { cache: { enabled: true } } }),
+        state: { driver: 'redis', url: redisUrl, prefix },
+      },
+      { env: { TEST_KEY: 'k' } },
+    );
     const body = { model: 'auto', temperature: 0, messages: [{ role: 'user', content: 'Capital of Peru?' }] };
     expect((await shared.post('/v1/chat/completions', body)).headers['x-sluice-cache']).toBe('miss');
     const { Redis } = await import('ioredis');
     const redis = new Redis(redisUrl);
     const [, keys] = await redis.scan('0', 'MATCH', `${prefix}*cache*`, 'COUNT', 1000);
     expect(keys).toHaveLength(1);
-    const garbage = ['not json', '{"body":"not json either","backend":"b0","tier":0,"input":1,"output":1}', '{"body":"{}","backend":"b0","tier":-1,"input":1,"output":1}'];
+    const garbage = [
+      'not json',
+      '{"body":"not json either","backend":"b0","tier":0,"input":1,"output":1}',
+      '{"body":"{}","backend":"b0","tier":-1,"input":1,"output":1}',
+    ];
     for (const [i, value] of garbage.entries()) {
       await redis.set(keys[0]!, value, 'PX', 60_000);
       const json = await shared.post('/v1/chat/completions', body);

@@ -9,14 +9,28 @@ let up: FakeUpstream;
 let app: TestApp;
 beforeAll(async () => {
   up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('The secret answer text') }));
-  app = await startTestApp(proxyConfig([up.url], { backend: { headers: { 'x-team': 'search' } } }), { env: { TEST_KEY: backendKey } });
+  app = await startTestApp(proxyConfig([up.url], { backend: { headers: { 'x-team': 'search' } } }), {
+    env: { TEST_KEY: backendKey },
+  });
 });
-afterAll(async () => { await app.close(); await up.close(); });
+afterAll(async () => {
+  await app.close();
+  await up.close();
+});
 
 it('sends the backend key, never the client key, cookies or hop-by-hop headers', async () => {
-  await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'hi' }] }, {
-    authorization: `Bearer ${clientKey}`, cookie: 'session=abc', 'proxy-authorization': 'Basic xyz', 'x-api-key': clientKey, te: 'trailers', 'openai-organization': 'org-1',
-  });
+  await app.post(
+    '/v1/chat/completions',
+    { model: 'auto', messages: [{ role: 'user', content: 'hi' }] },
+    {
+      authorization: `Bearer ${clientKey}`,
+      cookie: 'session=abc',
+      'proxy-authorization': 'Basic xyz',
+      'x-api-key': clientKey,
+      te: 'trailers',
+      'openai-organization': 'org-1',
+    },
+  );
   const h = up.requests[0]!.headers;
   expect(h.authorization).toBe(`Bearer ${backendKey}`);
   expect(h.cookie).toBeUndefined();
@@ -28,7 +42,11 @@ it('sends the backend key, never the client key, cookies or hop-by-hop headers',
 });
 
 it('logs one summary line per request with the decision trail and no secrets or text', async () => {
-  await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'a private prompt' }] }, { authorization: `Bearer ${clientKey}`, 'x-request-id': 'req-log-1' });
+  await app.post(
+    '/v1/chat/completions',
+    { model: 'auto', messages: [{ role: 'user', content: 'a private prompt' }] },
+    { authorization: `Bearer ${clientKey}`, 'x-request-id': 'req-log-1' },
+  );
   const log = app.rawLog();
   expect(log).not.toContain(backendKey);
   expect(log).not.toContain(clientKey);
@@ -37,8 +55,13 @@ it('logs one summary line per request with the decision trail and no secrets or 
   const lines = app.logs.filter((l) => l.reqId === 'req-log-1');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({
-    msg: 'request', route: 'auto', outcome: 'ok', status: 200, backend: 'b0',
-    profile: { size: 'small' }, plan: { tiers: [0], skipped: [] },
+    msg: 'request',
+    route: 'auto',
+    outcome: 'ok',
+    status: 200,
+    backend: 'b0',
+    profile: { size: 'small' },
+    plan: { tiers: [0], skipped: [] },
     attempts: [{ tier: 0, backend: 'b0', outcome: 'accepted', in: 10, out: 5 }],
     costUsd: '0.000020000',
   });
@@ -47,7 +70,11 @@ it('logs one summary line per request with the decision trail and no secrets or 
 });
 
 it('never logs or passes on the key even when an upstream error echoes request headers', async () => {
-  up.script((req) => ({ kind: 'json', status: 500, body: { error: { message: `bad auth ${String(req.headers.authorization)}` } } }));
+  up.script((req) => ({
+    kind: 'json',
+    status: 500,
+    body: { error: { message: `bad auth ${String(req.headers.authorization)}` } },
+  }));
   const res = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x' }] });
   expect(res.status).toBe(502);
   // The 5xx message names the failure kind, not the upstream's body.
@@ -55,8 +82,15 @@ it('never logs or passes on the key even when an upstream error echoes request h
   expect(app.rawLog()).not.toContain(backendKey);
   expect(app.rawLog()).toContain('bad auth Bearer [redacted]'); // the rest of the backend's words are logged
   // A 4xx the request caused is passed on to the client with the backend's message: never with its key.
-  up.script((req) => ({ kind: 'json', status: 400, body: { error: { message: `bad request from ${String(req.headers.authorization)}` } } }));
-  const rejected = await app.post('/v1/chat/completions', { model: 'auto', messages: [{ role: 'user', content: 'x' }] });
+  up.script((req) => ({
+    kind: 'json',
+    status: 400,
+    body: { error: { message: `bad request from ${String(req.headers.authorization)}` } },
+  }));
+  const rejected = await app.post('/v1/chat/completions', {
+    model: 'auto',
+    messages: [{ role: 'user', content: 'x' }],
+  });
   expect(rejected.status).toBe(400);
   expect(rejected.json.error.message).toBe('bad request from Bearer [redacted]');
   expect(app.rawLog()).not.toContain(backendKey);

@@ -11,7 +11,9 @@ const stores: Array<[string, () => StateStore, boolean]> = [
   ['memory', () => createMemoryStore(), true],
   ['redis', () => createRedisStore({ url: redisUrl, prefix }), hasRedis],
 ];
-afterAll(async () => { if (hasRedis) await cleanPrefix(prefix); });
+afterAll(async () => {
+  if (hasRedis) await cleanPrefix(prefix);
+});
 
 for (const [name, make, enabled] of stores) {
   describe.runIf(enabled)(`${name} store`, () => {
@@ -19,12 +21,15 @@ for (const [name, make, enabled] of stores) {
     afterAll(() => store.close());
     let n = 0;
     const key = () => `tenant${++n}:rpm`;
-    const rate = async (k: string, limit: number, windowMs: number, cost: number) => (await store.admit({ rates: [{ key: k, limit, windowMs, cost }] })).rates[0]!;
-    const reserve = async (limits: SpendLimit[], amountNano: number) => (await store.admit({ spend: { limits, amountNano } })).spend!;
+    const rate = async (k: string, limit: number, windowMs: number, cost: number) =>
+      (await store.admit({ rates: [{ key: k, limit, windowMs, cost }] })).rates[0]!;
+    const reserve = async (limits: SpendLimit[], amountNano: number) =>
+      (await store.admit({ spend: { limits, amountNano } })).spend!;
 
     it('lets a full burst through, then refuses with the wait until one unit fits', async () => {
       const k = key();
-      for (let i = 0; i < 5; i++) expect(await rate(k, 5, 60_000, 1)).toMatchObject({ allowed: true, remaining: 4 - i });
+      for (let i = 0; i < 5; i++)
+        expect(await rate(k, 5, 60_000, 1)).toMatchObject({ allowed: true, remaining: 4 - i });
       const refused = await rate(k, 5, 60_000, 1);
       expect(refused.allowed).toBe(false);
       expect(refused.remaining).toBe(0);
@@ -55,7 +60,10 @@ for (const [name, make, enabled] of stores) {
       expect(await reserve([day, month], 800)).toEqual({ ok: true, spentNano: [800, 800] });
       expect(await reserve([day, month], 300)).toEqual({ ok: false, spentNano: [800, 800] }); // the day would pass
       expect(await reserve([day, month], -600)).toEqual({ ok: true, spentNano: [200, 200] }); // settled down
-      expect(await reserve([{ ...day, limitNano: 10_000 }, month], 1_400)).toEqual({ ok: false, spentNano: [200, 200] }); // the month would pass
+      expect(await reserve([{ ...day, limitNano: 10_000 }, month], 1_400)).toEqual({
+        ok: false,
+        spentNano: [200, 200],
+      }); // the month would pass
     });
     it('lets no two reservations overshoot together: 50 racing, exactly the budget spent', async () => {
       const limit = { key: `t${++n}:day`, limitNano: 20_000, ttlMs: 60_000 };
@@ -68,23 +76,46 @@ for (const [name, make, enabled] of stores) {
       const rpm = { key: `${t}:rpm`, limit: 2, windowMs: 60_000, cost: 1 };
       const tpm = { key: `${t}:tpm`, limit: 1_000, windowMs: 60_000, cost: 600 };
       const day = { key: `${t}:day`, limitNano: 1_000, ttlMs: 60_000 };
-      expect(await store.admit({ rates: [rpm, tpm], spend: { limits: [day], amountNano: 700 } }))
-        .toEqual({ allowed: true, rates: [{ allowed: true, remaining: 1, retryAfterMs: 0 }, { allowed: true, remaining: 400, retryAfterMs: 0 }], spend: { ok: true, spentNano: [700] } });
+      expect(await store.admit({ rates: [rpm, tpm], spend: { limits: [day], amountNano: 700 } })).toEqual({
+        allowed: true,
+        rates: [
+          { allowed: true, remaining: 1, retryAfterMs: 0 },
+          { allowed: true, remaining: 400, retryAfterMs: 0 },
+        ],
+        spend: { ok: true, spentNano: [700] },
+      });
       // The tokens would not fit: the request and the spend are not taken either.
       const refused = await store.admit({ rates: [rpm, tpm], spend: { limits: [day], amountNano: 100 } });
-      expect(refused).toMatchObject({ allowed: false, rates: [{ allowed: true }, { allowed: false, remaining: 400 }], spend: { ok: true, spentNano: [700] } });
+      expect(refused).toMatchObject({
+        allowed: false,
+        rates: [{ allowed: true }, { allowed: false, remaining: 400 }],
+        spend: { ok: true, spentNano: [700] },
+      });
       // The spend would not fit: the request and tokens are not taken (each rate reports what it would have left).
-      const broke = await store.admit({ rates: [rpm, { ...tpm, cost: 100 }], spend: { limits: [day], amountNano: 400 } });
-      expect(broke).toMatchObject({ allowed: false, rates: [{ allowed: true, remaining: 0 }, { allowed: true, remaining: 300 }], spend: { ok: false, spentNano: [700] } });
-      expect(await store.admit({ rates: [rpm, { ...tpm, cost: 400 }], spend: { limits: [day], amountNano: 300 } })).toMatchObject({ allowed: true, rates: [{ remaining: 0 }, { remaining: 0 }], spend: { spentNano: [1_000] } });
+      const broke = await store.admit({
+        rates: [rpm, { ...tpm, cost: 100 }],
+        spend: { limits: [day], amountNano: 400 },
+      });
+      expect(broke).toMatchObject({
+        allowed: false,
+        rates: [
+          { allowed: true, remaining: 0 },
+          { allowed: true, remaining: 300 },
+        ],
+        spend: { ok: false, spentNano: [700] },
+      });
+      expect(
+        await store.admit({ rates: [rpm, { ...tpm, cost: 400 }], spend: { limits: [day], amountNano: 300 } }),
+      ).toMatchObject({ allowed: true, rates: [{ remaining: 0 }, { remaining: 0 }], spend: { spentNano: [1_000] } });
     });
     it('settles with force: usage already spent is charged past the limits', async () => {
       const t = `t${++n}`;
       const tpm = { key: `${t}:tpm`, limit: 1_000, windowMs: 60_000, cost: 900 };
       const day = { key: `${t}:day`, limitNano: 1_000, ttlMs: 60_000 };
       await store.admit({ rates: [tpm], spend: { limits: [day], amountNano: 900 } });
-      expect(await store.admit({ rates: [{ ...tpm, cost: 500 }], spend: { limits: [day], amountNano: 500 }, force: true }))
-        .toMatchObject({ allowed: true, spend: { ok: true, spentNano: [1_400] } });
+      expect(
+        await store.admit({ rates: [{ ...tpm, cost: 500 }], spend: { limits: [day], amountNano: 500 }, force: true }),
+      ).toMatchObject({ allowed: true, spend: { ok: true, spentNano: [1_400] } });
       const after = await store.admit({ rates: [{ ...tpm, cost: 1 }] });
       expect(after.allowed).toBe(false);
       expect(after.rates[0]!.retryAfterMs).toBeGreaterThan(20_000); // 401 units over: about 24 s to drain
@@ -93,7 +124,9 @@ for (const [name, make, enabled] of stores) {
       const k = `evidence${++n}`;
       expect(await store.listRead(k)).toEqual([]);
       await Promise.all(Array.from({ length: 30 }, (_, i) => store.listPush(k, String(i), 1_000)));
-      expect((await store.listRead(k)).map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect((await store.listRead(k)).map(Number).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i),
+      );
       for (let i = 30; i < 40; i++) await store.listPush(k, String(i), 12);
       const kept = await store.listRead(k);
       expect(kept).toHaveLength(12);

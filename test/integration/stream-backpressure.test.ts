@@ -36,10 +36,17 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 
 it('stops reading the upstream while the client is not reading, and delivers everything once it does', async () => {
-  const app = await startTestApp({ ...proxyConfig([url]), server: { shutdownGraceMs: 5_000 } }, { env: { TEST_KEY: 'k' } });
+  const app = await startTestApp(
+    { ...proxyConfig([url]), server: { shutdownGraceMs: 5_000 } },
+    { env: { TEST_KEY: 'k' } },
+  );
   const body = JSON.stringify({ model: 'auto', stream: true, messages: [{ role: 'user', content: 'a long answer' }] });
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest(`${app.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, resolve);
+    const req = httpRequest(
+      `${app.url}/v1/chat/completions`,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      resolve,
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -48,11 +55,16 @@ it('stops reading the upstream while the client is not reading, and delivers eve
   // would take the whole answer into memory and let the upstream finish instead.
   let still = 0;
   let last = -1;
-  await expect.poll(() => {
-    still = waitingForDrain && written === last ? still + 1 : 0;
-    last = written;
-    return still;
-  }, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(6);
+  await expect
+    .poll(
+      () => {
+        still = waitingForDrain && written === last ? still + 1 : 0;
+        last = written;
+        return still;
+      },
+      { timeout: 10_000, interval: 50 },
+    )
+    .toBeGreaterThanOrEqual(6);
   expect(written).toBeLessThan(total / 2); // socket buffers hold a few MB; the rest waits upstream
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));

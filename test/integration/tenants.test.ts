@@ -14,8 +14,16 @@ const keyC = 'sk-team-c-1357924680';
 const hasRedis = await redisAvailable();
 const prefix = testPrefix('tenants');
 let up: FakeUpstream;
-beforeAll(async () => { up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) })); });
-afterAll(async () => { await up.close(); if (hasRedis) await cleanPrefix(prefix); });
+beforeAll(async () => {
+  up = await startFakeUpstream(() => ({
+    kind: 'json',
+    body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }),
+  }));
+});
+afterAll(async () => {
+  await up.close();
+  if (hasRedis) await cleanPrefix(prefix);
+});
 
 const keys = (extra: Record<string, unknown> = {}) => [
   { tenant: 'team-a', sha256: hashKey(keyA), rpm: 3, ...extra },
@@ -28,7 +36,12 @@ const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('virtual keys', () => {
   let app: TestApp;
-  beforeAll(async () => { app = await startTestApp({ ...proxyConfig([up.url], { route: { aliases: ['gpt-4o-mini'] } }), keys: keys() }, { env: { TEST_KEY: 'sk-backend' } }); });
+  beforeAll(async () => {
+    app = await startTestApp(
+      { ...proxyConfig([up.url], { route: { aliases: ['gpt-4o-mini'] } }), keys: keys() },
+      { env: { TEST_KEY: 'sk-backend' } },
+    );
+  });
   afterAll(() => app.close());
 
   it('401 without a key, with an unknown key and with a revoked one, all alike', async () => {
@@ -47,12 +60,18 @@ describe('virtual keys', () => {
     expect((await app.post('/v1/chat/completions', { model: 'auto' }, {})).status).toBe(401);
   });
   it('403 for a model the key may not use; the same key works on its own', async () => {
-    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyB))).json.error.code).toBe('route_not_allowed');
+    expect((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyB))).json.error.code).toBe(
+      'route_not_allowed',
+    );
     expect((await app.post('/v1/chat/completions', { model: 'b0', messages: msg }, as(keyB))).status).toBe(200);
   });
-  it('a route name on a key covers the route\'s aliases, not the backends behind it', async () => {
-    expect((await app.post('/v1/chat/completions', { model: 'gpt-4o-mini', messages: msg }, as(keyC))).status).toBe(200);
-    expect((await app.post('/v1/chat/completions', { model: 'b0', messages: msg }, as(keyC))).json.error.code).toBe('route_not_allowed');
+  it("a route name on a key covers the route's aliases, not the backends behind it", async () => {
+    expect((await app.post('/v1/chat/completions', { model: 'gpt-4o-mini', messages: msg }, as(keyC))).status).toBe(
+      200,
+    );
+    expect((await app.post('/v1/chat/completions', { model: 'b0', messages: msg }, as(keyC))).json.error.code).toBe(
+      'route_not_allowed',
+    );
   });
   it('never forwards, logs or exports the client key', async () => {
     await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA));
@@ -84,7 +103,7 @@ describe('rate limits', () => {
     await app.close();
   });
 
-  it('route limits: tighter rpm on one route, on top of the key\'s own, the other route untouched', async () => {
+  it("route limits: tighter rpm on one route, on top of the key's own, the other route untouched", async () => {
     const base = proxyConfig([up.url]);
     const cfg = {
       ...base,
@@ -101,24 +120,44 @@ describe('rate limits', () => {
     const other = await app.post('/v1/chat/completions', { model: 'other', messages: msg }, as(keyA));
     expect(other.status).toBe(200);
     // The refused request took nothing from the key's own 100: three admitted in all.
-    expect(other.headers).toMatchObject({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '97' });
+    expect(other.headers).toMatchObject({
+      'x-ratelimit-limit-requests': '100',
+      'x-ratelimit-remaining-requests': '97',
+    });
     await app.close();
   });
 
   it('tpm: charges prompt + expected output before the call, refuses what cannot fit', async () => {
-    const app = await startTestApp({ ...proxyConfig([up.url]), keys: [{ tenant: 'team-a', sha256: hashKey(keyA), tpm: 1000 }] }, { env: { TEST_KEY: 'k' } });
+    const app = await startTestApp(
+      { ...proxyConfig([up.url]), keys: [{ tenant: 'team-a', sha256: hashKey(keyA), tpm: 1000 }] },
+      { env: { TEST_KEY: 'k' } },
+    );
     const ok = await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 400 }, as(keyA));
     expect(ok.status).toBe(200);
     expect(Number(ok.headers['x-ratelimit-remaining-tokens'])).toBeLessThan(600); // ~410 charged up front
     // It used 15 tokens: once settled, the rest is back and 900 more fit.
-    await expect.poll(async () => (await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 900 }, as(keyA))).status).toBe(200);
+    await expect
+      .poll(
+        async () =>
+          (await app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 900 }, as(keyA))).status,
+      )
+      .toBe(200);
     // Two at once, each estimated at ~610 of the 1000: the one admitted second does not fit until the first settles.
-    up.script(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }), delayMs: 150 }));
-    const pair = await Promise.all([0, 1].map(() => app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 600 }, as(keyA))));
+    up.script(() => ({
+      kind: 'json',
+      body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }),
+      delayMs: 150,
+    }));
+    const pair = await Promise.all(
+      [0, 1].map(() => app.post('/v1/chat/completions', { model: 'auto', messages: msg, max_tokens: 600 }, as(keyA))),
+    );
     expect(pair.map((r) => r.status).sort()).toEqual([200, 429]);
     expect(pair.find((r) => r.status === 429)!.json.error.message).toMatch(/tokens/);
     expect(await app.metric('sluice_rate_limited_total', { reason: 'tpm' })).toBe(1);
-    up.script(() => ({ kind: 'json', body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }) }));
+    up.script(() => ({
+      kind: 'json',
+      body: chatCompletion('ok', { usage: { prompt_tokens: 10, completion_tokens: 5 } }),
+    }));
     await app.close();
   });
 });
@@ -127,21 +166,36 @@ describe.runIf(hasRedis)('two replicas on one Redis', () => {
   const state = { driver: 'redis', url: redisUrl, prefix, replicas: 2 };
   it('share the rate limit: the fourth request is refused whichever replica gets it', async () => {
     const cfg = { ...proxyConfig([up.url]), state, keys: keys() };
-    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
+    const [a, b] = await Promise.all([
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+    ]);
     up.script(() => ({ kind: 'json', body: chatCompletion('ok') }));
     const statuses = [];
-    for (const app of [a, b, a, b]) statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status);
+    for (const app of [a, b, a, b])
+      statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect((await a.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status).toBe(429);
     await Promise.all([a.close(), b.close()]);
   });
   it('lease slices of a roomy limit and still never overshoot it together', async () => {
-    const cfg = { ...proxyConfig([up.url]), state: { ...state, prefix: `${prefix}lease:` }, keys: keys({ rpm: 1_000 }) }; // leases of 10
-    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
+    const cfg = {
+      ...proxyConfig([up.url]),
+      state: { ...state, prefix: `${prefix}lease:` },
+      keys: keys({ rpm: 1_000 }),
+    }; // leases of 10
+    const [a, b] = await Promise.all([
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+    ]);
     let ok = 0;
     const start = Date.now();
     for (let round = 0; round < 55; round++) {
-      const batch = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))));
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA)),
+        ),
+      );
       ok += batch.filter((r) => r.status === 200).length;
       expect(batch.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     }
@@ -153,8 +207,15 @@ describe.runIf(hasRedis)('two replicas on one Redis', () => {
   });
   it('do not overshoot under 50 concurrent requests split across both', async () => {
     const cfg = { ...proxyConfig([up.url]), state: { ...state, prefix: `${prefix}burst:` }, keys: keys({ rpm: 20 }) };
-    const [a, b] = await Promise.all([startTestApp(cfg, { env: { TEST_KEY: 'k' } }), startTestApp(cfg, { env: { TEST_KEY: 'k' } })]);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))));
+    const [a, b] = await Promise.all([
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+      startTestApp(cfg, { env: { TEST_KEY: 'k' } }),
+    ]);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? a : b).post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA)),
+      ),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(20);
     expect(results.filter((r) => r.status === 429)).toHaveLength(30);
     await Promise.all([a.close(), b.close()]);
@@ -163,10 +224,18 @@ describe.runIf(hasRedis)('two replicas on one Redis', () => {
 
 describe('Redis unreachable', () => {
   it('falls back to each replica enforcing its share, counts and logs it once, never hangs', async () => {
-    const app = await startTestApp({ ...proxyConfig([up.url]), state: { driver: 'redis', url: 'redis://127.0.0.1:1', replicas: 3, commandTimeoutMs: 50 }, keys: keys({ rpm: 9 }) }, { env: { TEST_KEY: 'k' } });
+    const app = await startTestApp(
+      {
+        ...proxyConfig([up.url]),
+        state: { driver: 'redis', url: 'redis://127.0.0.1:1', replicas: 3, commandTimeoutMs: 50 },
+        keys: keys({ rpm: 9 }),
+      },
+      { env: { TEST_KEY: 'k' } },
+    );
     up.script(() => ({ kind: 'json', body: chatCompletion('ok') }));
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await app.post('/v1/chat/completions', { model: 'auto', messages: msg }, as(keyA))).status);
     expect(statuses).toEqual([200, 200, 200, 429]); // 9 per minute over 3 replicas: 3 here
     expect(await app.metric('sluice_state_store_errors_total', { operation: 'tenant_admit' })).toBe(4);
     expect(app.logs.filter((l) => String(l.msg).startsWith('state store unreachable'))).toHaveLength(1);
@@ -179,10 +248,20 @@ describe('Redis unreachable', () => {
 describe('sluice hash-key', () => {
   it('hashes a key, or mints one with its hash', async () => {
     let out = '';
-    await runCli(['hash-key', keyA], { stdout: (t) => { out += t; }, stderr: () => {} });
+    await runCli(['hash-key', keyA], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: () => {},
+    });
     expect(out).toBe(`sha256: ${hashKey(keyA)}\n`);
     out = '';
-    await runCli(['hash-key', '--new'], { stdout: (t) => { out += t; }, stderr: () => {} });
+    await runCli(['hash-key', '--new'], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: () => {},
+    });
     const [, key, sha] = /key:\s+(\S+)\nsha256: (\S+)/.exec(out)!;
     expect(hashKey(key!)).toBe(sha);
   });

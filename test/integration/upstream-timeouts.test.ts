@@ -12,10 +12,20 @@ beforeAll(async () => {
   a = await startFakeUpstream();
   b = await startFakeUpstream();
   // Breakers off: these tests fail the same backend on purpose and expect it to be tried every time.
-  app = await startTestApp({ ...proxyConfig([a.url, b.url], { backend: { timeouts } }), health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
+  app = await startTestApp(
+    { ...proxyConfig([a.url, b.url], { backend: { timeouts } }), health: { enabled: false } },
+    { env: { TEST_KEY: 'k' } },
+  );
 });
-afterAll(async () => { await app.close(); await a.close(); await b.close(); });
-afterEach(() => { a.requests.length = 0; b.requests.length = 0; });
+afterAll(async () => {
+  await app.close();
+  await a.close();
+  await b.close();
+});
+afterEach(() => {
+  a.requests.length = 0;
+  b.requests.length = 0;
+});
 
 const msg = [{ role: 'user', content: 'hi' }];
 
@@ -41,11 +51,21 @@ describe('failover inside a tier', () => {
     a.script(() => ({ kind: 'json', body: chatCompletion('from a'), delayMs: 1_000 }));
     b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));
     const cfg = proxyConfig([a.url, b.url], { backend: { timeouts } });
-    const lb = await startTestApp({ ...cfg, routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'least-busy' }] }], health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
+    const lb = await startTestApp(
+      {
+        ...cfg,
+        routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'least-busy' }] }],
+        health: { enabled: false },
+      },
+      { env: { TEST_KEY: 'k' } },
+    );
     try {
       const slow = lb.post('/v1/chat/completions', { model: 'auto', messages: msg }); // b0, and it stays busy
       await expect.poll(() => a.requests.length).toBe(1);
-      const next = [await lb.post('/v1/chat/completions', { model: 'auto', messages: msg }), await lb.post('/v1/chat/completions', { model: 'auto', messages: msg })];
+      const next = [
+        await lb.post('/v1/chat/completions', { model: 'auto', messages: msg }),
+        await lb.post('/v1/chat/completions', { model: 'auto', messages: msg }),
+      ];
       // Round-robin would have sent the third to b0 again; b0 still has one call in progress.
       expect(next.map((r) => r.headers['x-sluice-backend'])).toEqual(['b1', 'b1']);
       expect((await slow).headers['x-sluice-backend']).toBe('b0');
@@ -54,18 +74,34 @@ describe('failover inside a tier', () => {
     }
   });
 
-  it('round-robin: spreads requests over the tier\'s backends, still failing over from one that fails', async () => {
+  it("round-robin: spreads requests over the tier's backends, still failing over from one that fails", async () => {
     a.script(() => ({ kind: 'json', body: chatCompletion('from a') }));
     b.script(() => ({ kind: 'json', body: chatCompletion('from b') }));
     const cfg = proxyConfig([a.url, b.url], { backend: { timeouts } });
-    const rr = await startTestApp({ ...cfg, routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'round-robin' }] }], health: { enabled: false } }, { env: { TEST_KEY: 'k' } });
+    const rr = await startTestApp(
+      {
+        ...cfg,
+        routes: [{ name: 'auto', tiers: [{ backends: ['b0', 'b1'], balance: 'round-robin' }] }],
+        health: { enabled: false },
+      },
+      { env: { TEST_KEY: 'k' } },
+    );
     try {
       const served: string[] = [];
-      for (let i = 0; i < 4; i++) served.push((await rr.post('/v1/chat/completions', { model: 'auto', messages: msg })).headers['x-sluice-backend']!);
+      for (let i = 0; i < 4; i++)
+        served.push(
+          (await rr.post('/v1/chat/completions', { model: 'auto', messages: msg })).headers['x-sluice-backend']!,
+        );
       expect(served).toEqual(['b0', 'b1', 'b0', 'b1']);
       a.script(() => ({ kind: 'json', status: 503, body: { error: { message: 'overloaded' } } }));
-      const both = [await rr.post('/v1/chat/completions', { model: 'auto', messages: msg }), await rr.post('/v1/chat/completions', { model: 'auto', messages: msg })];
-      expect(both.map((r) => [r.status, r.headers['x-sluice-backend']])).toEqual([[200, 'b1'], [200, 'b1']]);
+      const both = [
+        await rr.post('/v1/chat/completions', { model: 'auto', messages: msg }),
+        await rr.post('/v1/chat/completions', { model: 'auto', messages: msg }),
+      ];
+      expect(both.map((r) => [r.status, r.headers['x-sluice-backend']])).toEqual([
+        [200, 'b1'],
+        [200, 'b1'],
+      ]);
       expect(both.map((r) => r.headers['x-sluice-attempts'])).toEqual(['2', '1']); // the first started at a, failed over
     } finally {
       await rr.close();
@@ -125,12 +161,16 @@ describe('client abort', () => {
   it('aborts the upstream request at once: the upstream sees its socket close', async () => {
     a.script(() => ({ kind: 'sse', events: chatChunks(Array.from({ length: 50 }, (_, i) => `t${i} `)), delayMs: 50 }));
     const ctl = new AbortController();
-    const res = await request(app.url + '/v1/chat/completions', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctl.signal,
+    const res = await request(`${app.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      signal: ctl.signal,
       body: JSON.stringify({ model: 'auto', stream: true, messages: msg }),
     });
     const closed = a.nextSocketClose();
-    for await (const chunk of res.body) { if (String(chunk).includes('t2 ')) break; }
+    for await (const chunk of res.body) {
+      if (String(chunk).includes('t2 ')) break;
+    }
     ctl.abort();
     await closed;
     await expect.poll(() => app.metric('sluice_requests_total', { route: 'auto', outcome: 'client_aborted' })).toBe(1);
@@ -140,8 +180,10 @@ describe('client abort', () => {
   it('aborts a non-streaming upstream call when the client leaves', async () => {
     a.script(() => ({ kind: 'stall' }));
     const ctl = new AbortController();
-    const pending = request(app.url + '/v1/chat/completions', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctl.signal,
+    const pending = request(`${app.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      signal: ctl.signal,
       body: JSON.stringify({ model: 'auto', messages: msg }),
     }).catch(() => undefined);
     await expect.poll(() => a.requests.length).toBe(1);
@@ -156,15 +198,25 @@ describe('client abort', () => {
 describe('client abort while waiting for an upstream connection', () => {
   it('never sends the abandoned request once a connection frees up', async () => {
     const up = await startFakeUpstream();
-    const one = await startTestApp(proxyConfig([up.url], { backend: { maxConnections: 1, timeouts } }), { env: { TEST_KEY: 'k' } });
+    const one = await startTestApp(proxyConfig([up.url], { backend: { maxConnections: 1, timeouts } }), {
+      env: { TEST_KEY: 'k' },
+    });
     try {
       let release!: () => void;
-      const held = new Promise<void>((resolve) => { release = resolve; });
-      up.script(async (req) => { if (JSON.stringify(req.body).includes('first')) await held; return { kind: 'json', body: chatCompletion('ok') }; });
-      const ask = (content: string, signal?: AbortSignal) => request(one.url + '/v1/chat/completions', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, ...(signal && { signal }),
-        body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }] }),
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
       });
+      up.script(async (req) => {
+        if (JSON.stringify(req.body).includes('first')) await held;
+        return { kind: 'json', body: chatCompletion('ok') };
+      });
+      const ask = (content: string, signal?: AbortSignal) =>
+        request(`${one.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          ...(signal && { signal }),
+          body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }] }),
+        });
       const first = ask('first');
       await expect.poll(() => up.requests.length).toBe(1); // holds the only connection
       const ctl = new AbortController();
@@ -173,11 +225,16 @@ describe('client abort while waiting for an upstream connection', () => {
       await expect.poll(() => one.metric('sluice_inflight_requests', { route: 'auto' })).toBe(2);
       ctl.abort();
       await queued;
-      await expect.poll(() => one.metric('sluice_requests_total', { route: 'auto', outcome: 'client_aborted' })).toBe(1);
+      await expect
+        .poll(() => one.metric('sluice_requests_total', { route: 'auto', outcome: 'client_aborted' }))
+        .toBe(1);
       release();
       expect((await first).statusCode).toBe(200);
       expect((await ask('third')).statusCode).toBe(200); // queued behind the abandoned one, so it went first if sent
-      expect(up.requests.map((r) => JSON.stringify(r.body).match(/first|queued|third/)?.[0])).toEqual(['first', 'third']);
+      expect(up.requests.map((r) => JSON.stringify(r.body).match(/first|queued|third/)?.[0])).toEqual([
+        'first',
+        'third',
+      ]);
     } finally {
       await one.close();
       await up.close();
@@ -187,7 +244,11 @@ describe('client abort while waiting for an upstream connection', () => {
 
 describe('an upstream that sends [DONE] but never ends its body', () => {
   it('answers the client at once, and closes that connection after the idle timeout instead of keeping it', async () => {
-    const up = await startFakeUpstream(() => ({ kind: 'sse', events: chatChunks(['all ', 'done']), endDelayMs: 10_000 }));
+    const up = await startFakeUpstream(() => ({
+      kind: 'sse',
+      events: chatChunks(['all ', 'done']),
+      endDelayMs: 10_000,
+    }));
     const own = await startTestApp(proxyConfig([up.url], { backend: { timeouts } }), { env: { TEST_KEY: 'k' } });
     try {
       const closed = up.nextSocketClose(); // the only connection this upstream ever gets
@@ -208,7 +269,9 @@ describe('idle connections to a backend that closes them without saying when', (
   // pooled connection kept longer is reused just as it closes, and the request on it is reset. Sluice lets go first.
   it('closes an idle connection after keepAliveMs, and opens a fresh one for the next request', async () => {
     const up = await startFakeUpstream(() => ({ kind: 'json', body: chatCompletion('ok') }), { keepAliveTimeoutMs: 0 });
-    const own = await startTestApp(proxyConfig([up.url], { backend: { keepAliveMs: 200 } }), { env: { TEST_KEY: 'k' } });
+    const own = await startTestApp(proxyConfig([up.url], { backend: { keepAliveMs: 200 } }), {
+      env: { TEST_KEY: 'k' },
+    });
     try {
       const closed = up.nextSocketClose(); // the server never closes it: only Sluice can
       expect((await own.post('/v1/chat/completions', { model: 'auto', messages: msg })).status).toBe(200);

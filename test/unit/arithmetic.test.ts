@@ -19,12 +19,20 @@ describe('evaluate', () => {
 describe('checkArithmetic', () => {
   it('finds a false step in calculator notation and in chains', () => {
     // 425/5 + 17 is 102, not 91 + 17; and 38 × 216 is 8,208. "38 * 216 = $<<" states no value, so it is not checked.
-    expect(checkArithmetic('On Tuesday, the post office delivered 425 / 5 + 17 = <<425/5+17=91+17=108>>108 letters.')).toMatchObject({ wrong: 1 });
-    expect(checkArithmetic('for a total of 4 + 34 = $<<4+34=38>>38 per square foot,\nor 38 * 216 = $<<38\\*216=8128>>8128 in total.')).toMatchObject({ checked: 2, wrong: 1 });
+    expect(
+      checkArithmetic('On Tuesday, the post office delivered 425 / 5 + 17 = <<425/5+17=91+17=108>>108 letters.'),
+    ).toMatchObject({ wrong: 1 });
+    expect(
+      checkArithmetic(
+        'for a total of 4 + 34 = $<<4+34=38>>38 per square foot,\nor 38 * 216 = $<<38\\*216=8128>>8128 in total.',
+      ),
+    ).toMatchObject({ checked: 2, wrong: 1 });
   });
   it('accepts true arithmetic, whole chains included, and rounded results', () => {
-    const ok = checkArithmetic('Their combined age is 21 + 42 + 126 = <<21+42+126=189>>189 years.\n' +
-      'So the average is (24 + 66 + 45) / 3 = 135 / 3 = 45, about 12 / 7 = 1.71 each, and 1,500 * 2 = 3,000.');
+    const ok = checkArithmetic(
+      'Their combined age is 21 + 42 + 126 = <<21+42+126=189>>189 years.\n' +
+        'So the average is (24 + 66 + 45) / 3 = 135 / 3 = 45, about 12 / 7 = 1.71 each, and 1,500 * 2 = 3,000.',
+    );
     expect(ok.wrong).toBe(0);
     expect(ok.checked).toBe(5);
     expect([...ok.results]).toEqual(expect.arrayContaining(['189', '45', '1.71', '3000']));

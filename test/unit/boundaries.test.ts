@@ -7,21 +7,57 @@ import { describe, expect, it } from 'vitest';
 
 const root = 'src';
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Import and export-from specifiers of a file, resolved to a path under src/ for relative ones. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => {
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\('([^']+)'\)/gm),
+  ].map((m) => {
     const spec = (m[1] ?? m[2] ?? m[3])!;
     return spec.startsWith('.') ? relative('.', join(file, '..', spec)).replace(/\.js$/, '.ts') : spec;
   });
 }
 
-const ioLibraries = ['fastify', 'undici', 'ioredis', 'prom-client', 'pino', 'node:http', 'node:https', 'node:net', 'node:child_process', 'node:dgram'];
-const ioStages = ['src/http/', 'src/upstream/', 'src/state/', 'src/metrics/', 'src/log/', 'src/cascade/', 'src/tenants/', 'src/health/', 'src/cli/', 'src/runtime.ts', 'src/app.ts', 'src/server.ts'];
-const pure = ['src/classify/', 'src/route/', 'src/judge/', 'src/cost/', 'src/shared/', 'src/quality/agreement.ts', 'src/quality/threshold.ts'];
+const ioLibraries = [
+  'fastify',
+  'undici',
+  'ioredis',
+  'prom-client',
+  'pino',
+  'node:http',
+  'node:https',
+  'node:net',
+  'node:child_process',
+  'node:dgram',
+];
+const ioStages = [
+  'src/http/',
+  'src/upstream/',
+  'src/state/',
+  'src/metrics/',
+  'src/log/',
+  'src/cascade/',
+  'src/tenants/',
+  'src/health/',
+  'src/cli/',
+  'src/runtime.ts',
+  'src/app.ts',
+  'src/server.ts',
+];
+const pure = [
+  'src/classify/',
+  'src/route/',
+  'src/judge/',
+  'src/cost/',
+  'src/shared/',
+  'src/quality/agreement.ts',
+  'src/quality/threshold.ts',
+];
 /** Startup reads of shipped data (weights, the tokenizer's rank table): files, never the network. */
 const mayReadFiles = ['src/classify/load-models.ts', 'src/classify/o200k-encoding.ts'];
 const owners: Record<string, string[]> = {
@@ -32,20 +68,26 @@ const owners: Record<string, string[]> = {
   pino: ['src/log/', 'src/app.ts'],
 };
 
-const under = (file: string, places: readonly string[]) => places.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
+const under = (file: string, places: readonly string[]) =>
+  places.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
 
 /** Every import that breaks a rule, as "file → import (why)". */
-export function violations(graph: ReadonlyMap<string, readonly string[]>): string[] {
+function violations(graph: ReadonlyMap<string, readonly string[]>): string[] {
   const out: string[] = [];
   for (const [file, imports] of graph) {
     for (const spec of imports) {
-      const lib = spec.startsWith('src/') ? undefined : spec.split('/')[0]!.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+      const lib = spec.startsWith('src/')
+        ? undefined
+        : spec.split('/')[0]!.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : spec.split('/')[0]!;
       if (under(file, pure)) {
         if (lib && ioLibraries.includes(lib)) out.push(`${file} → ${spec} (a pure stage imports an I/O library)`);
         if (lib === 'node:fs' && !mayReadFiles.includes(file)) out.push(`${file} → ${spec} (a pure stage reads files)`);
         if (!lib && under(spec, ioStages)) out.push(`${file} → ${spec} (a pure stage imports an I/O stage)`);
       }
-      if (lib && owners[lib] && !under(file, owners[lib]!)) out.push(`${file} → ${spec} (only ${owners[lib]!.join(', ')} may import ${lib})`);
+      if (lib && owners[lib] && !under(file, owners[lib]!))
+        out.push(`${file} → ${spec} (only ${owners[lib]!.join(', ')} may import ${lib})`);
     }
   }
   return out;

@@ -10,8 +10,16 @@ import { mulberry32 } from '../../src/classify/logistic-model.js';
 import { profileRequest, sizeClassOf, difficultyBand } from '../../src/classify/profile.js';
 import { countChatTokens, countText, estimateMargin, exactLimitChars } from '../../src/classify/count-tokens.js';
 
-const input = (question: string, extra: Partial<DifficultyInput> = {}): DifficultyInput => ({ question, inputTokens: countText(question).tokens, turns: 1, tools: false, jsonMode: false, ...extra });
-const dense = (q: string, name: (typeof denseNames)[number], extra: Partial<DifficultyInput> = {}) => extractFeatures(input(q, extra)).dense[denseNames.indexOf(name)]!;
+const input = (question: string, extra: Partial<DifficultyInput> = {}): DifficultyInput => ({
+  question,
+  inputTokens: countText(question).tokens,
+  turns: 1,
+  tools: false,
+  jsonMode: false,
+  ...extra,
+});
+const dense = (q: string, name: (typeof denseNames)[number], extra: Partial<DifficultyInput> = {}) =>
+  extractFeatures(input(q, extra)).dense[denseNames.indexOf(name)]!;
 
 describe('difficulty features', () => {
   it('are deterministic, one entry per distinct uni- and bigram', () => {
@@ -41,30 +49,61 @@ describe('difficulty features', () => {
 });
 
 describe('training', () => {
-  const rows = Array.from({ length: 400 }, (_, i) => ({ q: i % 2 ? `please prove lemma ${i}` : `say hello ${i}`, y: i % 2 }));
+  const rows = Array.from({ length: 400 }, (_, i) => ({
+    q: i % 2 ? `please prove lemma ${i}` : `say hello ${i}`,
+    y: i % 2,
+  }));
   const xs = rows.map((r) => extractFeatures(input(r.q)));
   it('is reproducible: same data and seed, same weights', () => {
     const opts = { epochs: 3, learningRate: 0.1, l2: 1e-5, seed: 1 };
-    const a = train(xs, rows.map((r) => r.y), opts);
-    const b = train(xs, rows.map((r) => r.y), opts);
+    const a = train(
+      xs,
+      rows.map((r) => r.y),
+      opts,
+    );
+    const b = train(
+      xs,
+      rows.map((r) => r.y),
+      opts,
+    );
     expect(Buffer.from(a.hashed.buffer).equals(Buffer.from(b.hashed.buffer))).toBe(true);
     expect(Array.from(a.dense)).toEqual(Array.from(b.dense));
   });
   it('learns a signal in the words and survives a round trip through the weights file', () => {
-    const w = train(xs, rows.map((r) => r.y), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
+    const w = train(
+      xs,
+      rows.map((r) => r.y),
+      { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 },
+    );
     const scores = xs.map((x) => predict(w, x));
-    expect(auc(scores, rows.map((r) => r.y === 1))).toBe(1);
+    expect(
+      auc(
+        scores,
+        rows.map((r) => r.y === 1),
+      ),
+    ).toBe(1);
     const back = deserialise(JSON.parse(JSON.stringify(serialise(w, {}))));
     expect(predict(back, xs[1]!)).toBeCloseTo(scores[1]!, 6);
   });
-  it('gives a difficulty in [0,1] that rises with the cheap model\'s expected failure', () => {
-    const cheapWrong = train(xs, rows.map((r) => r.y), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
-    const strongWrong = train(xs, rows.map(() => 0), { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 });
+  it("gives a difficulty in [0,1] that rises with the cheap model's expected failure", () => {
+    const cheapWrong = train(
+      xs,
+      rows.map((r) => r.y),
+      { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 },
+    );
+    const strongWrong = train(
+      xs,
+      rows.map(() => 0),
+      { epochs: 5, learningRate: 0.1, l2: 1e-5, seed: 1 },
+    );
     const model = difficultyModel({ cheapWrong, strongWrong });
     const hard = model.score(input('please prove lemma 9'));
     const easy = model.score(input('say hello 8'));
     expect(hard).toBeGreaterThan(easy);
-    for (const d of [hard, easy]) expect(d).toBeGreaterThanOrEqual(0), expect(d).toBeLessThanOrEqual(1);
+    for (const d of [hard, easy]) {
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThanOrEqual(1);
+    }
   });
 });
 
@@ -87,14 +126,23 @@ describe('labelled data', () => {
       '{"prompt":"c"}',
     ].join('\n');
     const { rows, problems } = parseLabelledJsonl(text);
-    expect(rows.map((r) => [r.prompt, r.weakCorrect, r.strongCorrect, r.source])).toEqual([['a', true, true, 'mmlu'], ['b', false, true, 'all']]);
+    expect(rows.map((r) => [r.prompt, r.weakCorrect, r.strongCorrect, r.source])).toEqual([
+      ['a', true, true, 'mmlu'],
+      ['b', false, true, 'all'],
+    ]);
     expect(problems).toHaveLength(2);
   });
   it('assigns stratified folds deterministically', () => {
-    const rows = Array.from({ length: 20 }, (_, i) => ({ prompt: String(i), weakCorrect: true, strongCorrect: true, source: i < 10 ? 'a' : 'b' }));
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      prompt: String(i),
+      weakCorrect: true,
+      strongCorrect: true,
+      source: i < 10 ? 'a' : 'b',
+    }));
     const f1 = foldsOf(rows, 5, mulberry32(3));
     expect(f1).toEqual(foldsOf(rows, 5, mulberry32(3)));
-    for (const s of ['a', 'b']) for (let k = 0; k < 5; k++) expect(rows.filter((r, i) => r.source === s && f1[i] === k)).toHaveLength(2);
+    for (const s of ['a', 'b'])
+      for (let k = 0; k < 5; k++) expect(rows.filter((r, i) => r.source === s && f1[i] === k)).toHaveLength(2);
   });
 });
 
@@ -117,7 +165,15 @@ describe('routing metrics', () => {
 
 describe('profile', () => {
   it('counts chat tokens with per-message overhead and images, and sizes the request', () => {
-    const t = countChatTokens([{ role: 'user', content: [{ type: 'text', text: 'hello' }, { type: 'image_url', image_url: { url: 'x', detail: 'low' } }] }]);
+    const t = countChatTokens([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'hello' },
+          { type: 'image_url', image_url: { url: 'x', detail: 'low' } },
+        ],
+      },
+    ]);
     expect(t.tokens).toBe(countText('user').tokens + countText('hello').tokens + 3 + 3 + 85);
     expect(sizeClassOf(500)).toBe('small');
     expect(sizeClassOf(9000, { small: 100, medium: 10_000, large: 20_000 })).toBe('medium');
@@ -133,13 +189,31 @@ describe('profile', () => {
     }
   });
   it('counts repeated texts from the cache and new ones exactly up to the per-request budget', () => {
-    const system = `You are a careful assistant. ${'Answer briefly and cite the rule you apply. '.repeat(20)}`.slice(0, 1_000);
-    const turn = (q: string) => [{ role: 'system', content: system }, { role: 'user', content: q }];
+    const system = `You are a careful assistant. ${'Answer briefly and cite the rule you apply. '.repeat(20)}`.slice(
+      0,
+      1_000,
+    );
+    const turn = (q: string) => [
+      { role: 'system', content: system },
+      { role: 'user', content: q },
+    ];
     const first = countChatTokens(turn('What is 2 + 2?'));
-    expect(first).toEqual({ tokens: 3 + 2 * 3 + countText('system').tokens + countText(system).tokens + countText('user').tokens + countText('What is 2 + 2?').tokens, estimated: false });
+    expect(first).toEqual({
+      tokens:
+        3 +
+        2 * 3 +
+        countText('system').tokens +
+        countText(system).tokens +
+        countText('user').tokens +
+        countText('What is 2 + 2?').tokens,
+      estimated: false,
+    });
     expect(countChatTokens(turn('What is 2 + 2?'))).toEqual(first); // all from the cache now: the same count
     // New text past the budget is estimated (and marked so), until an exact recount; repeated, it is cached.
-    const history = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}` }));
+    const history = Array.from({ length: 8 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `turn ${i}: ${'lorem ipsum dolor sit amet '.repeat(30)}`,
+    }));
     const cold = countChatTokens(history);
     expect(cold.estimated).toBe(true);
     const exact = countChatTokens(history, undefined, { exact: true });
@@ -155,7 +229,10 @@ describe('profile', () => {
   });
   it('uses the client max tokens, else the route default; no difficulty without a model', () => {
     const body = { messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 50 };
-    expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 })).toMatchObject({ outputTokens: 50, clientMaxTokens: 50 });
+    expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 })).toMatchObject({
+      outputTokens: 50,
+      clientMaxTokens: 50,
+    });
     expect(profileRequest('chat', { messages: body.messages }, { defaultMaxOutputTokens: 512 }).outputTokens).toBe(512);
     expect(profileRequest('chat', body, { defaultMaxOutputTokens: 512 }).difficulty).toBeUndefined();
   });
@@ -164,6 +241,8 @@ describe('profile', () => {
     expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }] }, opts).choices).toBeUndefined();
     expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }], n: 3 }, opts).choices).toBe(3);
     expect(profileRequest('completions', { prompt: 'hi', n: 2, best_of: 5 }, opts).choices).toBe(5);
-    expect(profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }], best_of: 5 }, opts).choices).toBeUndefined();
+    expect(
+      profileRequest('chat', { messages: [{ role: 'user', content: 'hi' }], best_of: 5 }, opts).choices,
+    ).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ const api = new URL('https://api.openai.com/v1');
 const vllm = new URL('http://vllm.internal:8000/v1');
 
 describe('proxyFor', () => {
-  it('is direct without a proxy variable, and picks the variable of the backend\'s scheme, lower case first', () => {
+  it("is direct without a proxy variable, and picks the variable of the backend's scheme, lower case first", () => {
     expect(proxyFor(api, {})).toBeUndefined();
     expect(proxyFor(api, { HTTP_PROXY: 'http://p:3128' })).toBeUndefined();
     expect(proxyFor(api, { HTTPS_PROXY: 'http://p:3128' })).toBe('http://p:3128/');
@@ -25,10 +25,13 @@ describe('proxyFor', () => {
     expect(proxyFor(vllm, env('*'))).toBeUndefined();
     expect(proxyFor(new URL('http://[fd00::1]:8000/v1'), env('[fd00::1]:8000'))).toBeUndefined();
     expect(proxyFor(new URL('http://[fd00::1]:8000/v1'), env('fd00::1'))).toBeUndefined();
-    for (const local of ['http://localhost:8000', 'http://127.0.0.9:1', 'http://[::1]:8000']) expect(proxyFor(new URL(local), env(''))).toBeUndefined();
+    for (const local of ['http://localhost:8000', 'http://127.0.0.9:1', 'http://[::1]:8000'])
+      expect(proxyFor(new URL(local), env(''))).toBeUndefined();
   });
   it('refuses a proxy variable that is not an http(s) URL, naming it', () => {
-    expect(() => proxyFor(api, { HTTPS_PROXY: 'socks5://p:1080' })).toThrow('HTTPS_PROXY must be an http:// or https:// URL');
+    expect(() => proxyFor(api, { HTTPS_PROXY: 'socks5://p:1080' })).toThrow(
+      'HTTPS_PROXY must be an http:// or https:// URL',
+    );
     expect(() => proxyFor(api, { https_proxy: 'http://[' })).toThrow('https_proxy is not a URL');
   });
   it('logs a proxy without its credentials', () => {

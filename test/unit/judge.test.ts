@@ -10,11 +10,30 @@ import { verbosityScorer } from '../../src/judge/verbosity-model.js';
 
 const scorer = verbosityScorer(loadJudgeModel('models/judge.json'));
 const settings: JudgeSettings = { verbosity: true, threshold: 0.5, refusal: false };
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/gsm8k-weak-answers.json', import.meta.url), 'utf8')) as { answers: Array<{ prompt: string; answer: string; correct: boolean }> };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/gsm8k-weak-answers.json', import.meta.url), 'utf8')) as {
+  answers: Array<{ prompt: string; answer: string; correct: boolean }>;
+};
 
-const req = (prompt: string, extra: Partial<JudgeRequest> = {}): JudgeRequest => ({ prompt, clientMaxTokens: undefined, impliedWords: impliedWords(prompt), structure: { toolNames: [] }, ...extra });
-const view = (text: string, extra: Partial<AnswerView> = {}): AnswerView => ({ text, toolCalls: [], finishReason: 'stop', ...extra });
-const judge = (text: string, r: JudgeRequest, s: Partial<JudgeSettings> = {}, partial = false, v: Partial<AnswerView> = {}) => judgeAnswer(view(text, v), r, { ...settings, ...s }, scorer, partial);
+const req = (prompt: string, extra: Partial<JudgeRequest> = {}): JudgeRequest => ({
+  prompt,
+  clientMaxTokens: undefined,
+  impliedWords: impliedWords(prompt),
+  structure: { toolNames: [] },
+  ...extra,
+});
+const view = (text: string, extra: Partial<AnswerView> = {}): AnswerView => ({
+  text,
+  toolCalls: [],
+  finishReason: 'stop',
+  ...extra,
+});
+const judge = (
+  text: string,
+  r: JudgeRequest,
+  s: Partial<JudgeSettings> = {},
+  partial = false,
+  v: Partial<AnswerView> = {},
+) => judgeAnswer(view(text, v), r, { ...settings, ...s }, scorer, partial);
 
 describe('verbosity on real GSM8K answers (Mixtral-8x7B)', () => {
   for (const a of fixture.answers) {
@@ -52,7 +71,11 @@ describe("the paper's criterion: asked for at most N words", () => {
     expect(judge('City of light', r)).toEqual({ kind: 'accept', score: 0 });
     // The paper counts NLTK tokens: the final period is the fourth.
     expect(judge('City of light.', r)).toEqual({ kind: 'escalate', reason: 'verbose', score: 1 });
-    expect(judge('Paris is the city of light, romance and art.', r)).toEqual({ kind: 'escalate', reason: 'verbose', score: 1 });
+    expect(judge('Paris is the city of light, romance and art.', r)).toEqual({
+      kind: 'escalate',
+      reason: 'verbose',
+      score: 1,
+    });
   });
   it('applies to a partial answer once its first line is complete', () => {
     const r = req('Describe Paris in 3 words.');
@@ -60,9 +83,15 @@ describe("the paper's criterion: asked for at most N words", () => {
     expect(judge('Paris is the city of light\nIt', r, {}, true)).toMatchObject({ kind: 'escalate', reason: 'verbose' });
   });
   it('catches gross overshoot and dense hedging while streaming', () => {
-    expect(judge(Array.from({ length: 30 }, () => 'word').join(' '), req('Name a colour in one word'), {}, true).kind).toBe('escalate');
-    const hedged = "I'm not sure, it might be red, or perhaps blue, it could be green, possibly yellow, maybe it depends on the light and the time of day really";
-    expect(judge(hedged, req('What colour is the sky?'), {}, true)).toMatchObject({ kind: 'escalate', reason: 'verbose' });
+    expect(
+      judge(Array.from({ length: 30 }, () => 'word').join(' '), req('Name a colour in one word'), {}, true).kind,
+    ).toBe('escalate');
+    const hedged =
+      "I'm not sure, it might be red, or perhaps blue, it could be green, possibly yellow, maybe it depends on the light and the time of day really";
+    expect(judge(hedged, req('What colour is the sky?'), {}, true)).toMatchObject({
+      kind: 'escalate',
+      reason: 'verbose',
+    });
   });
 });
 
@@ -71,14 +100,22 @@ describe('other verdicts', () => {
     expect(judge('  ', req('hi'))).toEqual({ kind: 'escalate', reason: 'empty' });
   });
   it('truncated: a length stop the client did not cause', () => {
-    expect(judge('The answer is', req('hi'), {}, false, { finishReason: 'length' })).toEqual({ kind: 'escalate', reason: 'truncated' });
-    expect(judge('The answer is', req('hi', { clientMaxTokens: 3 }), {}, false, { finishReason: 'length' }).kind).toBe('accept');
+    expect(judge('The answer is', req('hi'), {}, false, { finishReason: 'length' })).toEqual({
+      kind: 'escalate',
+      reason: 'truncated',
+    });
+    expect(judge('The answer is', req('hi', { clientMaxTokens: 3 }), {}, false, { finishReason: 'length' }).kind).toBe(
+      'accept',
+    );
   });
   it('refusal only when the route opts in', () => {
     const text = "I'm sorry, but I can't help with that.";
     expect(judge(text, req('hi')).kind).toBe('accept');
     expect(judge(text, req('hi'), { refusal: true })).toEqual({ kind: 'escalate', reason: 'refusal' });
-    expect(judge('', req('hi'), { refusal: true }, false, { refusal: 'No.' })).toEqual({ kind: 'escalate', reason: 'refusal' });
+    expect(judge('', req('hi'), { refusal: true }, false, { refusal: 'No.' })).toEqual({
+      kind: 'escalate',
+      reason: 'refusal',
+    });
   });
   it('leaves structured answers to the structure checks', () => {
     const r = req('Give me JSON', { structure: { toolNames: [], responseFormat: { type: 'json_object' } } });
@@ -88,16 +125,35 @@ describe('other verdicts', () => {
 });
 
 describe('malformed', () => {
-  const schema = { type: 'json_schema', json_schema: { schema: { type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer' } } } } };
+  const schema = {
+    type: 'json_schema',
+    json_schema: {
+      schema: {
+        type: 'object',
+        required: ['name', 'age'],
+        properties: { name: { type: 'string' }, age: { type: 'integer' } },
+      },
+    },
+  };
   it('JSON mode must parse to an object (a ```json fence is tolerated)', () => {
-    expect(malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, 'not json', [])).toMatch(/not valid JSON/);
-    expect(malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, '[1,2]', [])).toMatch(/not a JSON object/);
-    expect(malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, '```json\n{"a":1}\n```', [])).toBeUndefined();
+    expect(malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, 'not json', [])).toMatch(
+      /not valid JSON/,
+    );
+    expect(malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, '[1,2]', [])).toMatch(
+      /not a JSON object/,
+    );
+    expect(
+      malformed({ responseFormat: { type: 'json_object' }, toolNames: [] }, '```json\n{"a":1}\n```', []),
+    ).toBeUndefined();
   });
   it('json_schema: required fields and property types', () => {
     expect(malformed({ responseFormat: schema, toolNames: [] }, '{"name":"Ann","age":3}', [])).toBeUndefined();
-    expect(malformed({ responseFormat: schema, toolNames: [] }, '{"name":"Ann"}', [])).toBe('answer lacks required field(s) age');
-    expect(malformed({ responseFormat: schema, toolNames: [] }, '{"name":"Ann","age":"3"}', [])).toBe('field age is not of type integer');
+    expect(malformed({ responseFormat: schema, toolNames: [] }, '{"name":"Ann"}', [])).toBe(
+      'answer lacks required field(s) age',
+    );
+    expect(malformed({ responseFormat: schema, toolNames: [] }, '{"name":"Ann","age":"3"}', [])).toBe(
+      'field age is not of type integer',
+    );
   });
   it('tool calls must name an offered tool and carry JSON object arguments', () => {
     const tools = { toolNames: ['get_weather'] };

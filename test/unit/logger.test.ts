@@ -7,13 +7,22 @@ import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createLogger, logBuffering } from '../../src/log/create-logger.js';
 
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; n?: number; apiKey?: string });
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string; n?: number; apiKey?: string });
 
 it('buffers lines, flushes a lone line within the flush period, and keeps every line in order', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-log-')), 'out.log');
   const fd = openSync(file, 'w');
   const logger = createLogger({ level: 'info', fd });
-  const stream = (logger as unknown as Record<symbol, { minLength: number; sync: boolean; end(): void; once(e: 'close', f: () => void): void }>)[pino.symbols.streamSym]!;
+  const stream = (
+    logger as unknown as Record<
+      symbol,
+      { minLength: number; sync: boolean; end(): void; once(e: 'close', f: () => void): void }
+    >
+  )[pino.symbols.streamSym]!;
   try {
     expect(stream).toMatchObject({ minLength: logBuffering.minLength, sync: false });
     logger.info({ apiKey: 'sk-secret' }, 'lone line');
@@ -29,6 +38,9 @@ it('buffers lines, flushes a lone line within the flush period, and keeps every 
   } finally {
     // The stream closes the descriptor itself and stops its flush timer; closing the fd under it would make the
     // next periodic flush write to a closed descriptor (EBADF, thrown outside any test).
-    await new Promise<void>((resolve) => { stream.once('close', resolve); stream.end(); });
+    await new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.end();
+    });
   }
 });

@@ -8,20 +8,36 @@ import { runCli } from '../../src/cli/run-cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-models-'));
 const data = join(dir, 'labelled.jsonl');
 // Prompts about proofs trip the cheap model; small talk does not. Some rows carry answers for the judge.
-writeFileSync(data, Array.from({ length: 240 }, (_, i) => {
-  const hard = i % 3 === 0;
-  const row: Record<string, unknown> = {
-    prompt: hard ? `Prove lemma ${i} about prime ideals rigorously.` : `Say hello to friend number ${i}.`,
-    weak_correct: !hard, strong_correct: true, source: i % 2 ? 'a' : 'b',
-  };
-  if (i < 120) row.weak_response = hard ? `Maybe it is ${i}, or perhaps ${i + 1}, I am not sure` : `Hello friend ${i}. The answer is ${i}.`;
-  return JSON.stringify(row);
-}).join('\n'));
+writeFileSync(
+  data,
+  Array.from({ length: 240 }, (_, i) => {
+    const hard = i % 3 === 0;
+    const row: Record<string, unknown> = {
+      prompt: hard ? `Prove lemma ${i} about prime ideals rigorously.` : `Say hello to friend number ${i}.`,
+      weak_correct: !hard,
+      strong_correct: true,
+      source: i % 2 ? 'a' : 'b',
+    };
+    if (i < 120)
+      row.weak_response = hard
+        ? `Maybe it is ${i}, or perhaps ${i + 1}, I am not sure`
+        : `Hello friend ${i}. The answer is ${i}.`;
+    return JSON.stringify(row);
+  }).join('\n'),
+);
 
 async function run(args: string[], stdin = '') {
   let out = '';
   let err = '';
-  const code = await runCli(args, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, stdin: async () => stdin });
+  const code = await runCli(args, {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    stdin: async () => stdin,
+  });
   return { code, out, err };
 }
 
@@ -42,10 +58,23 @@ describe('model commands', () => {
     expect(res.out).toMatch(/100\.0 % of the gap recovered/);
   });
   it('classify reads a request body on stdin and prints its profile', async () => {
-    const res = await run(['classify', '--weights', weights], JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Prove lemma 7 about prime ideals rigorously.' }] }));
+    const res = await run(
+      ['classify', '--weights', weights],
+      JSON.stringify({
+        model: 'auto',
+        messages: [{ role: 'user', content: 'Prove lemma 7 about prime ideals rigorously.' }],
+      }),
+    );
     const profile = JSON.parse(res.out);
     expect(profile).toMatchObject({ sizeClass: 'small', tokensEstimated: false });
-    const easy = JSON.parse((await run(['classify', '--weights', weights], JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Say hello to friend number 8.' }] }))).out);
+    const easy = JSON.parse(
+      (
+        await run(
+          ['classify', '--weights', weights],
+          JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Say hello to friend number 8.' }] }),
+        )
+      ).out,
+    );
     expect(profile.difficulty).toBeGreaterThan(easy.difficulty);
   });
   it('calibrate-judge fits the judge on rows with answers and reports its AUROC', async () => {

@@ -6,9 +6,26 @@ import { loadO200k, parseTiktokenRanks } from '../../src/classify/o200k-encoding
 /** Deterministic text from a mix of scripts, emoji, code, numbers and odd whitespace. */
 function mixedTexts(count: number): string[] {
   const pieces = [
-    'The capital of France is Paris.', ' naïve café', 'Привет, как дела?', '東京都の人口は', '😀👍🏽 family: 👨‍👩‍👧', 'مرحبا بالعالم',
-    'function f(x) { return x ** 2; }\n', '\t\t  ', '\r\n', '1234567.89', '<|endoftext|>', '\uFEFFbom', 'ß ẞ İ ı', '   \n\n\n',
-    '{"a": [1, 2, {"b": null}]}', 'क्षत्रिय', '\u200b\u200d', 'https://example.com/a?b=c&d=e', "don't won't I'm", 'ÅÄÖ åäö',
+    'The capital of France is Paris.',
+    ' naïve café',
+    'Привет, как дела?',
+    '東京都の人口は',
+    '😀👍🏽 family: 👨‍👩‍👧',
+    'مرحبا بالعالم',
+    'function f(x) { return x ** 2; }\n',
+    '\t\t  ',
+    '\r\n',
+    '1234567.89',
+    '<|endoftext|>',
+    '\uFEFFbom',
+    'ß ẞ İ ı',
+    '   \n\n\n',
+    '{"a": [1, 2, {"b": null}]}',
+    'क्षत्रिय',
+    '\u200b\u200d',
+    'https://example.com/a?b=c&d=e',
+    "don't won't I'm",
+    'ÅÄÖ åäö',
   ];
   let seed = 7;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -27,7 +44,9 @@ describe('o200k encoding from the shipped tiktoken data', () => {
   const asText = { disallowedSpecial: new Set<string>() };
 
   it('encodes exactly as the library module does', () => {
-    const fixture = JSON.parse(readFileSync(new URL('../fixtures/gsm8k-weak-answers.json', import.meta.url), 'utf8')) as unknown;
+    const fixture = JSON.parse(
+      readFileSync(new URL('../fixtures/gsm8k-weak-answers.json', import.meta.url), 'utf8'),
+    ) as unknown;
     const texts = [...mixedTexts(400), JSON.stringify(fixture), '', ' ', 'a'.repeat(5000)];
     for (const text of texts) expect(o200k.encode(text, asText), text).toEqual(libraryEncode(text, asText));
   });
@@ -35,12 +54,14 @@ describe('o200k encoding from the shipped tiktoken data', () => {
   it('has the whole vocabulary, including tokens that are not UTF-8 alone', () => {
     expect(o200k.vocabularySize).toBe(vocabularySize);
     // Bytes that only mean something with their neighbours round-trip through the byte-level tokens.
-    const text = 'é'.repeat(3) + '\u{10FFFF}' + '\u{1F600}'.repeat(5);
+    const text = `${'é'.repeat(3)}\u{10FFFF}${'\u{1F600}'.repeat(5)}`;
     expect(o200k.decode(o200k.encode(text))).toBe(text);
   });
 
   it('reads the tiktoken line format and rejects anything else', () => {
-    const ranks = parseTiktokenRanks(`${Buffer.from('hi').toString('base64')} 0\n${Buffer.from([0xff]).toString('base64')} 1\n`);
+    const ranks = parseTiktokenRanks(
+      `${Buffer.from('hi').toString('base64')} 0\n${Buffer.from([0xff]).toString('base64')} 1\n`,
+    );
     expect(ranks).toEqual(['hi', [0xff]]);
     expect(parseTiktokenRanks(`${Buffer.from([0xef, 0xbb, 0xbf]).toString('base64')} 0`)).toEqual(['\uFEFF']);
     expect(() => parseTiktokenRanks('aGk= x\n')).toThrow(/bad rank/);
@@ -52,7 +73,7 @@ describe('long words', () => {
   it('counts a whitespace-free run past 1,024 characters in slices, within one token per slice of the exact count', async () => {
     const { countText } = await import('../../src/classify/count-tokens.js');
     let seed = 7;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const blob = Array.from({ length: 6_000 }, () => alphabet[Math.floor(rand() * 64)]).join('');
     const text = `data: ${blob} end of the line`;

@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatUsd, priceUsage } from '../../src/cost/pricing.js';
 
-const p = (input: number, output: number, extra: Record<string, number> = {}) => ({ inputPerMTok: input, outputPerMTok: output, perRequest: 0, ...extra });
+const p = (input: number, output: number, extra: Record<string, number> = {}) => ({
+  inputPerMTok: input,
+  outputPerMTok: output,
+  perRequest: 0,
+  ...extra,
+});
 const u = (input: number, output: number, cachedInput = 0) => ({ input, output, cachedInput, estimated: false });
 
 describe('priceUsage', () => {

@@ -33,7 +33,7 @@ describe('RecentMap', () => {
     map.clear();
     expect(map.size).toBe(0);
   });
-  it('bounds the in-memory store\'s cached answers by size, not only by count', async () => {
+  it("bounds the in-memory store's cached answers by size, not only by count", async () => {
     const store = createMemoryStore();
     const answer = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < 200; i++) await store.cacheSet(`k${i}`, answer, 60_000); // 200 MB offered

@@ -14,7 +14,11 @@ function allSplits(text: string): string[][] {
 
 describe('createSseParser', () => {
   const expected = [{ data: '{"a":1}' }, { data: '[DONE]' }];
-  for (const [name, eol] of [['LF', '\n'], ['CR', '\r'], ['CRLF', '\r\n']] as const) {
+  for (const [name, eol] of [
+    ['LF', '\n'],
+    ['CR', '\r'],
+    ['CRLF', '\r\n'],
+  ] as const) {
     it(`parses ${name} line ends split at every position`, () => {
       const text = `data: {"a":1}${eol}${eol}data: [DONE]${eol}${eol}`;
       for (const chunks of allSplits(text)) expect(parse(chunks)).toEqual(expected);
@@ -22,14 +26,17 @@ describe('createSseParser', () => {
   }
   it('parses CR, LF and CRLF mixed in one stream, split at every position', () => {
     const text = 'data: a\r\ndata: b\n\rdata: c\r\r: note\r\ndata: [DONE]\n\n';
-    for (const chunks of allSplits(text)) expect(parse(chunks)).toEqual([{ data: 'a\nb' }, { data: 'c' }, { data: '[DONE]' }]);
+    for (const chunks of allSplits(text))
+      expect(parse(chunks)).toEqual([{ data: 'a\nb' }, { data: 'c' }, { data: '[DONE]' }]);
   });
   it('parses one byte at a time', () => {
     const text = 'data: {"a":1}\r\n\r\ndata: [DONE]\r\n\r\n';
     expect(parse(text.split(''))).toEqual(expected);
   });
   it('ignores comments and unknown fields, keeps event and id', () => {
-    expect(parse([': keep-alive\n\nretry: 10\nevent: error\nid: 7\ndata: x\n\n'])).toEqual([{ data: 'x', event: 'error', id: '7' }]);
+    expect(parse([': keep-alive\n\nretry: 10\nevent: error\nid: 7\ndata: x\n\n'])).toEqual([
+      { data: 'x', event: 'error', id: '7' },
+    ]);
   });
   it('joins multi-line data with LF and accepts "data:" without a space', () => {
     expect(parse(['data:a\ndata: b\n\n'])).toEqual([{ data: 'a\nb' }]);

@@ -9,12 +9,24 @@ import { TenantGate } from '../../src/tenants/tenant-gate.js';
 function countingStore(now: () => number = Date.now): { store: StateStore; calls: AdmitCheck[] } {
   const inner = createMemoryStore(now);
   const calls: AdmitCheck[] = [];
-  return { calls, store: { ...inner, admit: (check) => { calls.push(check); return inner.admit(check); } } };
+  return {
+    calls,
+    store: {
+      ...inner,
+      admit: (check) => {
+        calls.push(check);
+        return inner.admit(check);
+      },
+    },
+  };
 }
 
 const state = { driver: 'memory' } as StateConfig;
 const events = { storeError: () => {}, limited: () => {} };
-const tenant = (tpm: number, perDay: number): Tenant => ({ name: 'team', key: { tpm, budgetUsd: { perDay } } as Tenant['key'] });
+const tenant = (tpm: number, perDay: number): Tenant => ({
+  name: 'team',
+  key: { tpm, budgetUsd: { perDay } } as Tenant['key'],
+});
 
 describe('TenantGate settlement', () => {
   it('batches a roomy tenant: many settlements, one store call, the same totals', async () => {
@@ -28,7 +40,11 @@ describe('TenantGate settlement', () => {
     expect(calls).toHaveLength(20); // admissions only so far
     await gate.flush();
     expect(calls).toHaveLength(21);
-    expect(calls[20]).toMatchObject({ force: true, rates: [{ key: 'team:tpm', cost: 20 * (30 - 100) }], spend: { amountNano: 20 * (2_000 - 5_000) } });
+    expect(calls[20]).toMatchObject({
+      force: true,
+      rates: [{ key: 'team:tpm', cost: 20 * (30 - 100) }],
+      spend: { amountNano: 20 * (2_000 - 5_000) },
+    });
     const spent = await store.spendRead([admissions[0]!.reservation!.limits[0]!.key]);
     expect(spent).toEqual([20 * 2_000]);
   });
@@ -44,13 +60,18 @@ describe('TenantGate settlement', () => {
     await expect.poll(async () => (await store.spendRead([a.reservation!.limits[0]!.key]))[0]).toBe(1_000);
     // Four more worst cases fit only because the refund is already in (without it, 19,000 left holds three).
     for (let i = 0; i < 4; i++) await gate.admit(t, { tokens: 100, worstNano: 5_000 });
-    await expect(gate.admit(t, { tokens: 100, worstNano: 5_000 })).rejects.toMatchObject({ code: 'insufficient_quota' });
+    await expect(gate.admit(t, { tokens: 100, worstNano: 5_000 })).rejects.toMatchObject({
+      code: 'insufficient_quota',
+    });
   });
 });
 
 describe('TenantGate leases', () => {
   const leases = { requests: 64, share: 0.01, reserveShare: 0.2, ttlMs: 1_000 };
-  const roomy = (): Tenant => ({ name: 'big', key: { rpm: 100_000, tpm: 10_000_000, budgetUsd: { perDay: 1_000 } } as Tenant['key'] });
+  const roomy = (): Tenant => ({
+    name: 'big',
+    key: { rpm: 100_000, tpm: 10_000_000, budgetUsd: { perDay: 1_000 } } as Tenant['key'],
+  });
 
   it('serves most requests of a roomy tenant from its leases: few store calls, the same totals once given back', async () => {
     const clock = () => 1_000_000; // frozen: the rate limits do not refill while the test runs
@@ -74,11 +95,18 @@ describe('TenantGate leases', () => {
   it('never lets two replicas overshoot a limit together, and stops leasing when it runs low', async () => {
     const clock = () => 1_000_000; // frozen: no refill while the test runs, however slow the machine
     const store = createMemoryStore(clock);
-    const replicas = [0, 1].map(() => new TenantGate(store, state, events, { settleEveryMs: 60_000, leases, now: clock }));
+    const replicas = [0, 1].map(
+      () => new TenantGate(store, state, events, { settleEveryMs: 60_000, leases, now: clock }),
+    );
     const t: Tenant = { name: 'pair', key: { rpm: 1_000 } as Tenant['key'] };
     let admitted = 0;
     for (let i = 0; i < 1_200; i++) {
-      try { await replicas[i % 2]!.admit(t, { tokens: 0 }); admitted++; } catch (err) { expect(err).toMatchObject({ code: 'rate_limit_exceeded' }); }
+      try {
+        await replicas[i % 2]!.admit(t, { tokens: 0 });
+        admitted++;
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'rate_limit_exceeded' });
+      }
     }
     expect(admitted).toBeLessThanOrEqual(1_000);
     // Capacity idle in the other replica's lease can refuse a request briefly, never more than one lease's worth.

@@ -1,17 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { agreementAt, choosePolicy, estimateQuality, fitAgreement, startsCheap, wilsonLower, zFor, type QualitySample } from '../../src/quality/threshold.js';
+import {
+  agreementAt,
+  choosePolicy,
+  estimateQuality,
+  fitAgreement,
+  startsCheap,
+  wilsonLower,
+  zFor,
+  type QualitySample,
+} from '../../src/quality/threshold.js';
 
 /** A deterministic stream in [0, 1). */
-function lcg(seed: number) { let s = seed; return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31); }
+function lcg(seed: number) {
+  let s = seed;
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
 
 function sample(difficulty: number, cheapMatch: 0 | 1 | null, o: Partial<QualitySample> = {}): QualitySample {
-  return { at: 0, difficulty, stakeNano: 1_000, cheapMatch, deliveredMatch: 1, cheapStartNano: 100, strongNano: 1_000, ...o };
+  return {
+    at: 0,
+    difficulty,
+    stakeNano: 1_000,
+    cheapMatch,
+    deliveredMatch: 1,
+    cheapStartNano: 100,
+    strongNano: 1_000,
+    ...o,
+  };
 }
 
 /** Easy prompts (d < 0.5) the cheap tier gets right; harder ones it matches half the time. */
 function traffic(n: number, seed = 1): QualitySample[] {
   const rand = lcg(seed);
-  return Array.from({ length: n }, () => { const d = rand(); return sample(d, d < 0.5 || rand() < 0.5 ? 1 : 0); });
+  return Array.from({ length: n }, () => {
+    const d = rand();
+    return sample(d, d < 0.5 || rand() < 0.5 ? 1 : 0);
+  });
 }
 
 describe('statistics', () => {
@@ -26,7 +50,14 @@ describe('statistics', () => {
     expect(wilsonLower(0, 0, 1.96)).toBe(0);
   });
   it('estimates quality from decided samples only', () => {
-    expect(estimateQuality([sample(0, 1), sample(0, 0, { deliveredMatch: 0 }), sample(0, null, { deliveredMatch: null }), sample(0, 1)])).toEqual({ quality: 2 / 3, samples: 3, undecided: 1 });
+    expect(
+      estimateQuality([
+        sample(0, 1),
+        sample(0, 0, { deliveredMatch: 0 }),
+        sample(0, null, { deliveredMatch: null }),
+        sample(0, 1),
+      ]),
+    ).toEqual({ quality: 2 / 3, samples: 3, undecided: 1 });
     expect(estimateQuality([]).quality).toBeUndefined();
   });
 });
@@ -61,24 +92,40 @@ describe('choosePolicy', () => {
   });
   it('starts fewer requests cheap for a higher target', () => {
     const data = traffic(2_000);
-    const share = (target: number) => { const p = choosePolicy(data, { ...opts, target }); return data.filter((s) => startsCheap(p, s.difficulty, s.stakeNano)).length; };
+    const share = (target: number) => {
+      const p = choosePolicy(data, { ...opts, target });
+      return data.filter((s) => startsCheap(p, s.difficulty, s.stakeNano)).length;
+    };
     expect(share(0.95)).toBeLessThan(share(0.85));
     expect(share(0.9995)).toBe(0);
   });
   it('sends everything cheap when the cheap tier always agrees', () => {
-    const policy = choosePolicy(Array.from({ length: 300 }, (_, i) => sample(i / 300, 1)), opts);
+    const policy = choosePolicy(
+      Array.from({ length: 300 }, (_, i) => sample(i / 300, 1)),
+      opts,
+    );
     expect(startsCheap(policy, 0.99, 1_000)).toBe(true);
     expect(policy.predictedCostShare).toBeCloseTo(0.1, 5);
   });
   it('weighs the money at stake: at equal risk the request that saves more starts cheap first', () => {
     const rand = lcg(5);
-    const data = Array.from({ length: 1_000 }, () => { const stake = rand() < 0.5 ? 100 : 10_000; return sample(0.5, rand() < 0.85 ? 1 : 0, { stakeNano: stake, strongNano: stake * 1.1, cheapStartNano: stake * 0.1 }); });
+    const data = Array.from({ length: 1_000 }, () => {
+      const stake = rand() < 0.5 ? 100 : 10_000;
+      return sample(0.5, rand() < 0.85 ? 1 : 0, {
+        stakeNano: stake,
+        strongNano: stake * 1.1,
+        cheapStartNano: stake * 0.1,
+      });
+    });
     const policy = choosePolicy(data, { ...opts, target: 0.9 });
     expect(startsCheap(policy, 0.5, 10_000)).toBe(true);
     expect(startsCheap(policy, 0.5, 100)).toBe(false);
   });
   it('never starts cheap when nothing would be saved', () => {
-    const policy = choosePolicy(Array.from({ length: 300 }, (_, i) => sample(i / 300, 1)), opts);
+    const policy = choosePolicy(
+      Array.from({ length: 300 }, (_, i) => sample(i / 300, 1)),
+      opts,
+    );
     expect(startsCheap(policy, 0.1, 0)).toBe(false);
   });
 });

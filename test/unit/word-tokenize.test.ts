@@ -20,7 +20,12 @@ describe('wordTokenize (NLTK word_tokenize)', () => {
   });
 
   it('splits sentences at a final mark before a capital, not after an initial or an abbreviation', () => {
-    expect(sentences('It rained. Then it stopped! Why? J. Smith knows, Dr. Who too.')).toEqual(['It rained.', 'Then it stopped!', 'Why?', 'J. Smith knows, Dr. Who too.']);
+    expect(sentences('It rained. Then it stopped! Why? J. Smith knows, Dr. Who too.')).toEqual([
+      'It rained.',
+      'Then it stopped!',
+      'Why?',
+      'J. Smith knows, Dr. Who too.',
+    ]);
   });
 });
 
