@@ -12,6 +12,8 @@ import { registerInfoRoutes } from './http/info-routes.js';
 import { Lifecycle } from './http/lifecycle.js';
 import { unroutedLabel } from './cost/request-record.js';
 import { routedHandler } from './http/routed-handler.js';
+import { countTokensHandler } from './http/count-tokens-route.js';
+import { messagesDoor } from './doors/messages.js';
 import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
 import { registerCors } from './http/cors.js';
@@ -109,6 +111,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.decorateRequest('sluiceStartedAt', 0);
   app.decorateRequest('sluiceAccounted', false);
   app.decorateRequest('sluiceTenant', undefined);
+  app.decorateRequest('sluiceDoor', undefined);
   const gate = new TenantGate(store, opts.loaded.config.state, {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
     limited: (reason) => metrics.rateLimited.inc({ reason }),
@@ -132,6 +135,7 @@ export function buildApp(opts: AppOptions): Sluice {
       request.sluiceAccounted = true;
       finish(request, {
         route: request.sluiceRoute ?? unroutedLabel,
+        ...(request.sluiceDoor && { door: request.sluiceDoor }),
         ...(request.sluiceTenant && { tenant: request.sluiceTenant }),
         outcome: error.status >= 500 ? 'error' : 'rejected',
         status: error.status,
@@ -198,6 +202,11 @@ export function buildApp(opts: AppOptions): Sluice {
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
+  app.post('/v1/messages', routedHandler('chat', deps, messagesDoor));
+  app.post(
+    '/v1/messages/count_tokens',
+    countTokensHandler(() => runtime),
+  );
   if (opts.loaded.adminKey) registerAdminRoutes(app, { adminKey: opts.loaded.adminKey, store });
   registerInfoRoutes(app, {
     runtime: () => runtime,

@@ -11,6 +11,10 @@ export const unroutedLabel = '_unrouted';
 
 export interface RequestRecord {
   route: string;
+  /** The client protocol it came through: chat, completions, embeddings, messages, responses. */
+  door?: string;
+  /** The protocol of the backend that delivered the answer (openai, mock), or cache. */
+  protocol?: string;
   /** The key's tenant (logs only: never a metric label). */
   tenant?: string;
   outcome: RequestOutcome;

@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { anthropicErrorType } from '../doors/messages.js';
 import { errorCatalogue } from '../errors/catalogue.js';
 import { SluiceError, toSluiceError } from '../errors/sluice-error.js';
 
@@ -43,8 +44,12 @@ function errorHeaders(error: SluiceError): Record<string, string> {
   return errorCatalogue[error.code].retry ? error.headers : { ...error.headers, 'x-should-retry': 'false' };
 }
 
+/** The error in the shape of the door it answers: Anthropic's for /v1/messages, OpenAI's everywhere else. */
 export function sendError(reply: FastifyReply, error: SluiceError): FastifyReply {
-  return reply.code(error.status).headers(errorHeaders(error)).type('application/json').send(error.toBody());
+  const body = reply.request.url.startsWith('/v1/messages')
+    ? { type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } }
+    : error.toBody();
+  return reply.code(error.status).headers(errorHeaders(error)).type('application/json').send(body);
 }
 
 /**
@@ -103,7 +108,7 @@ export function registerErrorHandling(
           )
         : new SluiceError(
             'not_found',
-            `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis(path) : ''}`,
+            `Unknown request URL: ${request.method} ${path.slice(0, 200)}.${path.startsWith('/v1/') ? servedApis() : ''}`,
           );
     return sendError(reply, error);
   });
@@ -118,10 +123,7 @@ function routePattern(url: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-/** What a client calling another OpenAI API (most often the Responses API, the default of some SDKs) should use. */
-function servedApis(path: string): string {
-  const served = ' Sluice serves /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.';
-  return path.startsWith('/v1/responses')
-    ? `${served} The Responses API is not one of them: use chat completions (Vercel AI SDK: openai.chat(model); OpenAI Agents SDK: its chat completions model).`
-    : served;
+/** What a client calling an API Sluice does not serve should use. */
+function servedApis(): string {
+  return ' Sluice serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, /v1/messages, /v1/messages/count_tokens and /v1/models.';
 }

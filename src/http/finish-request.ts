@@ -17,6 +17,8 @@ export function createFinisher(metrics: Metrics) {
 export function summarize(r: RequestRecord): Record<string, unknown> {
   return {
     route: r.route,
+    ...(r.door && { door: r.door }),
+    ...(r.protocol && { protocol: r.protocol }),
     ...(r.tenant && { tenant: r.tenant }),
     outcome: r.outcome,
     status: r.status,

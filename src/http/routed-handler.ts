@@ -28,9 +28,10 @@ import { asksForStructure, requestJudge } from './request-judge.js';
 import type { RequestRecord } from '../cost/request-record.js';
 import { costHeaders, failureHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
-import { validateBody } from './validate-body.js';
+import { checkDepth, validateBody } from './validate-body.js';
 import { answerFromJson } from '../cascade/json-attempt.js';
 import type { QualityControl } from '../quality/quality-control.js';
+import type { Door, DoorContext } from '../doors/door.js';
 
 export interface RoutedDeps {
   runtime: () => Runtime;
@@ -53,12 +54,19 @@ declare module 'fastify' {
     sluiceStartedAt: number;
     sluiceAccounted: boolean;
     sluiceTenant: string | undefined;
+    /** The client protocol the request came through (chat, completions, embeddings, messages, responses). */
+    sluiceDoor: string | undefined;
   }
 }
 
 const bypass: CacheProbe = { result: 'bypass' };
 
-export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
+/**
+ * `door`: a client protocol other than the endpoint's own (Anthropic Messages, OpenAI Responses), translated to
+ * a chat completions body on the way in and from the chat answer (or stream) on the way out.
+ */
+export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: Door) {
+  const doorName = door?.name ?? endpoint;
   // Made once, not per request: the request path allocates only what a request needs.
   const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
   const isHealthy = (id: string) => deps.health.isHealthy(id);
@@ -66,10 +74,13 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
   const busy = (b: string) => deps.inflight.count(b);
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
+    request.sluiceDoor = doorName;
     const rt = deps.runtime();
     const tenant = await rt.keys.authenticate(request.headers);
     request.sluiceTenant = tenant?.name;
-    const body = validateBody(endpoint, request.body);
+    const body = door
+      ? validateBody(endpoint, door.toChat(checkedBody(request.body)))
+      : validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
     if (!target) throw modelNotFound(model);
@@ -79,17 +90,19 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
     const stream = endpoint !== 'embeddings' && body.stream === true;
     const clientWantsUsage =
       (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
-    const cache = route.cache.enabled
-      ? await probeCache({
-          store: deps.store,
-          route,
-          endpoint,
-          body,
-          optIn: request.headers['x-sluice-cache'] === 'true',
-          storeError,
-        })
-      : bypass;
-    if (route.cache.enabled) {
+    // The cache holds chat completions answers; a door's answers are not cached (yet).
+    const cache =
+      route.cache.enabled && !door
+        ? await probeCache({
+            store: deps.store,
+            route,
+            endpoint,
+            body,
+            optIn: request.headers['x-sluice-cache'] === 'true',
+            storeError,
+          })
+        : bypass;
+    if (route.cache.enabled && !door) {
       deps.metrics.cache.inc({ result: cache.result });
       reply.header('x-sluice-cache', cache.result);
     }
@@ -140,11 +153,19 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       start_tier: String(plan.tiers[0]!.index),
     });
 
-    const sink = stream ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info)) : undefined;
+    const doorCtx: DoorContext | undefined = door && {
+      model,
+      inputTokens: profile.inputTokens,
+      request: request.body as Record<string, unknown>,
+      now: Date.now(),
+    };
+    const sink = stream
+      ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info), door && door.stream(doorCtx!))
+      : undefined;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
     const baseline = rt.backends.get(baselineBackendId(route))!;
     const streamExplain =
-      explaining && stream
+      explaining && stream && !door
         ? (attempts: readonly AttemptRecord[], head: object) => {
             const delivered = attempts[attempts.length - 1];
             const cost = accountRequest(attempts, delivered, baseline);
@@ -203,7 +224,10 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
       );
     request.sluiceAccounted = true;
     const finish = () =>
-      deps.finish(request, toRecord({ tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost }));
+      deps.finish(
+        request,
+        toRecord({ door: doorName, tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost, rt }),
+      );
     if (result.outcome === 'error' && !result.committed) {
       finish();
       reply.headers(
@@ -268,12 +292,14 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
         },
       });
     }
-    const text = explaining
-      ? JSON.stringify({
-          ...result.answer!.json,
-          sluice: explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost }),
-        })
-      : result.answer!.text;
+    const sluice = explaining
+      ? explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost })
+      : undefined;
+    const text = door
+      ? JSON.stringify({ ...door.fromChat(result.answer!.json, doorCtx!), ...(sluice && { sluice }) })
+      : sluice
+        ? JSON.stringify({ ...result.answer!.json, sluice })
+        : result.answer!.text;
     // The answer goes out first; metrics and the log line are written while the client reads it.
     reply.type('application/json').send(text);
     finish();
@@ -283,6 +309,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps) {
 }
 
 function toRecord(o: {
+  door: string;
+  rt: Runtime;
   tenant: string | undefined;
   route: RouteConfig;
   result: CascadeResult;
@@ -297,6 +325,8 @@ function toRecord(o: {
   const upstreamMs = result.attempts.reduce((s, a) => s + a.durationMs, 0);
   return {
     route: o.route.name,
+    door: o.door,
+    ...(result.delivered && { protocol: o.rt.backends.get(result.delivered.backend)?.protocol ?? 'openai' }),
     ...(o.tenant && { tenant: o.tenant }),
     outcome: result.outcome,
     status: result.error?.status ?? (result.outcome === 'client_aborted' ? 499 : 200),
@@ -347,6 +377,8 @@ function answerFromCache(
   const durationMs = performance.now() - request.sluiceStartedAt;
   o.deps.finish(request, {
     route: o.route.name,
+    door: request.sluiceDoor ?? 'chat',
+    protocol: 'cache',
     ...(request.sluiceTenant && { tenant: request.sluiceTenant }),
     outcome: 'ok',
     status: 200,
@@ -358,6 +390,12 @@ function answerFromCache(
     cost,
   });
   return reply;
+}
+
+/** A door's body, checked for depth before the door's own validation walks it. */
+function checkedBody(body: unknown): unknown {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) checkDepth(body as Record<string, unknown>);
+  return body;
 }
 
 /** `x-sluice-min-tier: N` lets a caller who knows better skip the cheaper tiers. */

@@ -1,12 +1,16 @@
 // Writes a client's SSE stream. Nothing is written before `open` (the commit point); from then on the reply is
-// hijacked from fastify and written directly, with back-pressure, ending in [DONE] or one error event.
+// hijacked from fastify and written directly, with back-pressure, ending in [DONE] or one error event. A door's
+// translator, when given, turns each chat chunk into the door's own events.
 import type { FastifyReply } from 'fastify';
 import type { CommitInfo, StreamSink } from '../cascade/types.js';
+import type { StreamTranslator } from '../doors/door.js';
+import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 
 export function createSseSink(
   reply: FastifyReply,
   headers: (info: CommitInfo) => Record<string, string>,
+  translator?: StreamTranslator,
 ): StreamSink & { readonly opened: boolean } {
   const res = reply.raw;
   let opened = false;
@@ -48,7 +52,7 @@ export function createSseSink(
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string) {
       if (!writable()) return;
-      pending += `data: ${data}\n\n`;
+      pending += translator ? translator.chunk(data) : `data: ${data}\n\n`;
       if (!scheduled) {
         scheduled = true;
         process.nextTick(flush);
@@ -56,11 +60,13 @@ export function createSseSink(
       return blocked;
     },
     done() {
-      if (writable()) res.end(`${pending}data: [DONE]\n\n`);
+      if (writable()) res.end(pending + (translator ? translator.end() : 'data: [DONE]\n\n'));
       pending = '';
     },
     fail(body: OpenAIErrorBody) {
-      if (writable()) res.end(`${pending}data: ${JSON.stringify(body)}\n\n`);
+      const status = errorCatalogue[body.error.code as ErrorCode]?.status ?? 500;
+      if (writable())
+        res.end(pending + (translator ? translator.error(body, status) : `data: ${JSON.stringify(body)}\n\n`));
       pending = '';
     },
   };

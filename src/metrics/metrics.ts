@@ -21,6 +21,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['route', 'outcome'],
       registers: r,
     }),
+    doorRequests: new Counter({
+      name: 'sluice_door_requests_total',
+      help: 'Requests by client protocol (door) and the protocol of the backend that answered (none: no answer).',
+      labelNames: ['door', 'protocol'],
+      registers: r,
+    }),
     attempts: new Counter({
       name: 'sluice_attempts_total',
       help: 'Upstream attempts by route, tier, backend and outcome.',

@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.js';
 export function recordRequest(m: Metrics, r: RequestRecord): void {
   const route = r.route;
   m.requests.inc({ route, outcome: r.outcome });
+  if (r.door) m.doorRequests.inc({ door: r.door, protocol: r.protocol ?? 'none' });
   m.requestDuration.observe({ route, outcome: r.outcome }, r.durationMs / 1000);
   if (r.overheadMs !== undefined) m.overhead.observe({ route }, r.overheadMs / 1000);
   if (r.firstByteMs !== undefined && r.delivered)

@@ -68,7 +68,8 @@ export function createKeyRegistry(
     open,
     async authenticate(headers) {
       if (open) return undefined;
-      const token = bearer(headers.authorization) ?? single(headers['api-key']);
+      // Bearer (OpenAI SDKs), api-key (Azure clients), x-api-key (Anthropic SDKs, Claude Code).
+      const token = bearer(headers.authorization) ?? single(headers['api-key']) ?? single(headers['x-api-key']);
       if (!token || token.length > 512) throw invalid();
       const digest = createHash('sha256').update(token, 'utf8').digest();
       const sha = digest.toString('hex');

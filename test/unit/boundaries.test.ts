@@ -55,6 +55,7 @@ const pure = [
   'src/judge/',
   'src/cost/',
   'src/shared/',
+  'src/doors/',
   'src/quality/agreement.ts',
   'src/quality/threshold.ts',
 ];

@@ -1,0 +1,92 @@
+// A door is a client-facing protocol other than Chat Completions (Anthropic Messages, OpenAI Responses). It
+// translates its request into the chat completions body the pipeline routes, and the pipeline's answer (a chat
+// completion, or its stream of chunks) back into its own wire format. Pure: no I/O, no fastify.
+import type { OpenAIErrorBody } from '../errors/sluice-error.js';
+import { SluiceError } from '../errors/sluice-error.js';
+
+export type DoorName = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses';
+
+export interface DoorContext {
+  /** The model name the client sent (answers carry it back). */
+  model: string;
+  /** Sluice's count of the prompt's tokens (stream starts announce it before the backend's usage arrives). */
+  inputTokens: number;
+  /** The door's own request body, as the client sent it. */
+  request: Record<string, unknown>;
+  /** Milliseconds since the epoch, for ids and timestamps. */
+  now: number;
+}
+
+/** Turns the chat chunks of a stream into the door's SSE text. */
+export interface StreamTranslator {
+  /** SSE text for one chat chunk (its `data` JSON); may be empty, or several events. */
+  chunk(data: string): string;
+  /** SSE text that ends a complete stream. */
+  end(): string;
+  /** SSE text for an error after the commit point. */
+  error(body: OpenAIErrorBody, status: number): string;
+}
+
+export interface Door {
+  readonly name: 'messages' | 'responses';
+  /** Checks the door's request shape and returns the chat completions body to route. Throws a 400 naming the field. */
+  toChat(body: unknown): Record<string, unknown>;
+  /** The door's JSON answer for a chat completion. */
+  fromChat(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown>;
+  stream(ctx: DoorContext): StreamTranslator;
+}
+
+/** One SSE event with a name. */
+export const sseEvent = (type: string, data: unknown): string => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+
+export function invalid(param: string, message: string): SluiceError {
+  return new SluiceError('invalid_request', message, { param });
+}
+
+export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** A JSON object string parsed for an answer's tool input; a string that is not one becomes `{}` plus the raw text. */
+export function parseArguments(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return asRecord(v) ?? { value: v };
+  } catch {
+    return { _raw: text };
+  }
+}
+
+/** The first choice of a chat completion or chunk. */
+export function firstChoice(json: Record<string, unknown>): Record<string, unknown> | undefined {
+  const choices = json.choices;
+  return Array.isArray(choices) ? asRecord(choices[0]) : undefined;
+}
+
+export interface ChatUsage {
+  input: number;
+  cached: number;
+  output: number;
+  reasoning: number;
+}
+
+export function chatUsage(json: Record<string, unknown>): ChatUsage | undefined {
+  const u = asRecord(json.usage);
+  if (!u) return undefined;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return {
+    input: n(u.prompt_tokens),
+    cached: n(asRecord(u.prompt_tokens_details)?.cached_tokens),
+    output: n(u.completion_tokens),
+    reasoning: n(asRecord(u.completion_tokens_details)?.reasoning_tokens),
+  };
+}
+
+/** A chat chunk's JSON, or undefined for data that is not a JSON object (never thrown into the stream). */
+export function parseChunk(data: string): Record<string, unknown> | undefined {
+  try {
+    return asRecord(JSON.parse(data));
+  } catch {
+    return undefined;
+  }
+}

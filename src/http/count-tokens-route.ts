@@ -1,0 +1,28 @@
+// POST /v1/messages/count_tokens: the Anthropic SDKs' countTokens and Claude Code (dozens of calls at start-up, with
+// ?beta=true). The request is translated as /v1/messages would be, so system prompt, tools and messages are counted
+// the way the route's classifier counts them. No upstream call, no cost.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { countChatTokens } from '../classify/count-tokens.js';
+import { asRecord } from '../doors/door.js';
+import { messagesToChat } from '../doors/messages.js';
+import { modelNotFound } from '../errors/sluice-error.js';
+import type { ChatMessage } from '../openai/types.js';
+import type { Runtime } from '../runtime.js';
+import { checkDepth } from './validate-body.js';
+
+export function countTokensHandler(runtime: () => Runtime) {
+  return async function handle(request: FastifyRequest, reply: FastifyReply) {
+    const rt = runtime();
+    const tenant = await rt.keys.authenticate(request.headers);
+    const raw = request.body;
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) checkDepth(raw as Record<string, unknown>);
+    // count_tokens takes no max_tokens; the translation needs one.
+    const chat = messagesToChat(asRecord(raw) ? { max_tokens: 1, ...(raw as object) } : raw);
+    const model = chat.model as string;
+    const target = rt.resolveTarget(model);
+    if (!target) throw modelNotFound(model);
+    rt.keys.authorize(tenant, model, target.route.name);
+    const counted = countChatTokens(chat.messages as ChatMessage[], chat.tools);
+    return reply.type('application/json').send({ input_tokens: counted.tokens });
+  };
+}
