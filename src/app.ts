@@ -14,6 +14,7 @@ import { unroutedLabel } from './cost/request-record.js';
 import { routedHandler } from './http/routed-handler.js';
 import { countTokensHandler } from './http/count-tokens-route.js';
 import { messagesDoor } from './doors/messages.js';
+import { responsesDoor } from './doors/responses.js';
 import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
 import { registerCors } from './http/cors.js';
@@ -202,6 +203,7 @@ export function buildApp(opts: AppOptions): Sluice {
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
   app.post('/v1/embeddings', routedHandler('embeddings', deps));
+  app.post('/v1/responses', routedHandler('chat', deps, responsesDoor));
   app.post('/v1/messages', routedHandler('chat', deps, messagesDoor));
   app.post(
     '/v1/messages/count_tokens',

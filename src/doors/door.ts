@@ -7,6 +7,8 @@ import { SluiceError } from '../errors/sluice-error.js';
 export type DoorName = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses';
 
 export interface DoorContext {
+  /** Unique for the request: the door's answer, item and message ids are made from it. */
+  id: string;
   /** The model name the client sent (answers carry it back). */
   model: string;
   /** Sluice's count of the prompt's tokens (stream starts announce it before the backend's usage arrives). */
@@ -25,6 +27,8 @@ export interface StreamTranslator {
   end(): string;
   /** SSE text for an error after the commit point. */
   error(body: OpenAIErrorBody, status: number): string;
+  /** The answer's output items so far (a door that lets later requests refer to them). */
+  output?(): unknown[];
 }
 
 export interface Door {
@@ -34,6 +38,21 @@ export interface Door {
   /** The door's JSON answer for a chat completion. */
   fromChat(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown>;
   stream(ctx: DoorContext): StreamTranslator;
+  /** Earlier output items a request may refer to by id, kept in the state store (the Responses API's store). */
+  items?: ItemReferences;
+}
+
+export interface ItemReferences {
+  /** Whether this request's output items are kept for later requests to refer to. */
+  keeps(body: Record<string, unknown>): boolean;
+  /** The ids of items the request refers to. */
+  references(body: Record<string, unknown>): string[];
+  /** The body with each reference replaced by the item found; a 400 naming the one not found. */
+  resolve(body: Record<string, unknown>, found: ReadonlyMap<string, Record<string, unknown>>): Record<string, unknown>;
+  /** How long kept items are found. */
+  ttlMs: number;
+  /** The output items of a JSON answer. */
+  output(answer: Record<string, unknown>): Array<Record<string, unknown>>;
 }
 
 /** One SSE event with a name. */

@@ -231,9 +231,6 @@ function stopReason(finish: unknown): string {
   }
 }
 
-const messageId = (chatId: unknown, now: number) =>
-  `msg_${typeof chatId === 'string' && chatId !== '' ? chatId.replace(/^chatcmpl-/, '') : now.toString(36)}`;
-
 function usageOf(json: Record<string, unknown>, fallbackInput: number): Record<string, number> {
   const u = chatUsage(json);
   return {
@@ -261,7 +258,7 @@ export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): 
     });
   }
   return {
-    id: messageId(json.id, ctx.now),
+    id: `msg_${ctx.id}`,
     type: 'message',
     role: 'assistant',
     model: ctx.model,
@@ -280,13 +277,13 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
   let nextIndex = 0;
   let finish: unknown = null;
   let usage: Record<string, number> | undefined;
-  const start = (id: unknown) => {
+  const start = () => {
     started = true;
     return (
       sseEvent('message_start', {
         type: 'message_start',
         message: {
-          id: messageId(id, ctx.now),
+          id: `msg_${ctx.id}`,
           type: 'message',
           role: 'assistant',
           model: ctx.model,
@@ -326,7 +323,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     chunk(data) {
       const json = parseChunk(data);
       if (!json) return '';
-      let out = started ? '' : start(json.id);
+      let out = started ? '' : start();
       if (json.usage) usage = usageOf(json, ctx.inputTokens);
       const choice = firstChoice(json);
       const delta = asRecord(choice?.delta);
@@ -370,7 +367,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       return out;
     },
     end() {
-      return (started ? '' : start(undefined)) + finishEvents();
+      return (started ? '' : start()) + finishEvents();
     },
     error(body, status) {
       return sseEvent('error', {

@@ -32,6 +32,8 @@ import { checkDepth, validateBody } from './validate-body.js';
 import { answerFromJson } from '../cascade/json-attempt.js';
 import type { QualityControl } from '../quality/quality-control.js';
 import type { Door, DoorContext } from '../doors/door.js';
+import { keepItems, resolveItems } from './door-items.js';
+import { randomUUID } from 'node:crypto';
 
 export interface RoutedDeps {
   runtime: () => Runtime;
@@ -79,7 +81,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     const tenant = await rt.keys.authenticate(request.headers);
     request.sluiceTenant = tenant?.name;
     const body = door
-      ? validateBody(endpoint, door.toChat(checkedBody(request.body)))
+      ? validateBody(endpoint, door.toChat(await doorBody(door, request.body, deps.store, storeError)))
       : validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
@@ -154,14 +156,17 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     });
 
     const doorCtx: DoorContext | undefined = door && {
+      id: randomUUID().replaceAll('-', ''),
       model,
       inputTokens: profile.inputTokens,
       request: request.body as Record<string, unknown>,
       now: Date.now(),
     };
+    const translator = door?.stream(doorCtx!);
     const sink = stream
-      ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info), door && door.stream(doorCtx!))
+      ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info), translator)
       : undefined;
+    const keeps = door?.items?.keeps(request.body as Record<string, unknown>) === true;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
     const baseline = rt.backends.get(baselineBackendId(route))!;
     const streamExplain =
@@ -264,6 +269,11 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     };
     if (result.outcome === 'client_aborted' || result.committed) {
       finish();
+      if (keeps && result.outcome === 'ok' && translator?.output)
+        keepItems(translator.output() as Array<Record<string, unknown>>, door!.items!.ttlMs, {
+          store: deps.store,
+          storeError,
+        });
       if (result.outcome === 'ok') shadow(result.streamed);
       return reply.hijack();
     }
@@ -296,7 +306,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       ? explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost })
       : undefined;
     const text = door
-      ? JSON.stringify({ ...door.fromChat(result.answer!.json, doorCtx!), ...(sluice && { sluice }) })
+      ? JSON.stringify(doorAnswer(door, result.answer!.json, doorCtx!, keeps, deps.store, storeError, sluice))
       : sluice
         ? JSON.stringify({ ...result.answer!.json, sluice })
         : result.answer!.text;
@@ -392,10 +402,31 @@ function answerFromCache(
   return reply;
 }
 
-/** A door's body, checked for depth before the door's own validation walks it. */
-function checkedBody(body: unknown): unknown {
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) checkDepth(body as Record<string, unknown>);
-  return body;
+/** A door's body, checked for depth before the door's own validation walks it, its item references resolved. */
+async function doorBody(
+  door: Door,
+  body: unknown,
+  store: StateStore,
+  storeError: (operation: string) => void,
+): Promise<unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  checkDepth(body as Record<string, unknown>);
+  return door.items ? resolveItems(door.items, body as Record<string, unknown>, { store, storeError }) : body;
+}
+
+/** A door's JSON answer (with the explain field when asked); its output items kept when the request says so. */
+function doorAnswer(
+  door: Door,
+  json: Record<string, unknown>,
+  ctx: DoorContext,
+  keeps: boolean,
+  store: StateStore,
+  storeError: (operation: string) => void,
+  sluice: unknown,
+): Record<string, unknown> {
+  const answer = door.fromChat(json, ctx);
+  if (keeps && door.items) keepItems(door.items.output(answer), door.items.ttlMs, { store, storeError });
+  return sluice ? { ...answer, sluice } : answer;
 }
 
 /** `x-sluice-min-tier: N` lets a caller who knows better skip the cheaper tiers. */

@@ -1,6 +1,6 @@
 // The Vercel AI SDK (ai 5 with @ai-sdk/openai), pointed at Sluice with createOpenAI({ baseURL }): text, streams,
-// multi-step tool calls, structured objects and embeddings come back as the SDK expects. Its default model function
-// calls the Responses API, which Sluice does not serve: that fails with a 404 saying what to use.
+// multi-step tool calls, structured objects and embeddings come back as the SDK expects, through chat completions
+// (openai.chat) and through the default provider, which calls the Responses API.
 import { createOpenAI } from '@ai-sdk/openai';
 import { embedMany, generateObject, generateText, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,9 +94,35 @@ describe('the Vercel AI SDK against Sluice', () => {
     expect(embeddings[0]!.length).toBeGreaterThan(0);
   });
 
-  it('fails the Responses API default with the 404 that says what to use', async () => {
-    await expect(generateText({ model: openai('auto'), prompt: 'hi', maxRetries: 0 })).rejects.toThrow(
-      /openai\.chat\(model\)/,
-    );
+  it('the default provider (the Responses API): text, streams and tool calls', async () => {
+    const r = await generateText({ model: openai('auto'), prompt: 'What is the capital of France?', maxRetries: 0 });
+    expect(r.text).toContain('[simulated');
+    expect(r.finishReason).toBe('stop');
+    expect(r.usage.inputTokens).toBeGreaterThan(0);
+    expect(r.response.headers?.['x-sluice-route']).toBe('auto');
+    const s = streamText({ model: openai('auto'), prompt: 'Tell me about Paris.', maxRetries: 0 });
+    let text = '';
+    for await (const delta of s.textStream) text += delta;
+    expect(text).toContain('[simulated');
+    expect((await s.usage).outputTokens).toBeGreaterThan(0);
+    const t = await generateText({
+      model: openai('auto'),
+      prompt: 'The weather in Paris?',
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+    expect(t.steps[0]!.toolCalls.map((c) => c.toolName)).toEqual(['weather']);
+    expect(t.steps[0]!.toolResults[0]!.output).toMatchObject({ celsius: 21 });
+    expect(t.text).toContain('[simulated');
+    const st = streamText({
+      model: openai('auto'),
+      prompt: 'The weather in Paris?',
+      tools: { weather },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+    expect((await st.steps)[0]!.toolCalls.map((c) => c.toolName)).toEqual(['weather']);
+    expect(await st.text).toContain('[simulated');
   });
 });

@@ -178,11 +178,11 @@ describe('invalid requests', () => {
     expect(put.statusCode).toBe(405);
     expect(String(put.headers.allow)).toContain('GET');
   });
-  it('404 for the Responses API, saying what to use instead (the Vercel AI SDK calls it by default)', async () => {
-    const res = await app.post('/v1/responses', { model: 'auto', input: 'hi' });
+  it('404 for an OpenAI API Sluice does not serve, listing those it does', async () => {
+    const res = await app.post('/v1/assistants', { model: 'auto' });
     expectOpenAIError(res, 404, 'not_found');
     expect(res.json.error.message).toContain('/v1/chat/completions');
-    expect(res.json.error.message).toContain('openai.chat(model)');
+    expect(res.json.error.message).toContain('/v1/responses');
   });
   it('413 for a body over the limit', async () => {
     const res = await app.post('/v1/chat/completions', {

@@ -1,0 +1,308 @@
+// The OpenAI SDK's Responses API (client.responses) pointed at Sluice's Responses door, in front of an
+// OpenAI-protocol upstream that only speaks chat completions: requests translated exactly, answers and the stream
+// event sequence as the SDK parses them, function tools both ways, structured output, item references, and the
+// fields that need state Sluice does not keep refused by name.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatChunks, chatCompletion, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { mockCascadeConfig, proxyConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
+
+let upstream: FakeUpstream;
+let app: TestApp;
+let client: OpenAI;
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  app = await startTestApp(proxyConfig([upstream.url]), { env: { TEST_KEY: 'sk-upstream' } });
+  client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'sk-any', maxRetries: 0 });
+});
+afterAll(async () => {
+  await app.close();
+  await upstream.close();
+});
+
+const weather = {
+  type: 'function' as const,
+  name: 'get_weather',
+  description: 'Current weather in a city',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+    additionalProperties: false,
+  },
+  strict: true,
+};
+
+const toolCall = (args = '{"city":"Paris"}') =>
+  chatCompletion('', {
+    finish: 'tool_calls',
+    usage: { prompt_tokens: 40, completion_tokens: 9 },
+    extra: {
+      content: null,
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: args } }],
+    },
+  });
+
+/** The text of a response's message items (the SDK adds output_text to JSON answers only, not to streamed ones). */
+const outputText = (r: OpenAI.Responses.Response) =>
+  r.output
+    .flatMap((o) => (o.type === 'message' ? o.content : []))
+    .map((c) => (c.type === 'output_text' ? c.text : ''))
+    .join('');
+
+describe('the OpenAI SDK’s Responses API against Sluice', () => {
+  it('creates a response from a string input and instructions', async () => {
+    upstream.script(() => ({
+      kind: 'json',
+      body: chatCompletion('Paris.', {
+        usage: { prompt_tokens: 21, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
+      }),
+    }));
+    const { data, response } = await client.responses
+      .create({
+        model: 'auto',
+        instructions: 'Be brief.',
+        input: 'Capital of France?',
+        max_output_tokens: 64,
+        temperature: 0.3,
+        reasoning: { effort: 'low' },
+        text: { verbosity: 'low' },
+        safety_identifier: 'u-7',
+      })
+      .withResponse();
+    expect(data.object).toBe('response');
+    expect(data.status).toBe('completed');
+    expect(data.output_text).toBe('Paris.');
+    expect(data.id).toMatch(/^resp_/);
+    expect(data.model).toBe('auto');
+    expect(data.usage).toMatchObject({
+      input_tokens: 21,
+      output_tokens: 2,
+      input_tokens_details: { cached_tokens: 4 },
+    });
+    expect(response.headers.get('x-sluice-route')).toBe('auto');
+    expect(upstream.requests.at(-1)!.body).toMatchObject({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Capital of France?' },
+      ],
+      max_completion_tokens: 64,
+      temperature: 0.3,
+      reasoning_effort: 'low',
+      verbosity: 'low',
+      user: 'u-7',
+    });
+    expect(app.logs.find((l) => l.msg === 'request' && l.door === 'responses')).toMatchObject({ protocol: 'openai' });
+  });
+
+  it('marks an answer cut at max_output_tokens incomplete', async () => {
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Par', { finish: 'length' }) }));
+    const r = await client.responses.create({ model: 'auto', input: 'Capital?', max_output_tokens: 1 });
+    expect(r.status).toBe('incomplete');
+    expect(r.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+
+  it('runs a function call: function_call out, function_call_output back as a tool message', async () => {
+    upstream.script(() => ({ kind: 'json', body: toolCall() }));
+    const first = await client.responses.create({
+      model: 'auto',
+      input: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [weather],
+      tool_choice: 'required',
+      store: false,
+    });
+    const call = first.output.find((o) => o.type === 'function_call')!;
+    expect(call).toMatchObject({
+      type: 'function_call',
+      call_id: 'call_1',
+      name: 'get_weather',
+      arguments: '{"city":"Paris"}',
+    });
+    expect(upstream.requests.at(-1)!.body).toMatchObject({
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: weather.parameters, strict: true } }],
+      tool_choice: 'required',
+    });
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('21 °C in Paris.') }));
+    const second = await client.responses.create({
+      model: 'auto',
+      tools: [weather],
+      store: false,
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        call,
+        { type: 'function_call_output', call_id: 'call_1', output: '{"celsius":21}' },
+      ],
+    });
+    expect(second.output_text).toBe('21 °C in Paris.');
+    expect(upstream.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: 'Weather in Paris?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"celsius":21}' },
+    ]);
+  });
+
+  it('finds earlier output items by reference (store is on by default), across a second request', async () => {
+    upstream.script(() => ({ kind: 'json', body: toolCall() }));
+    const first = await client.responses.create({ model: 'auto', input: 'Weather in Paris?', tools: [weather] });
+    const callItem = first.output[0]!;
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Sunny.') }));
+    const second = await client.responses.create({
+      model: 'auto',
+      tools: [weather],
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { type: 'item_reference', id: callItem.id! },
+        { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+      ],
+    });
+    expect(second.output_text).toBe('Sunny.');
+    expect((upstream.requests.at(-1)!.body.messages as unknown[])[1]).toMatchObject({
+      role: 'assistant',
+      tool_calls: [{ id: 'call_1', function: { name: 'get_weather' } }],
+    });
+    const missing = await client.responses
+      .create({ model: 'auto', input: [{ type: 'item_reference', id: 'fc_nope' }] })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((missing as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('input[0]');
+  });
+
+  it('parses structured output (text.format json_schema)', async () => {
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('{"city":"Paris","population":2100000}') }));
+    const schema = {
+      type: 'object',
+      properties: { city: { type: 'string' }, population: { type: 'integer' } },
+      required: ['city', 'population'],
+      additionalProperties: false,
+    };
+    const r = await client.responses.parse({
+      model: 'auto',
+      input: 'Capital of France?',
+      text: { format: { type: 'json_schema', name: 'city', schema, strict: true } },
+    });
+    expect(r.output_parsed).toEqual({ city: 'Paris', population: 2100000 });
+    expect(upstream.requests.at(-1)!.body.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'city', schema, strict: true },
+    });
+  });
+
+  it('streams the event sequence the SDK expects, sequence numbers in order', async () => {
+    upstream.script(() => ({
+      kind: 'sse',
+      events: chatChunks(['Par', 'is', '.'], { usage: { prompt_tokens: 21, completion_tokens: 3 } }),
+    }));
+    const stream = client.responses.stream({ model: 'auto', input: 'Capital of France?' });
+    const types: string[] = [];
+    const seqs: number[] = [];
+    let text = '';
+    for await (const e of stream) {
+      types.push(e.type);
+      seqs.push(e.sequence_number);
+      if (e.type === 'response.output_text.delta') text += e.delta;
+    }
+    const final = await stream.finalResponse();
+    expect(text).toBe('Paris.');
+    expect(outputText(final)).toBe('Paris.');
+    expect(final.usage).toMatchObject({ input_tokens: 21, output_tokens: 3 });
+    expect([...new Set(types)]).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+  });
+
+  it('streams a function call: arguments deltas, then done, with create({ stream: true })', async () => {
+    const base = { id: 'chatcmpl-t', object: 'chat.completion.chunk', created: 1, model: 'm' };
+    const call = (fn: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        ...base,
+        choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...extra, function: fn }] }, finish_reason: null }],
+      });
+    upstream.script(() => ({
+      kind: 'sse',
+      events: [
+        call({ name: 'get_weather', arguments: '' }, { id: 'call_9', type: 'function' }),
+        call({ arguments: '{"city":' }),
+        call({ arguments: '"Paris"}' }),
+        JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }),
+      ],
+    }));
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of await client.responses.create({
+      model: 'auto',
+      input: 'Paris?',
+      tools: [weather],
+      stream: true,
+    }))
+      events.push(e);
+    const done = events.find((e) => e.type === 'response.function_call_arguments.done');
+    expect(done).toMatchObject({ arguments: '{"city":"Paris"}', name: 'get_weather' });
+    const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+    expect(completed.type).toBe('response.completed');
+    expect(completed.response.output).toEqual([
+      expect.objectContaining({ type: 'function_call', call_id: 'call_9', arguments: '{"city":"Paris"}' }),
+    ]);
+  });
+
+  it('ends a stream that fails after the commit point with response.failed', async () => {
+    upstream.script(() => ({ kind: 'sse', events: chatChunks(['Hello', ' there', ' friend']), cutAfter: 2 }));
+    const res = await app.post('/v1/responses', { model: 'auto', input: 'hi', stream: true });
+    expect(res.status).toBe(200);
+    const events = res.text.split('\n\n').filter((e) => e.startsWith('event: '));
+    expect(events[0]).toMatch(/^event: response\.created/);
+    expect(events.at(-1)).toMatch(/^event: response\.failed\ndata: .*"status":"failed"/);
+    expect(res.text).not.toContain('response.completed');
+  });
+
+  it('refuses what needs state or OpenAI’s own tools, naming the field, in OpenAI’s error shape', async () => {
+    for (const [extra, param] of [
+      [{ previous_response_id: 'resp_1' }, 'previous_response_id'],
+      [{ conversation: 'conv_1' }, 'conversation'],
+      [{ background: true }, 'background'],
+      [{ tools: [{ type: 'web_search' }] }, 'tools[0]'],
+      [{ tools: [{ type: 'file_search', vector_store_ids: ['v'] }] }, 'tools[0]'],
+      [{ input: 42 }, 'input'],
+    ] as const) {
+      const res = await app.post('/v1/responses', { model: 'auto', input: 'hi', ...extra });
+      expect(res.status, param).toBe(400);
+      expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request', param });
+      expect(res.json.error.message).toContain(param.replace(/\[0\]$/, ''));
+    }
+    const noModel = await client.responses.create({ input: 'hi' } as never).catch((e: unknown) => e);
+    expect(noModel).toBeInstanceOf(OpenAI.BadRequestError);
+    const unknown = await client.responses.create({ model: 'nope', input: 'hi' }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe('the Responses door over a cascade', () => {
+  it('routes and judges as chat completions do', async () => {
+    const cascade = await startTestApp(mockCascadeConfig());
+    try {
+      const c = new OpenAI({ baseURL: `${cascade.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const { data, response } = await c.responses
+        .create({ model: 'auto', input: 'Prove that there are infinitely many primes, rigorously.' })
+        .withResponse();
+      expect(data.output_text).toContain('[simulated');
+      expect(response.headers.get('x-sluice-tier')).not.toBeNull();
+      const streamed = await c.responses.stream({ model: 'auto', input: 'What is 2+2?' }).finalResponse();
+      expect(outputText(streamed)).toContain('[simulated');
+    } finally {
+      await cascade.close();
+    }
+  });
+});
