@@ -171,7 +171,10 @@ const quality = z.strictObject({
 
 const route = z.strictObject({
   name: id,
-  /** Client model names this route also answers to (transparent mode). */
+  /**
+   * Client model names this route also answers to (transparent mode). A name ending in `*` is a prefix: `claude-*`
+   * takes every model name Claude Code sends, whatever its version. Exact names win over prefixes, longer over shorter.
+   */
   aliases: z.array(z.string().min(1)).default([]),
   tiers: z.array(tier).min(1),
   /** Backend the route's savings are measured against; default: the first backend of the last tier. */

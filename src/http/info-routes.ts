@@ -33,7 +33,7 @@ export function registerInfoRoutes(
   const models = () => {
     const { config } = opts.runtime();
     const routes = config.routes
-      .flatMap((r) => [r.name, ...r.aliases])
+      .flatMap((r) => [r.name, ...r.aliases.filter((a) => !a.endsWith('*'))])
       .map((id) => ({ id, object: 'model', created, owned_by: 'sluice' }));
     const pinned = config.backends.map((b) => ({
       id: b.id,

@@ -11,12 +11,17 @@ export type ResolveTarget = (model: string) => Target | undefined;
 
 export function createTargetResolver(config: Config): ResolveTarget {
   const byName = new Map<string, Target>();
+  const prefixes: Array<{ prefix: string; target: Target }> = [];
   for (const route of config.routes) {
     byName.set(route.name, { route, pinned: false });
-    for (const alias of route.aliases) byName.set(alias, { route, pinned: false });
+    for (const alias of route.aliases) {
+      if (alias.endsWith('*')) prefixes.push({ prefix: alias.slice(0, -1), target: { route, pinned: false } });
+      else byName.set(alias, { route, pinned: false });
+    }
   }
   for (const b of config.backends) byName.set(b.id, { route: pinnedRoute(b), pinned: true });
-  return (model) => byName.get(model);
+  prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
+  return (model) => byName.get(model) ?? prefixes.find((p) => model.startsWith(p.prefix))?.target;
 }
 
 function pinnedRoute(b: BackendConfig): RouteConfig {
