@@ -18,7 +18,15 @@ export function usageFrom(
   const input = asTokenCount(u?.prompt_tokens);
   const estimateOutput = () => (estimate.outputText ? countText(estimate.outputText).tokens : 0);
   if (u && input !== undefined) {
-    const cachedInput = Math.min(asTokenCount(asObject(u.prompt_tokens_details)?.cached_tokens) ?? 0, input);
+    const details = asObject(u.prompt_tokens_details);
+    const cachedInput = Math.min(asTokenCount(details?.cached_tokens) ?? 0, input);
+    // Cache writes: reported by Anthropic backends (their wire puts them here), priced apart.
+    const writes = {
+      ...(asTokenCount(details?.cache_write_tokens) && { cacheWrite: asTokenCount(details?.cache_write_tokens) }),
+      ...(asTokenCount(details?.cache_write_1h_tokens) && {
+        cacheWrite1h: asTokenCount(details?.cache_write_1h_tokens),
+      }),
+    };
     // No completion count: the total's remainder when there is one (embeddings report prompt = total), else what
     // was generated is estimated (nothing, for embeddings).
     const total = asTokenCount(u.total_tokens);
@@ -28,8 +36,8 @@ export function usageFrom(
           ? total - input
           : undefined
         : asTokenCount(u.completion_tokens);
-    if (output !== undefined) return { input, cachedInput, output, estimated: false };
-    return { input, cachedInput, output: estimateOutput(), estimated: Boolean(estimate.outputText) };
+    if (output !== undefined) return { input, cachedInput, ...writes, output, estimated: false };
+    return { input, cachedInput, ...writes, output: estimateOutput(), estimated: Boolean(estimate.outputText) };
   }
   return { input: estimate.inputTokens, cachedInput: 0, output: estimateOutput(), estimated: true };
 }

@@ -23,6 +23,9 @@ const pricing = z
   .strictObject({
     inputPerMTok: usd.optional(),
     cachedInputPerMTok: usd.optional(),
+    /** Prompt-cache writes (Anthropic: 5-minute and 1-hour entries); absent: the input price. */
+    cacheWritePerMTok: usd.optional(),
+    cacheWrite1hPerMTok: usd.optional(),
     outputPerMTok: usd.optional(),
     perRequest: usd.default(0),
     selfHosted: selfHosted.optional(),
@@ -69,7 +72,8 @@ export type EndpointKind = (typeof endpointKinds)[number];
 
 const backend = z.strictObject({
   id,
-  protocol: z.enum(['openai', 'mock']),
+  /** openai: any OpenAI-compatible server (vLLM, Gemini's OpenAI endpoint, ...); anthropic: the Messages API. */
+  protocol: z.enum(['openai', 'anthropic', 'mock']),
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   model: z.string().min(1),
   apiKeyEnv: z
@@ -361,8 +365,18 @@ function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }
     if (backendIds.has(b.id))
       ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id "${b.id}"` });
     backendIds.add(b.id);
-    if (b.protocol === 'openai' && !b.baseUrl)
-      ctx.addIssue({ code: 'custom', path: ['backends', i, 'baseUrl'], message: 'required for protocol openai' });
+    if (b.protocol !== 'mock' && !b.baseUrl)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', i, 'baseUrl'],
+        message: `required for protocol ${b.protocol}`,
+      });
+    if (b.protocol === 'anthropic' && b.endpoints?.some((e) => e !== 'chat'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', i, 'endpoints'],
+        message: 'protocol anthropic serves chat only (the Messages API has no completions or embeddings)',
+      });
   });
   const names = new Set<string>();
   cfg.routes.forEach((r, i) => {

@@ -14,8 +14,10 @@ export function recordRequest(m: Metrics, r: RequestRecord): void {
   for (const a of r.attempts) {
     m.attempts.inc({ route, tier: String(a.tier), backend: a.backend, outcome: a.outcome });
     m.upstreamDuration.observe({ backend: a.backend, outcome: a.outcome }, a.durationMs / 1000);
-    if (a.usage.input > a.usage.cachedInput)
-      m.tokens.inc({ route, backend: a.backend, type: 'input' }, a.usage.input - a.usage.cachedInput);
+    const written = (a.usage.cacheWrite ?? 0) + (a.usage.cacheWrite1h ?? 0);
+    if (a.usage.input > a.usage.cachedInput + written)
+      m.tokens.inc({ route, backend: a.backend, type: 'input' }, a.usage.input - a.usage.cachedInput - written);
+    if (written > 0) m.tokens.inc({ route, backend: a.backend, type: 'cache_write' }, written);
     if (a.usage.cachedInput > 0) m.tokens.inc({ route, backend: a.backend, type: 'cached_input' }, a.usage.cachedInput);
     if (a.usage.output > 0) m.tokens.inc({ route, backend: a.backend, type: 'output' }, a.usage.output);
     if (a.costNano > 0) m.cost.inc({ route, backend: a.backend }, nanoToUsd(a.costNano));

@@ -3,10 +3,12 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { BackendConfig } from '../config/schema.js';
 import { createMockUpstream } from './mock-upstream.js';
 import { createOpenAIUpstream } from './openai-upstream.js';
+import { anthropicWire } from './anthropic-wire.js';
 import type { Upstream } from './types.js';
 
 const protocols: Record<BackendConfig['protocol'], (b: BackendConfig, loaded: LoadedConfig) => Upstream> = {
   openai: (b, loaded) => createOpenAIUpstream(b, loaded.secrets.get(b.id), loaded.proxies.get(b.id)),
+  anthropic: (b, loaded) => createOpenAIUpstream(b, loaded.secrets.get(b.id), loaded.proxies.get(b.id), anthropicWire),
   mock: (b) => createMockUpstream(b),
 };
 

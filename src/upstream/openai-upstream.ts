@@ -1,5 +1,6 @@
-// The OpenAI-compatible wire adapter: one undici Pool per backend (keep-alive, connection cap), per-call timers
-// for first token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets.
+// The HTTP wire adapter: one undici Pool per backend (keep-alive, connection cap), per-call timers for first
+// token, idle gaps and total time. Every body is read to the end or destroyed: no leaked sockets. The protocol's
+// path, headers and translations come from its Wire (OpenAI-compatible: none; Anthropic: both ways).
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import { asObject, parseJson } from '../openai/wire-values.js';
@@ -24,8 +25,34 @@ const paths: Record<EndpointKind, string> = {
 };
 const maxErrorBody = 64 * 1024;
 
+/** What one protocol changes on the wire: where, with which headers, and the translations to and from chat. */
+export interface Wire {
+  path(endpoint: EndpointKind): string;
+  /** Headers every call carries (a backend's own `headers` override them). */
+  headers?: Record<string, string>;
+  /** The authentication headers for the key. */
+  auth(apiKey: string): Record<string, string>;
+  /** The request body as sent (translated, when the protocol is not OpenAI's). */
+  body(body: Record<string, unknown>): string;
+  /** A JSON answer as a chat completion; absent: the answer is one already. */
+  answer?(json: Record<string, unknown>): Record<string, unknown>;
+  /** A translator of one stream's events into chat chunk events; absent: they are chunks already. */
+  stream?(): (events: readonly SseEvent[]) => SseEvent[];
+}
+
+export const openaiWire: Wire = {
+  path: (endpoint) => paths[endpoint],
+  auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+  body: (body) => JSON.stringify(body),
+};
+
 /** `proxy`: the egress proxy to tunnel through (HTTP CONNECT), when the environment names one for this backend. */
-export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | undefined, proxy?: string): Upstream {
+export function createOpenAIUpstream(
+  backend: BackendConfig,
+  apiKey: string | undefined,
+  proxy?: string,
+  wire: Wire = openaiWire,
+): Upstream {
   const url = new URL(backend.baseUrl ?? '');
   const basePath = url.pathname.replace(/\/+$/, '');
   const poolOptions = {
@@ -43,12 +70,13 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     : new Pool(url.origin, { ...poolOptions, connect: { timeout: backend.timeouts.connectMs } });
   // No Accept-Encoding would mean any coding is acceptable (RFC 9110), and answers are read as they come: say so.
   const fixed: Record<string, string> = {
+    ...wire.headers,
     ...backend.headers,
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     'accept-encoding': 'identity',
   };
-  if (apiKey) fixed.authorization = `Bearer ${apiKey}`;
+  if (apiKey) Object.assign(fixed, wire.auth(apiKey));
   // Name/value pairs, the request id appended per request: cheaper than a new object spread from these each time.
   const baseHeaders = Object.entries(fixed)
     .filter(([name]) => name.toLowerCase() !== 'x-request-id')
@@ -63,10 +91,10 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.DispatchOptions = {
       origin: url.origin, // a Pool knows it; a ProxyAgent reads it
-      path: basePath + paths[req.endpoint],
+      path: basePath + wire.path(req.endpoint),
       method: 'POST',
       headers: baseHeaders.concat('x-request-id', req.requestId),
-      body: JSON.stringify(req.body),
+      body: wire.body(req.body),
       headersTimeout: 0,
       bodyTimeout: 0,
     };
@@ -87,7 +115,9 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
     if (whole.statusCode < 200 || whole.statusCode >= 300) throw failure(whole.statusCode, whole.text, whole.headers);
     const json = parseJsonObject(whole.text);
     if (isErrorObject(json)) throw failure(embeddedStatus(json.error), whole.text, whole.headers);
-    return { kind: 'json', text: whole.text, json };
+    if (!wire.answer) return { kind: 'json', text: whole.text, json };
+    const chat = wire.answer(json);
+    return { kind: 'json', text: JSON.stringify(chat), json: chat };
   }
 
   async function sendStream(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamStream> {
@@ -105,7 +135,7 @@ export function createOpenAIUpstream(backend: BackendConfig, apiKey: string | un
       if (contentType.includes('text/event-stream')) {
         return {
           kind: 'stream',
-          events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes),
+          events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes, wire.stream?.()),
           cancel: () => {
             timer.clear();
             res.destroy();
@@ -135,6 +165,7 @@ async function* streamEvents(
   timer: AttemptTimer,
   idleMs: number,
   maxBytes: number,
+  translate?: (events: readonly SseEvent[]) => SseEvent[],
 ): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser();
   let first = true;
@@ -147,7 +178,8 @@ async function* streamEvents(
       size += chunk.length;
       if (size > maxBytes) throw answerTooLarge(maxBytes);
       if (!first) timer.touch();
-      const events = parser.push(chunk);
+      const parsed = parser.push(chunk);
+      const events = translate && parsed.length > 0 ? translate(parsed) : parsed;
       if (events.length === 0) continue;
       if (first) {
         first = false;
@@ -156,7 +188,8 @@ async function* streamEvents(
       if (events.some((ev) => ev.data === '[DONE]')) sawDone = true;
       yield events;
     }
-    const rest = parser.end();
+    const parsedRest = parser.end();
+    const rest = translate && parsedRest.length > 0 ? translate(parsedRest) : parsedRest;
     if (rest.length > 0) yield rest;
   } catch (err) {
     throw timer.failure() ?? classifyTransportError(err);

@@ -21,6 +21,8 @@ export type Reply =
       stallAfter?: number;
       lineEnd?: string;
       endDelayMs?: number;
+      /** Each event's `event:` line from its JSON `type` (Anthropic's framing). */
+      named?: boolean;
     }
   | { kind: 'stall' }
   | { kind: 'reset' };
@@ -119,7 +121,8 @@ async function send(reply: Reply, res: ServerResponse): Promise<void> {
         if (reply.stallAfter !== undefined && i >= reply.stallAfter) return;
         if (i > 0 && reply.delayMs) await sleep(reply.delayMs);
         if (res.destroyed) return;
-        res.write(`data: ${reply.events[i]}${end}${end}`);
+        const name = reply.named ? `event: ${(JSON.parse(reply.events[i]!) as { type: string }).type}${end}` : '';
+        res.write(`${name}data: ${reply.events[i]}${end}${end}`);
       }
       if (reply.cutAfter !== undefined && reply.cutAfter >= reply.events.length) {
         res.socket?.destroy();

@@ -1,0 +1,313 @@
+// The Anthropic Messages protocol behind Sluice (`protocol: anthropic` backends): a chat completions body as an
+// Anthropic request, and Anthropic's message (or its stream of events) as a chat completion (or its chunks), so
+// the cascade, judge and accounting see one protocol. System and developer messages go to the top-level system
+// prompt, tool calls to tool_use blocks and tool messages to tool_result blocks (consecutive turns of one role
+// merged, as Anthropic requires), images to image blocks, json_schema to output_config.format. Usage carries cache
+// reads as cached input and cache writes (5 minutes and 1 hour) for their own prices. Pure.
+import type { Wire } from './openai-upstream.js';
+import type { SseEvent } from './sse-parser.js';
+import { httpFailure, UpstreamFailure } from './upstream-failure.js';
+
+type Json = Record<string, unknown>;
+
+const asRecord = (v: unknown): Json | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+
+/** Anthropic requires max_tokens; a request without one gets this. */
+export const defaultMaxTokens = 4_096;
+export const anthropicVersion = '2023-06-01';
+
+function imageBlock(url: string): Json {
+  const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (data) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  return { type: 'image', source: { type: 'url', url } };
+}
+
+function contentBlocks(content: unknown): Json[] {
+  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) return [];
+  const out: Json[] = [];
+  for (const p of content) {
+    const part = asRecord(p);
+    if (typeof part?.text === 'string' && part.text !== '') out.push({ type: 'text', text: part.text });
+    else if (part?.type === 'image_url') {
+      const url = asRecord(part.image_url)?.url;
+      if (typeof url === 'string') out.push(imageBlock(url));
+    }
+  }
+  return out;
+}
+
+const textOf = (content: unknown) =>
+  contentBlocks(content)
+    .map((b) => (b.type === 'text' ? (b.text as string) : ''))
+    .join('\n\n');
+
+function parseInput(args: unknown): Json {
+  if (typeof args !== 'string' || args.trim() === '') return {};
+  try {
+    return asRecord(JSON.parse(args)) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function toolChoice(tc: unknown, parallel: unknown): Json | undefined {
+  const off = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (tc === 'required') return { type: 'any', ...off };
+  if (tc === 'none') return { type: 'none' };
+  const name = asRecord(asRecord(tc)?.function)?.name;
+  if (typeof name === 'string') return { type: 'tool', name, ...off };
+  return tc === 'auto' || parallel === false ? { type: 'auto', ...off } : undefined;
+}
+
+/** A chat completions body (model already the backend's) as an Anthropic Messages request. */
+export function chatToAnthropic(body: Json): Json {
+  const system: string[] = [];
+  const messages: Array<{ role: 'user' | 'assistant'; content: Json[] }> = [];
+  const push = (role: 'user' | 'assistant', blocks: Json[]) => {
+    if (blocks.length === 0) return;
+    const last = messages.at(-1);
+    if (last?.role === role) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  for (const m of (body.messages as Json[] | undefined) ?? []) {
+    switch (m.role) {
+      case 'system':
+      case 'developer': {
+        const text = textOf(m.content);
+        if (text !== '') system.push(text);
+        break;
+      }
+      case 'assistant': {
+        const blocks = contentBlocks(m.content);
+        for (const c of (m.tool_calls as Json[] | undefined) ?? []) {
+          const fn = asRecord(c.function);
+          blocks.push({ type: 'tool_use', id: String(c.id), name: String(fn?.name), input: parseInput(fn?.arguments) });
+        }
+        push('assistant', blocks);
+        break;
+      }
+      case 'tool':
+      case 'function':
+        push('user', [
+          { type: 'tool_result', tool_use_id: String(m.tool_call_id ?? m.name ?? ''), content: textOf(m.content) },
+        ]);
+        break;
+      default:
+        push('user', contentBlocks(m.content));
+    }
+  }
+  const tools = Array.isArray(body.tools)
+    ? (body.tools as Json[]).flatMap((t) => {
+        const fn = asRecord(t.function);
+        if (!fn || typeof fn.name !== 'string') return [];
+        return [
+          {
+            name: fn.name,
+            ...(typeof fn.description === 'string' && { description: fn.description }),
+            input_schema: asRecord(fn.parameters) ?? { type: 'object', properties: {} },
+          },
+        ];
+      })
+    : [];
+  const stop = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop : undefined;
+  const format = asRecord(body.response_format);
+  const schema =
+    format?.type === 'json_schema'
+      ? asRecord(asRecord(format.json_schema)?.schema)
+      : format?.type === 'json_object'
+        ? { type: 'object' }
+        : undefined;
+  const effort = body.reasoning_effort;
+  const tc = tools.length > 0 ? toolChoice(body.tool_choice, body.parallel_tool_calls) : undefined;
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens;
+  return {
+    model: body.model,
+    max_tokens: maxTokens,
+    messages,
+    ...(system.length > 0 && { system: system.join('\n\n') }),
+    ...(stop && stop.length > 0 && { stop_sequences: stop }),
+    ...(typeof body.temperature === 'number' && { temperature: Math.min(1, body.temperature) }),
+    ...(typeof body.top_p === 'number' && { top_p: body.top_p }),
+    ...(tools.length > 0 && { tools }),
+    ...(tc && { tool_choice: tc }),
+    ...((schema || typeof effort === 'string') && {
+      output_config: {
+        ...(schema && { format: { type: 'json_schema', schema } }),
+        ...(effort === 'low' || effort === 'medium' || effort === 'high' ? { effort } : {}),
+      },
+    }),
+    ...(typeof body.user === 'string' && { metadata: { user_id: body.user } }),
+    ...(body.stream === true && { stream: true }),
+  };
+}
+
+function finishReason(stop: unknown): string {
+  switch (stop) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      return 'stop';
+  }
+}
+
+/** Anthropic usage as chat usage: prompt tokens are all input (cache reads and writes included). */
+export function chatUsage(u: Json | undefined): Json {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  const read = n(u?.cache_read_input_tokens);
+  const written = n(u?.cache_creation_input_tokens);
+  const split = asRecord(u?.cache_creation);
+  const hour = n(split?.ephemeral_1h_input_tokens);
+  const prompt = n(u?.input_tokens) + read + written;
+  const output = n(u?.output_tokens);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: output,
+    total_tokens: prompt + output,
+    prompt_tokens_details: {
+      cached_tokens: read,
+      cache_write_tokens: Math.max(0, written - hour),
+      cache_write_1h_tokens: Math.min(hour, written),
+    },
+  };
+}
+
+/** An Anthropic message as a chat completion. */
+export function anthropicToChat(msg: Json): Json {
+  const blocks = Array.isArray(msg.content) ? (msg.content as Json[]) : [];
+  const text = blocks
+    .filter((b) => b.type === 'text')
+    .map((b) => String(b.text ?? ''))
+    .join('');
+  const calls = blocks
+    .filter((b) => b.type === 'tool_use')
+    .map((b) => ({
+      id: String(b.id),
+      type: 'function',
+      function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
+    }));
+  return {
+    id: `chatcmpl-${String(msg.id ?? '').replace(/^msg_/, '')}`,
+    object: 'chat.completion',
+    created: 0,
+    model: msg.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: text === '' && calls.length > 0 ? null : text,
+          ...(calls.length > 0 && { tool_calls: calls }),
+        },
+        logprobs: null,
+        finish_reason: finishReason(msg.stop_reason),
+      },
+    ],
+    usage: chatUsage(asRecord(msg.usage)),
+  };
+}
+
+const errorStatus: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529,
+};
+
+/** Turns a stream of Anthropic events into chat chunk events, [DONE] after message_stop. Throws on `error`. */
+export function anthropicStreamTranslator(): (events: readonly SseEvent[]) => SseEvent[] {
+  let head: Json = {};
+  let usage: Json = {};
+  let toolIndex = -1;
+  const tools = new Map<number, number>(); // content block index → tool call index
+  const chunk = (delta: Json, finish: string | null = null): SseEvent => ({
+    data: JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }),
+  });
+  return (events) => {
+    const out: SseEvent[] = [];
+    for (const ev of events) {
+      let data: Json | undefined;
+      try {
+        data = asRecord(JSON.parse(ev.data));
+      } catch {
+        throw new UpstreamFailure('protocol', 'an Anthropic stream event is not JSON');
+      }
+      switch (data?.type) {
+        case 'message_start': {
+          const m = asRecord(data.message) ?? {};
+          head = {
+            id: `chatcmpl-${String(m.id ?? '').replace(/^msg_/, '')}`,
+            object: 'chat.completion.chunk',
+            created: 0,
+            model: m.model,
+          };
+          usage = { ...asRecord(m.usage) };
+          out.push(chunk({ role: 'assistant', content: '' }));
+          break;
+        }
+        case 'content_block_start': {
+          const block = asRecord(data.content_block);
+          if (block?.type === 'tool_use') {
+            tools.set(Number(data.index), ++toolIndex);
+            out.push(
+              chunk({
+                tool_calls: [
+                  { index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } },
+                ],
+              }),
+            );
+          } else if (block?.type === 'text' && typeof block.text === 'string' && block.text !== '') {
+            out.push(chunk({ content: block.text }));
+          }
+          break;
+        }
+        case 'content_block_delta': {
+          const d = asRecord(data.delta);
+          if (d?.type === 'text_delta' && typeof d.text === 'string') out.push(chunk({ content: d.text }));
+          else if (d?.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json !== '') {
+            const index = tools.get(Number(data.index)) ?? toolIndex;
+            out.push(chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] }));
+          }
+          break; // thinking and signature deltas stay with Anthropic: a chat client has no place for them
+        }
+        case 'message_delta': {
+          usage = { ...usage, ...asRecord(data.usage) };
+          const stop = asRecord(data.delta)?.stop_reason;
+          if (stop != null) out.push(chunk({}, finishReason(stop)));
+          break;
+        }
+        case 'message_stop':
+          out.push({ data: JSON.stringify({ ...head, choices: [], usage: chatUsage(usage) }) }, { data: '[DONE]' });
+          break;
+        case 'error': {
+          const e = asRecord(data.error);
+          const status = errorStatus[String(e?.type)] ?? 500;
+          throw httpFailure(status, JSON.stringify(data), {});
+        }
+        default:
+          break; // ping, and event types added later
+      }
+    }
+    return out;
+  };
+}
+
+/** The Anthropic protocol on the wire: POST {baseUrl}/v1/messages with x-api-key and anthropic-version. */
+export const anthropicWire: Wire = {
+  path: () => '/v1/messages',
+  headers: { 'anthropic-version': anthropicVersion },
+  auth: (apiKey) => ({ 'x-api-key': apiKey }),
+  body: (body) => JSON.stringify(chatToAnthropic(body)),
+  answer: anthropicToChat,
+  stream: anthropicStreamTranslator,
+};
