@@ -15,7 +15,7 @@ import { hashKey } from '../src/tenants/key-registry.js';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
-/** `proxy` or `tenants` runs one part only. */
+/** `proxy`, `tenants` or `doors` runs one part only. */
 const only = process.env.BENCH_ONLY;
 const tenantRounds = Number(process.env.BENCH_TENANT_ROUNDS ?? 5);
 const body = (stream: boolean) =>
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     console.log(
       `# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`,
     );
-    for (const stream of only === 'tenants' ? [] : [false, true]) {
+    for (const stream of only === 'tenants' || only === 'doors' ? [] : [false, true]) {
       for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 2000); // warm-up: V8 needs a few thousand requests to optimize the hot path
       const r: Record<string, number[]> = {};
       const add = (k: string, v: number) => (r[k] ??= []).push(v);
@@ -87,13 +87,14 @@ async function main(): Promise<void> {
       }
       report(stream ? 'streaming' : 'non-streaming', r);
     }
-    if (only !== 'tenants') {
+    if (only === undefined || only === 'doors') await doorRun(targets.sluice, sluice.child.pid!);
+    if (only === undefined || only === 'proxy') {
       console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB), sampled every 100 ms`);
       console.log(
         `high-water mark since start: ${rssMb(sluice.child.pid!, 'VmHWM').toFixed(0)} MB (includes startup and the one-time optimisation of undici's WASM parser)`,
       );
     }
-    if (only !== 'proxy') await tenantRun(upstream.port);
+    if (only === undefined || only === 'tenants') await tenantRun(upstream.port);
   } finally {
     clearInterval(rss);
     sluice.child.kill('SIGTERM');
@@ -126,6 +127,65 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(
     `CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`,
   );
+}
+
+/** The same question through each door of one Sluice, to the same chat completions backend. */
+const doorBodies = {
+  chat: { path: '/v1/chat/completions', body: (stream: boolean) => body(stream) },
+  responses: {
+    path: '/v1/responses',
+    body: (stream: boolean) =>
+      JSON.stringify({
+        model: 'auto',
+        input: 'What is the capital of France? Answer in one sentence.',
+        max_output_tokens: 32,
+        store: false,
+        ...(stream && { stream: true }),
+      }),
+  },
+  messages: {
+    path: '/v1/messages',
+    body: (stream: boolean) =>
+      JSON.stringify({
+        model: 'auto',
+        max_tokens: 32,
+        messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }],
+        ...(stream && { stream: true }),
+      }),
+  },
+} as const;
+
+/**
+ * What translation costs: throughput at 32 connections through the Responses and Messages doors against chat
+ * completions, rounds interleaved (target: each door within 10 % of chat completions).
+ */
+async function doorRun(origin: string, pid: number): Promise<void> {
+  for (const stream of [false, true]) {
+    for (const d of Object.values(doorBodies)) await sequentialRun(origin, d.body(stream), 2000, {}, d.path);
+    const r: Record<string, number[]> = {};
+    for (let i = 0; i < rounds; i++) {
+      for (const [name, d] of Object.entries(doorBodies)) {
+        const cpu0 = cpuMs(pid);
+        const res = await cannon(origin, d.body(stream), 32, {}, d.path);
+        (r[name] ??= []).push(res.rps);
+        (r[`${name}.cpu`] ??= []).push(((cpuMs(pid) - cpu0) * 1000) / res.total);
+      }
+    }
+    console.log(`\n## doors, ${stream ? 'streaming' : 'non-streaming'}: the same backend through each client protocol`);
+    console.log('| door | c32 req/s | of chat completions | Sluice CPU µs/request |\n|---|---|---|---|');
+    const chat = median(r.chat ?? []);
+    for (const name of Object.keys(doorBodies)) {
+      const rps = median(r[name] ?? []);
+      const share = rps / chat;
+      const verdict = name === 'chat' ? '' : ` (target ≥ 90 %: ${share >= 0.9 ? 'met' : 'not met'})`;
+      const cpu = median(r[`${name}.cpu`] ?? []);
+      const more = name === 'chat' ? '' : ` (+${((cpu / median(r['chat.cpu'] ?? []) - 1) * 100).toFixed(0)} %)`;
+      console.log(
+        `| ${name} | ${rps.toFixed(0)} | ${(share * 100).toFixed(1)} %${verdict} | ${cpu.toFixed(0)}${more} |`,
+      );
+    }
+    console.log('(the load generator shares the cores: a door whose stream has more bytes also costs autocannon more)');
+  }
 }
 
 /**
@@ -226,6 +286,7 @@ async function sequentialRun(
   payload: string,
   n: number,
   headers: Record<string, string> = {},
+  path = '/v1/chat/completions',
 ): Promise<{ p50: number; p99: number; rps: number }> {
   const client = new Client(origin, { pipelining: 1 });
   const times: number[] = [];
@@ -233,7 +294,7 @@ async function sequentialRun(
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const res = await client.request({
-      path: '/v1/chat/completions',
+      path,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: payload,
@@ -253,9 +314,10 @@ async function cannon(
   payload: string,
   connections: number,
   headers: Record<string, string> = {},
+  path = '/v1/chat/completions',
 ): Promise<{ rps: number; p50: number; p99: number; total: number }> {
   const res = await autocannon({
-    url: `${origin}/v1/chat/completions`,
+    url: `${origin}${path}`,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: payload,

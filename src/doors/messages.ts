@@ -337,11 +337,8 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
             content_block: { type: 'text', text: '' },
           });
         }
-        out += sseEvent('content_block_delta', {
-          type: 'content_block_delta',
-          index: open.index,
-          delta: { type: 'text_delta', text: delta.content },
-        });
+        // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
+        out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(delta.content)}}}\n\n`;
       }
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
         const fn = asRecord(call.function);

@@ -333,9 +333,10 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   let open: OpenItem | undefined;
   const done: unknown[] = [];
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });
+  let echoed: Record<string, unknown> | undefined;
   const snapshot = (fields: Record<string, unknown>) => ({
     id,
-    ...echo(ctx),
+    ...(echoed ??= echo(ctx)),
     status: 'in_progress',
     incomplete_details: null,
     error: null,
@@ -345,7 +346,11 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   });
   const start = () => {
     started = true;
-    return ev('response.created', { response: snapshot({}) }) + ev('response.in_progress', { response: snapshot({}) });
+    // The same snapshot twice: serialised once.
+    const inProgress = JSON.stringify(snapshot({}));
+    const frame = (type: string) =>
+      `event: ${type}\ndata: {"type":"${type}","response":${inProgress},"sequence_number":${seq++}}\n\n`;
+    return frame('response.created') + frame('response.in_progress');
   };
   const close = () => {
     if (!open) return '';
@@ -396,13 +401,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
           });
         }
         open.text += delta.content;
-        out += ev('response.output_text.delta', {
-          item_id: open.id,
-          output_index: open.index,
-          content_index: 0,
-          delta: delta.content,
-          logprobs: [],
-        });
+        // The event of every token, written as text: the same JSON as ev() without building an object per token.
+        out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${JSON.stringify(delta.content)},"logprobs":[],"sequence_number":${seq++}}\n\n`;
       }
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
         const fn = asRecord(call.function);

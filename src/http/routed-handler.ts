@@ -80,8 +80,9 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     const rt = deps.runtime();
     const tenant = await rt.keys.authenticate(request.headers);
     request.sluiceTenant = tenant?.name;
+    // A door validates its own shape and builds a well-formed chat body: it is not checked a second time.
     const body = door
-      ? validateBody(endpoint, door.toChat(await doorBody(door, request.body, deps.store, storeError)))
+      ? door.toChat(await doorBody(door, request.body, deps.store, storeError))
       : validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
