@@ -154,7 +154,7 @@ describe('config validation', () => {
     expect(problems({ backends: [{ ...backend, baseUrl: 'https://api.openai.com/v1' }], routes: [route] })).toEqual([]);
   });
   it('validates the shipped configs', () => {
-    const env = { OPENAI_API_KEY: 'x', STRONG_API_KEY: 'x' };
+    const env = { OPENAI_API_KEY: 'x', STRONG_API_KEY: 'x', ANTHROPIC_API_KEY: 'x', GEMINI_API_KEY: 'x' };
     for (const f of ['config/sluice.yaml', ...readdirSync('config/examples').map((n) => `config/examples/${n}`)]) {
       expect(() => loadConfigFile(f, env), f).not.toThrow();
     }
