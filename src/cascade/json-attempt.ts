@@ -37,6 +37,7 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
       stream: false,
       signal: a.signal,
       requestId: a.req.requestId,
+      ...(a.req.native && { native: a.req.native }),
     });
     if (res.kind !== 'json') {
       res.cancel();

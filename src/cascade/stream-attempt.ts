@@ -46,6 +46,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
       stream: true,
       signal: a.signal,
       requestId: a.req.requestId,
+      ...(a.req.native && { native: a.req.native }),
     });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
     reading: for await (const events of res.events) {

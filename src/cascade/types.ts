@@ -1,4 +1,5 @@
 // Shapes shared by the cascade's loop, its attempts and the http layer that feeds and drains it.
+import type { NativeRequest } from '../upstream/types.js';
 import type { Profile } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
@@ -45,6 +46,8 @@ export interface CascadeRequest {
   ) => string;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /** The client's request in its own protocol, for backends that speak it. */
+  native?: NativeRequest;
 }
 
 export interface CascadeDeps {

@@ -3,6 +3,7 @@
 // completion, or its stream of chunks) back into its own wire format. Pure: no I/O, no fastify.
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 import { SluiceError } from '../errors/sluice-error.js';
+import type { NativeRequest } from '../shared/native-request.js';
 
 export type DoorName = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses';
 
@@ -38,6 +39,8 @@ export interface Door {
   /** The door's JSON answer for a chat completion. */
   fromChat(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown>;
   stream(ctx: DoorContext): StreamTranslator;
+  /** The request in its own protocol, for backends that speak it (sent to them untranslated). */
+  native?(body: Record<string, unknown>, headers: Record<string, string | string[] | undefined>): NativeRequest;
   /** Earlier output items a request may refer to by id, kept in the state store (the Responses API's store). */
   items?: ItemReferences;
 }

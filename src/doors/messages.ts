@@ -16,6 +16,7 @@ import {
   type StreamTranslator,
   sseEvent,
 } from './door.js';
+import type { NativeRequest } from '../shared/native-request.js';
 
 const block = z.looseObject({ type: z.string().min(1) });
 const content = z.union([z.string(), z.array(block)]);
@@ -242,6 +243,9 @@ function usageOf(json: Record<string, unknown>, fallbackInput: number): Record<s
 }
 
 export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
+  // An Anthropic backend's own message (thinking blocks and signatures, citations, server tool results): as it came.
+  const native = asRecord(json._native);
+  if (native) return { ...native, model: ctx.model };
   const choice = firstChoice(json);
   const message = asRecord(choice?.message);
   const content: Array<Record<string, unknown>> = [];
@@ -272,6 +276,20 @@ export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): 
 /** Chat chunks to Anthropic's events: message_start, content blocks, message_delta with usage, message_stop. */
 export function messagesStream(ctx: DoorContext): StreamTranslator {
   let started = false;
+  let native = false;
+  /** An Anthropic backend's own events, sent on as they came (message_start with the client's model name). */
+  const nativeEvents = (events: ReadonlyArray<[string, string]>) => {
+    native = true;
+    let out = '';
+    for (const [type, data] of events) {
+      if (type === 'message_start') {
+        const ev = parseChunk(data);
+        const message = asRecord(ev?.message);
+        out += sseEvent(type, { ...ev, message: { ...message, model: ctx.model } });
+      } else out += `event: ${type}\ndata: ${data}\n\n`;
+    }
+    return out;
+  };
   let stopped = false;
   let open: { index: number; kind: 'text' | 'tool'; toolIndex?: number } | undefined;
   let nextIndex = 0;
@@ -323,6 +341,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     chunk(data) {
       const json = parseChunk(data);
       if (!json) return '';
+      if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
       let out = started ? '' : start();
       if (json.usage) usage = usageOf(json, ctx.inputTokens);
       const choice = firstChoice(json);
@@ -364,6 +383,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       return out;
     },
     end() {
+      if (native) return ''; // the backend's message_stop went out with its events
       return (started ? '' : start()) + finishEvents();
     },
     error(body, status) {
@@ -387,8 +407,27 @@ export function anthropicErrorType(status: number): string {
   return 'api_error';
 }
 
+/** The protocol headers of a client's request that Anthropic backends read. */
+export function anthropicHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const name of ['anthropic-version', 'anthropic-beta']) {
+    const v = headers[name];
+    if (v !== undefined) passed[name] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return passed;
+}
+
+/** The request as the client sent it, for Anthropic backends, with the protocol headers they read. */
+function nativeRequest(
+  body: Record<string, unknown>,
+  headers: Record<string, string | string[] | undefined>,
+): NativeRequest {
+  return { protocol: 'anthropic', body, headers: anthropicHeaders(headers) };
+}
+
 export const messagesDoor: Door = {
   name: 'messages',
+  native: nativeRequest,
   toChat: messagesToChat,
   fromChat: chatToMessage,
   stream: messagesStream,

@@ -201,6 +201,9 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
           startedAt,
           ...(sink && { sink }),
           ...(streamExplain && { explain: streamExplain }),
+          ...(door?.native && {
+            native: door.native(request.body as Record<string, unknown>, request.headers),
+          }),
         },
         { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },
         {

@@ -224,14 +224,29 @@ const errorStatus: Record<string, number> = {
   overloaded_error: 529,
 };
 
-/** Turns a stream of Anthropic events into chat chunk events, [DONE] after message_stop. Throws on `error`. */
-export function anthropicStreamTranslator(): (events: readonly SseEvent[]) => SseEvent[] {
+/**
+ * Turns a stream of Anthropic events into chat chunk events, [DONE] after message_stop. Throws on `error`.
+ * `native`: each chunk also carries, in `_native`, the Anthropic events it came from (and those before it that
+ * made no chunk: pings, thinking, signatures, block ends) as [type, data] pairs, for the Messages door to send on
+ * as they came.
+ */
+export function anthropicStreamTranslator(native = false): (events: readonly SseEvent[]) => SseEvent[] {
   let head: Json = {};
   let usage: Json = {};
   let toolIndex = -1;
   const tools = new Map<number, number>(); // content block index → tool call index
+  let raw: Array<[string, string]> = [];
+  const take = () => {
+    const r = raw;
+    raw = [];
+    return r;
+  };
   const chunk = (delta: Json, finish: string | null = null): SseEvent => ({
-    data: JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }),
+    data: JSON.stringify({
+      ...head,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(native && { _native: take() }),
+    }),
   });
   return (events) => {
     const out: SseEvent[] = [];
@@ -242,6 +257,7 @@ export function anthropicStreamTranslator(): (events: readonly SseEvent[]) => Ss
       } catch {
         throw new UpstreamFailure('protocol', 'an Anthropic stream event is not JSON');
       }
+      if (native && data?.type !== 'error') raw.push([String(data?.type), ev.data]);
       switch (data?.type) {
         case 'message_start': {
           const m = asRecord(data.message) ?? {};
@@ -287,7 +303,17 @@ export function anthropicStreamTranslator(): (events: readonly SseEvent[]) => Ss
           break;
         }
         case 'message_stop':
-          out.push({ data: JSON.stringify({ ...head, choices: [], usage: chatUsage(usage) }) }, { data: '[DONE]' });
+          out.push(
+            {
+              data: JSON.stringify({
+                ...head,
+                choices: [],
+                usage: chatUsage(usage),
+                ...(native && { _native: take() }),
+              }),
+            },
+            { data: '[DONE]' },
+          );
           break;
         case 'error': {
           const e = asRecord(data.error);
@@ -302,12 +328,36 @@ export function anthropicStreamTranslator(): (events: readonly SseEvent[]) => Ss
   };
 }
 
+/**
+ * A native request made fit for an Anthropic backend after its conversation passed through another provider: with
+ * thinking on, Anthropic requires the last assistant turn of a tool loop to start with a signed thinking block,
+ * which a turn another provider wrote cannot have. Thinking is then turned off for this request (Anthropic's own
+ * advice), instead of a 400 the client cannot fix.
+ */
+export function fitNative(body: Json): Json {
+  const thinking = asRecord(body.thinking);
+  if (!thinking || thinking.type === 'disabled' || !Array.isArray(body.messages)) return body;
+  const lastAssistant = (body.messages as Json[]).findLast((m) => m.role === 'assistant');
+  const content = lastAssistant?.content;
+  if (!Array.isArray(content) || !content.some((b) => asRecord(b)?.type === 'tool_use')) return body;
+  const first = asRecord(content[0])?.type;
+  if (first === 'thinking' || first === 'redacted_thinking') return body;
+  const { thinking: _, ...rest } = body;
+  return rest;
+}
+
 /** The Anthropic protocol on the wire: POST {baseUrl}/v1/messages with x-api-key and anthropic-version. */
 export const anthropicWire: Wire = {
   path: () => '/v1/messages',
   headers: { 'anthropic-version': anthropicVersion },
   auth: (apiKey) => ({ 'x-api-key': apiKey }),
-  body: (body) => JSON.stringify(chatToAnthropic(body)),
-  answer: anthropicToChat,
-  stream: anthropicStreamTranslator,
+  speaks: (native) => native.protocol === 'anthropic',
+  countTokensPath: '/v1/messages/count_tokens',
+  // The client's own request (a Messages door request), with the backend's model and the stream the cascade asks.
+  body: (body, native) =>
+    JSON.stringify(
+      native ? { ...fitNative(native.body), model: body.model, stream: body.stream === true } : chatToAnthropic(body),
+    ),
+  answer: (json, native) => (native ? { ...anthropicToChat(json), _native: json } : anthropicToChat(json)),
+  stream: (native) => anthropicStreamTranslator(native !== undefined),
 };

@@ -6,7 +6,14 @@ import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import { asObject, parseJson } from '../openai/wire-values.js';
 import type { Cancel } from './cancel.js';
 import { createSseParser, type SseEvent } from './sse-parser.js';
-import type { Upstream, UpstreamJson, UpstreamRequest, UpstreamResponse, UpstreamStream } from './types.js';
+import type {
+  NativeRequest,
+  Upstream,
+  UpstreamJson,
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamStream,
+} from './types.js';
 import {
   UpstreamFailure,
   answerTooLarge,
@@ -32,12 +39,16 @@ export interface Wire {
   headers?: Record<string, string>;
   /** The authentication headers for the key. */
   auth(apiKey: string): Record<string, string>;
-  /** The request body as sent (translated, when the protocol is not OpenAI's). */
-  body(body: Record<string, unknown>): string;
+  /** The request body as sent (translated, when the protocol is not OpenAI's; the client's own, when native). */
+  body(body: Record<string, unknown>, native?: NativeRequest): string;
   /** A JSON answer as a chat completion; absent: the answer is one already. */
-  answer?(json: Record<string, unknown>): Record<string, unknown>;
+  answer?(json: Record<string, unknown>, native?: NativeRequest): Record<string, unknown>;
   /** A translator of one stream's events into chat chunk events; absent: they are chunks already. */
-  stream?(): (events: readonly SseEvent[]) => SseEvent[];
+  stream?(native?: NativeRequest): (events: readonly SseEvent[]) => SseEvent[];
+  /** Whether the wire speaks the native request's protocol (it is then sent as the client sent it). */
+  speaks?(native: NativeRequest): boolean;
+  /** Where the protocol counts a request's tokens (Anthropic: /v1/messages/count_tokens). */
+  countTokensPath?: string;
 }
 
 export const openaiWire: Wire = {
@@ -88,20 +99,34 @@ export function createOpenAIUpstream(
   const failure = (status: number, text: string, headers: WholeResponse['headers']) =>
     httpFailure(status, scrub(text), headers);
 
+  /** The client's protocol headers override the configured ones of the same name. */
+  const nativeHeaders = (extra: Record<string, string>) => {
+    const names = new Set(Object.keys(extra));
+    const kept: string[] = [];
+    for (let i = 0; i < baseHeaders.length; i += 2)
+      if (!names.has(baseHeaders[i]!.toLowerCase())) kept.push(baseHeaders[i]!, baseHeaders[i + 1]!);
+    return kept.concat(Object.entries(extra).flat());
+  };
+
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const native = req.native && wire.speaks?.(req.native) ? req.native : undefined;
     const options: Dispatcher.DispatchOptions = {
       origin: url.origin, // a Pool knows it; a ProxyAgent reads it
       path: basePath + wire.path(req.endpoint),
       method: 'POST',
-      headers: baseHeaders.concat('x-request-id', req.requestId),
-      body: wire.body(req.body),
+      headers: (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
+      body: wire.body(req.body, native),
       headersTimeout: 0,
       bodyTimeout: 0,
     };
-    return req.stream ? sendStream(req, options) : sendWhole(req, options);
+    return req.stream ? sendStream(req, options, native) : sendWhole(req, options, native);
   }
 
-  async function sendWhole(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamJson> {
+  async function sendWhole(
+    req: UpstreamRequest,
+    options: Dispatcher.DispatchOptions,
+    native: NativeRequest | undefined,
+  ): Promise<UpstreamJson> {
     let whole: WholeResponse;
     try {
       whole = await wholeResponse(pool, options, req.signal, {
@@ -116,11 +141,15 @@ export function createOpenAIUpstream(
     const json = parseJsonObject(whole.text);
     if (isErrorObject(json)) throw failure(embeddedStatus(json.error), whole.text, whole.headers);
     if (!wire.answer) return { kind: 'json', text: whole.text, json };
-    const chat = wire.answer(json);
+    const chat = wire.answer(json, native);
     return { kind: 'json', text: JSON.stringify(chat), json: chat };
   }
 
-  async function sendStream(req: UpstreamRequest, options: Dispatcher.DispatchOptions): Promise<UpstreamStream> {
+  async function sendStream(
+    req: UpstreamRequest,
+    options: Dispatcher.DispatchOptions,
+    native: NativeRequest | undefined,
+  ): Promise<UpstreamStream> {
     const t = backend.timeouts;
     const timer = new AttemptTimer(req.signal);
     timer.arm(t.firstTokenMs, 'no first token in time');
@@ -135,7 +164,7 @@ export function createOpenAIUpstream(
       if (contentType.includes('text/event-stream')) {
         return {
           kind: 'stream',
-          events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes, wire.stream?.()),
+          events: streamEvents(res, timer, t.idleMs, backend.maxAnswerBytes, wire.stream?.(native)),
           cancel: () => {
             timer.clear();
             res.destroy();
@@ -153,7 +182,36 @@ export function createOpenAIUpstream(
     }
   }
 
-  return { backend, send, close: () => pool.close() };
+  async function countTokens(native: NativeRequest, signal: Cancel): Promise<number> {
+    const whole = await wholeResponse(
+      pool,
+      {
+        origin: url.origin,
+        path: basePath + wire.countTokensPath!,
+        method: 'POST',
+        headers: nativeHeaders(native.headers),
+        body: JSON.stringify({ ...native.body, model: backend.model }),
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      signal,
+      { totalMs: backend.timeouts.firstTokenMs, errorCap: maxErrorBody, maxBytes: maxErrorBody },
+    ).catch((err: unknown) => {
+      throw classifyTransportError(err);
+    });
+    if (whole.statusCode < 200 || whole.statusCode >= 300) throw failure(whole.statusCode, whole.text, whole.headers);
+    const n = asObject(parseJson(whole.text))?.input_tokens;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw new UpstreamFailure('protocol', 'count_tokens answered no input_tokens');
+    return n;
+  }
+
+  return {
+    backend,
+    send,
+    ...(wire.countTokensPath !== undefined && { countTokens }),
+    close: () => pool.close(),
+  };
 }
 
 /**

@@ -3,6 +3,10 @@ import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
 import type { SseEvent } from './sse-parser.js';
 
+import type { NativeRequest } from '../shared/native-request.js';
+
+export type { NativeRequest };
+
 export interface UpstreamRequest {
   endpoint: EndpointKind;
   /** The body to send, `model` already set to the backend's model. */
@@ -11,6 +15,7 @@ export interface UpstreamRequest {
   /** Aborts the call: client gone, deadline passed, or the cascade discarded it. */
   signal: Cancel;
   requestId: string;
+  native?: NativeRequest;
 }
 
 export interface UpstreamJson {
@@ -37,5 +42,7 @@ export interface Upstream {
   readonly backend: BackendConfig;
   /** Resolves when the answer starts (JSON fully read, or stream headers in); rejects with UpstreamFailure. */
   send(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** The backend's own count of a native request's prompt tokens (Anthropic's count_tokens), when it has one. */
+  countTokens?(native: NativeRequest, signal: Cancel): Promise<number>;
   close(): Promise<void>;
 }

@@ -332,6 +332,116 @@ describe('cascades across protocols, through every door', () => {
   });
 });
 
+describe('the Messages door in front of an Anthropic backend: the request as the client sent it', () => {
+  const thinking = { type: 'thinking', thinking: 'Paris is the capital.', signature: 'EqQBCgIYAhIM-signed' };
+
+  it('passes the body (thinking signatures, unknown fields, system messages) and the betas on untranslated', async () => {
+    claude.script(() => ({
+      kind: 'json',
+      body: {
+        ...anthropicMessage([{ type: 'text', text: 'Paris.' }]),
+        content: [thinking, { type: 'text', text: 'Paris.' }],
+      },
+    }));
+    const body = {
+      model: 'claude-only',
+      max_tokens: 2048,
+      thinking: { type: 'adaptive' },
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+      system: [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: 'Capital of France?' },
+        { role: 'assistant', content: [thinking, { type: 'text', text: 'Paris.' }] },
+        { role: 'system', content: 'Plan mode is on.' },
+        { role: 'user', content: 'And of Italy?' },
+      ],
+    };
+    const res = await app.post('/v1/messages?beta=true', body, {
+      'anthropic-version': '2023-06-01',
+      'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14',
+    });
+    expect(res.status).toBe(200);
+    const sent = claude.requests.at(-1)!;
+    expect(sent.body).toEqual({ ...body, model: 'claude-haiku-4-5', stream: false });
+    expect(sent.headers['anthropic-beta']).toBe('claude-code-20250219,interleaved-thinking-2025-05-14');
+    expect(sent.headers['x-api-key']).toBe('sk-ant-upstream');
+    expect(res.json.content).toEqual([thinking, { type: 'text', text: 'Paris.' }]);
+    expect(res.json.model).toBe('claude-only');
+  });
+
+  it('streams the backend’s own events: thinking and signature deltas reach the SDK intact', async () => {
+    const events = [
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_n',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-haiku-4-5',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 20, output_tokens: 1 },
+        },
+      },
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Paris is ' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'the capital.' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQBsig' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'ping' },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Paris.' } },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 } },
+      { type: 'message_stop' },
+    ];
+    claude.script(() => ({ kind: 'sse', named: true, done: false, events: events.map((e) => JSON.stringify(e)) }));
+    const final = await anthropic.messages
+      .stream({
+        model: 'claude-only',
+        max_tokens: 2048,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [{ role: 'user', content: 'Capital of France?' }],
+      })
+      .finalMessage();
+    expect(final.content).toEqual([
+      { type: 'thinking', thinking: 'Paris is the capital.', signature: 'EqQBsig' },
+      expect.objectContaining({ type: 'text', text: 'Paris.' }),
+    ]);
+    expect(final.model).toBe('claude-only');
+    expect(final.usage.output_tokens).toBe(9);
+    expect(claude.requests.at(-1)!.body).toMatchObject({
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      stream: true,
+    });
+  });
+
+  it('asks the backend to count tokens when the route starts on it, else counts itself', async () => {
+    claude.script((req) =>
+      req.path === '/v1/messages/count_tokens'
+        ? { kind: 'json', body: { input_tokens: 4321 } }
+        : anthropicStream({ pieces: ['x'] }),
+    );
+    const counted = await anthropic.messages.countTokens({
+      model: 'claude-only',
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    expect(counted.input_tokens).toBe(4321);
+    expect(claude.requests.at(-1)).toMatchObject({
+      path: '/v1/messages/count_tokens',
+      body: { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Capital of France?' }] },
+    });
+    claude.script(() => anthropicError(529, 'overloaded_error', 'busy'));
+    const local = await anthropic.messages.countTokens({
+      model: 'claude-only',
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    expect(local.input_tokens).toBeGreaterThan(3);
+    expect(local.input_tokens).toBeLessThan(100);
+  });
+});
+
 describe('config', () => {
   it('refuses an Anthropic backend without baseUrl or with endpoints it cannot serve', async () => {
     const { loadConfigObject } = await import('../../src/config/load-config.js');

@@ -1,6 +1,6 @@
 // The Anthropic backend wire's pure parts: usage, stream events to chat chunks, errors mid-stream.
 import { describe, expect, it } from 'vitest';
-import { anthropicStreamTranslator, chatToAnthropic, chatUsage } from '../../src/upstream/anthropic-wire.js';
+import { anthropicStreamTranslator, chatToAnthropic, chatUsage, fitNative } from '../../src/upstream/anthropic-wire.js';
 import { UpstreamFailure } from '../../src/upstream/upstream-failure.js';
 
 const ev = (data: unknown) => ({ data: JSON.stringify(data) });
@@ -81,5 +81,27 @@ describe('the Anthropic wire', () => {
         },
       ],
     });
+  });
+
+  it('turns thinking off when the tool loop’s last assistant turn came from another provider (no signed thinking)', () => {
+    const toolTurn = (content: unknown[]) => ({
+      model: 'c',
+      max_tokens: 9,
+      thinking: { type: 'adaptive' },
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'ok' }] },
+      ],
+    });
+    const foreign = toolTurn([{ type: 'tool_use', id: 't', name: 'f', input: {} }]);
+    expect(fitNative(foreign).thinking).toBeUndefined();
+    const signed = toolTurn([
+      { type: 'thinking', thinking: 'x', signature: 's' },
+      { type: 'tool_use', id: 't', name: 'f', input: {} },
+    ]);
+    expect(fitNative(signed)).toBe(signed);
+    const plain = toolTurn([{ type: 'text', text: 'hi' }]);
+    expect(fitNative(plain)).toBe(plain);
   });
 });
