@@ -156,23 +156,30 @@ function itemsToMessages(items: readonly Item[]): ChatMessage[] {
   return out;
 }
 
+function functionToChat(t: Record<string, unknown>, at: string): Record<string, unknown> {
+  if (t.type !== 'function' || typeof t.name !== 'string')
+    throw invalid(
+      at,
+      `'${at}': the built-in tool '${String(t.type)}' is not supported; only function tools are.${String(t.type).startsWith('web_search') ? ' (Codex: set web_search = "disabled" in config.toml.)' : ''}`,
+    );
+  return {
+    type: 'function',
+    function: {
+      name: t.name,
+      ...(typeof t.description === 'string' && { description: t.description }),
+      parameters: t.parameters ?? { type: 'object', properties: {} },
+      ...(typeof t.strict === 'boolean' && { strict: t.strict }),
+    },
+  };
+}
+
+/** Function tools, and the function tools of a namespace (a named group, as Codex sends them) one by one. */
 function toolsToChat(tools: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>> {
-  return tools.map((t, i) => {
-    if (t.type !== 'function' || typeof t.name !== 'string')
-      throw invalid(
-        `tools[${i}]`,
-        `'tools[${i}]': the built-in tool '${String(t.type)}' is not supported; only function tools are.`,
-      );
-    return {
-      type: 'function',
-      function: {
-        name: t.name,
-        ...(typeof t.description === 'string' && { description: t.description }),
-        parameters: t.parameters ?? { type: 'object', properties: {} },
-        ...(typeof t.strict === 'boolean' && { strict: t.strict }),
-      },
-    };
-  });
+  return tools.flatMap((t, i) =>
+    t.type === 'namespace' && Array.isArray(t.tools)
+      ? (t.tools as Array<Record<string, unknown>>).map((f, j) => functionToChat(f, `tools[${i}].tools[${j}]`))
+      : [functionToChat(t, `tools[${i}]`)],
+  );
 }
 
 function toolChoiceToChat(tc: string | { type: string; name?: string | undefined }): unknown {

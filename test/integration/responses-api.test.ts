@@ -2,6 +2,7 @@
 // OpenAI-protocol upstream that only speaks chat completions: requests translated exactly, answers and the stream
 // event sequence as the SDK parses them, function tools both ways, structured output, item references, and the
 // fields that need state Sluice does not keep refused by name.
+import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatChunks, chatCompletion, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
@@ -286,6 +287,36 @@ describe('the OpenAI SDK’s Responses API against Sluice', () => {
     expect(noModel).toBeInstanceOf(OpenAI.BadRequestError);
     const unknown = await client.responses.create({ model: 'nope', input: 'hi' }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe('Codex’s request shape (recorded on the wire)', () => {
+  it('serves it: namespace tools flattened, developer messages as system, the stream ending in response.completed', async () => {
+    const recorded = JSON.parse(readFileSync('test/fixtures/codex-request.json', 'utf8')) as {
+      headers: Record<string, string>;
+      body: Record<string, unknown>;
+    };
+    upstream.script(() => ({
+      kind: 'sse',
+      events: chatChunks(['4'], { usage: { prompt_tokens: 812, completion_tokens: 1 } }),
+    }));
+    const res = await app.post('/v1/responses', recorded.body, recorded.headers);
+    expect(res.status).toBe(200);
+    const events = res.text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.split('\n')[1]!.slice(6)) as Record<string, any>);
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { usage: { input_tokens: 812 } } });
+    const sent = upstream.requests.at(-1)!.body;
+    const names = (sent.tools as Array<{ function: { name: string } }>).map((t) => t.function.name);
+    expect(names).toContain('exec_command');
+    expect(names).toContain('spawn_agent'); // from the multi_agent_v1 namespace
+    expect((sent.messages as Array<{ role: string }>).map((m) => m.role)).toEqual(['system', 'system', 'user', 'user']);
+    expect(sent.prompt_cache_key).toBe(recorded.body.prompt_cache_key);
+    const withSearch = { ...recorded.body, tools: [...(recorded.body.tools as unknown[]), { type: 'web_search' }] };
+    const refused = await app.post('/v1/responses', withSearch);
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.param).toBe('tools[8]');
   });
 });
 
