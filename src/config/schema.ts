@@ -82,7 +82,11 @@ const backend = z.strictObject({
     .optional(),
   pricing: pricing.prefault({}),
   contextWindow: z.number().int().positive().default(128_000),
-  endpoints: z.array(z.enum(endpointKinds)).min(1).default(['chat']),
+  /** responses: the backend also serves /responses, so Responses-door requests go to it untranslated. */
+  endpoints: z
+    .array(z.enum([...endpointKinds, 'responses']))
+    .min(1)
+    .default(['chat']),
   maxConnections: z.number().int().positive().max(4096).default(128),
   /**
    * How long an idle connection to the backend is kept for reuse when the backend does not say (a `Keep-Alive:
@@ -370,6 +374,18 @@ function checkReferences(cfg: { backends: BackendInput[]; routes: RouteInput[] }
         code: 'custom',
         path: ['backends', i, 'baseUrl'],
         message: `required for protocol ${b.protocol}`,
+      });
+    if (b.protocol !== 'openai' && b.endpoints?.includes('responses'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', i, 'endpoints'],
+        message: 'responses is served by protocol openai backends only',
+      });
+    if (b.protocol === 'openai' && b.endpoints?.includes('responses') && !b.endpoints.includes('chat'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', i, 'endpoints'],
+        message: 'responses needs chat too (a Responses request is routed as chat, then sent to /responses)',
       });
     if (b.protocol === 'anthropic' && b.endpoints?.some((e) => e !== 'chat'))
       ctx.addIssue({

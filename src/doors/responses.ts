@@ -292,6 +292,9 @@ const callItem = (id: string, callId: string, name: string, args: string, status
 });
 
 export function chatToResponse(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
+  // A backend's own Responses answer (it serves /responses): as it came, with the client's model name.
+  const native = asRecord(json._native);
+  if (native) return { ...native, model: ctx.model };
   const choice = firstChoice(json);
   const message = asRecord(choice?.message);
   const output: unknown[] = [];
@@ -338,6 +341,25 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   let finish: unknown = null;
   let usage: Record<string, unknown> | undefined;
   let open: OpenItem | undefined;
+  let native = false;
+  let nativeOutput: unknown[] | undefined;
+  /** A backend's own events, sent on as they came; those holding the response carry the client's model name. */
+  const nativeEvents = (events: ReadonlyArray<[string, string]>) => {
+    native = true;
+    let out = '';
+    for (const [type, data] of events) {
+      const ev = data.includes('"response":') ? parseChunk(data) : undefined;
+      const response = asRecord(ev?.response);
+      if (!response) {
+        out += `event: ${type}\ndata: ${data}\n\n`;
+        continue;
+      }
+      if (Array.isArray(response.output) && type !== 'response.created' && type !== 'response.in_progress')
+        nativeOutput = response.output;
+      out += sseEvent(type, { ...ev, response: { ...response, model: ctx.model } });
+    }
+    return out;
+  };
   const done: unknown[] = [];
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });
   let echoed: Record<string, unknown> | undefined;
@@ -388,6 +410,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     chunk(data) {
       const json = parseChunk(data);
       if (!json) return '';
+      if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
       let out = started ? '' : start();
       usage = usageOf(json) ?? usage;
       const choice = firstChoice(json);
@@ -444,6 +467,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       return out;
     },
     end() {
+      if (native) return ''; // the backend's response.completed went out with its events
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
@@ -459,7 +483,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       };
       return out + ev('response.failed', { response: snapshot({ status: 'failed', error, output: [...done] }) });
     },
-    output: () => done,
+    output: () => nativeOutput ?? done,
   };
 }
 
@@ -492,6 +516,7 @@ export const responseItems: ItemReferences = {
 
 export const responsesDoor: Door = {
   name: 'responses',
+  native: (body) => ({ protocol: 'openai-responses', body, headers: {} }),
   toChat: responsesToChat,
   fromChat: chatToResponse,
   stream: responsesStream,

@@ -6,7 +6,8 @@
  * does not know), only the model replaced; the others get the chat translation.
  */
 export interface NativeRequest {
-  protocol: 'anthropic';
+  /** anthropic: a Messages-door request; openai-responses: a Responses-door request. */
+  protocol: 'anthropic' | 'openai-responses';
   body: Record<string, unknown>;
   /** Protocol headers to pass on (anthropic-version, anthropic-beta). */
   headers: Record<string, string>;

@@ -24,6 +24,7 @@ import {
 } from './upstream-failure.js';
 import { wholeResponse, type WholeResponse } from './whole-response.js';
 import { requestChunks, type ChunkStream } from './chunk-stream.js';
+import { responsesStreamTranslator, responseToChat } from './responses-wire.js';
 
 const paths: Record<EndpointKind, string> = {
   chat: '/chat/completions',
@@ -34,27 +35,32 @@ const maxErrorBody = 64 * 1024;
 
 /** What one protocol changes on the wire: where, with which headers, and the translations to and from chat. */
 export interface Wire {
-  path(endpoint: EndpointKind): string;
+  path(endpoint: EndpointKind, native?: NativeRequest): string;
   /** Headers every call carries (a backend's own `headers` override them). */
   headers?: Record<string, string>;
   /** The authentication headers for the key. */
   auth(apiKey: string): Record<string, string>;
   /** The request body as sent (translated, when the protocol is not OpenAI's; the client's own, when native). */
   body(body: Record<string, unknown>, native?: NativeRequest): string;
-  /** A JSON answer as a chat completion; absent: the answer is one already. */
-  answer?(json: Record<string, unknown>, native?: NativeRequest): Record<string, unknown>;
-  /** A translator of one stream's events into chat chunk events; absent: they are chunks already. */
-  stream?(native?: NativeRequest): (events: readonly SseEvent[]) => SseEvent[];
-  /** Whether the wire speaks the native request's protocol (it is then sent as the client sent it). */
-  speaks?(native: NativeRequest): boolean;
+  /** A JSON answer as a chat completion; undefined: the answer is one already. */
+  answer?(json: Record<string, unknown>, native?: NativeRequest): Record<string, unknown> | undefined;
+  /** A translator of one stream's events into chat chunk events; undefined: they are chunks already. */
+  stream?(native?: NativeRequest): ((events: readonly SseEvent[]) => SseEvent[]) | undefined;
+  /** Whether this backend speaks the native request's protocol (it is then sent as the client sent it). */
+  speaks?(native: NativeRequest, backend: BackendConfig): boolean;
   /** Where the protocol counts a request's tokens (Anthropic: /v1/messages/count_tokens). */
   countTokensPath?: string;
 }
 
 export const openaiWire: Wire = {
-  path: (endpoint) => paths[endpoint],
+  path: (endpoint, native) => (native ? '/responses' : paths[endpoint]),
   auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
-  body: (body) => JSON.stringify(body),
+  // A Responses-door request to a backend that serves /responses goes as the client sent it.
+  speaks: (native, backend) => native.protocol === 'openai-responses' && backend.endpoints.includes('responses'),
+  body: (body, native) =>
+    JSON.stringify(native ? { ...native.body, model: body.model, stream: body.stream === true } : body),
+  answer: (json, native) => (native ? responseToChat(json) : undefined),
+  stream: (native) => (native ? responsesStreamTranslator() : undefined),
 };
 
 /** `proxy`: the egress proxy to tunnel through (HTTP CONNECT), when the environment names one for this backend. */
@@ -109,10 +115,10 @@ export function createOpenAIUpstream(
   };
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const native = req.native && wire.speaks?.(req.native) ? req.native : undefined;
+    const native = req.native && wire.speaks?.(req.native, backend) ? req.native : undefined;
     const options: Dispatcher.DispatchOptions = {
       origin: url.origin, // a Pool knows it; a ProxyAgent reads it
-      path: basePath + wire.path(req.endpoint),
+      path: basePath + wire.path(req.endpoint, native),
       method: 'POST',
       headers: (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
       body: wire.body(req.body, native),
@@ -140,8 +146,8 @@ export function createOpenAIUpstream(
     if (whole.statusCode < 200 || whole.statusCode >= 300) throw failure(whole.statusCode, whole.text, whole.headers);
     const json = parseJsonObject(whole.text);
     if (isErrorObject(json)) throw failure(embeddedStatus(json.error), whole.text, whole.headers);
-    if (!wire.answer) return { kind: 'json', text: whole.text, json };
-    const chat = wire.answer(json, native);
+    const chat = wire.answer?.(json, native);
+    if (!chat) return { kind: 'json', text: whole.text, json };
     return { kind: 'json', text: JSON.stringify(chat), json: chat };
   }
 

@@ -455,5 +455,7 @@ describe('config', () => {
       );
     expect(bad({})).toThrow(/baseUrl.*required for protocol anthropic/s);
     expect(bad({ baseUrl: 'https://api.anthropic.com', endpoints: ['chat', 'embeddings'] })).toThrow(/chat only/);
+    expect(bad({ baseUrl: 'https://api.anthropic.com', endpoints: ['chat', 'responses'] })).toThrow(/protocol openai/);
+    expect(bad({ protocol: 'openai', baseUrl: 'https://x/v1', endpoints: ['responses'] })).toThrow(/needs chat too/);
   });
 });

@@ -320,6 +320,134 @@ describe('Codex’s request shape (recorded on the wire)', () => {
   });
 });
 
+describe('a backend that serves /responses itself', () => {
+  const nativeResponse = {
+    id: 'resp_upstream',
+    object: 'response',
+    created_at: 1_700_000_000,
+    status: 'completed',
+    model: 'gpt-5-upstream',
+    output: [
+      { id: 'rs_1', type: 'reasoning', summary: [], encrypted_content: 'gAAAA-opaque' },
+      {
+        id: 'msg_up',
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Paris.', annotations: [] }],
+      },
+    ],
+    usage: {
+      input_tokens: 30,
+      input_tokens_details: { cached_tokens: 10 },
+      output_tokens: 12,
+      output_tokens_details: { reasoning_tokens: 8 },
+      total_tokens: 42,
+    },
+  };
+  let native: FakeUpstream;
+  let nativeApp: TestApp;
+  beforeAll(async () => {
+    native = await startFakeUpstream();
+    nativeApp = await startTestApp(proxyConfig([native.url], { backend: { endpoints: ['chat', 'responses'] } }), {
+      env: { TEST_KEY: 'sk-upstream' },
+    });
+  });
+  afterAll(async () => {
+    await nativeApp.close();
+    await native.close();
+  });
+
+  it('gets the request untranslated (reasoning items, include, built-in fields) and answers with its own response', async () => {
+    native.script(() => ({ kind: 'json', body: nativeResponse }));
+    const body = {
+      model: 'auto',
+      input: [
+        { role: 'user', content: 'Capital of France?' },
+        { id: 'rs_0', type: 'reasoning', summary: [], encrypted_content: 'gAAAA-earlier' },
+      ],
+      include: ['reasoning.encrypted_content'],
+      reasoning: { effort: 'high', summary: 'auto' },
+      store: false,
+      client_metadata: { session: 's' },
+    };
+    const res = await nativeApp.post('/v1/responses', body);
+    expect(res.status).toBe(200);
+    const sent = native.requests.at(-1)!;
+    expect(sent.path).toBe('/v1/responses');
+    expect(sent.body).toEqual({ ...body, model: 'upstream-model-0', stream: false });
+    expect(res.json).toEqual({ ...nativeResponse, model: 'auto' });
+    // 30 input tokens (10 cached, at the input price here) at $1 and 12 output at $2 per million.
+    expect(res.headers['x-sluice-cost-usd']).toBe('0.000054000');
+  });
+
+  it('streams its own events to the client, sequence numbers and reasoning items intact', async () => {
+    const ev = (type: string, data: Record<string, unknown>, seq: number) =>
+      JSON.stringify({ type, ...data, sequence_number: seq });
+    const inProgress = { ...nativeResponse, status: 'in_progress', output: [], usage: null };
+    native.script(() => ({
+      kind: 'sse',
+      named: true,
+      done: false,
+      events: [
+        ev('response.created', { response: inProgress }, 0),
+        ev('response.in_progress', { response: inProgress }, 1),
+        ev('response.output_item.added', { output_index: 0, item: nativeResponse.output[0] }, 2),
+        ev('response.output_item.done', { output_index: 0, item: nativeResponse.output[0] }, 3),
+        ev('response.output_item.added', { output_index: 1, item: { ...nativeResponse.output[1], content: [] } }, 4),
+        ev(
+          'response.content_part.added',
+          {
+            item_id: 'msg_up',
+            output_index: 1,
+            content_index: 0,
+            part: { type: 'output_text', text: '', annotations: [] },
+          },
+          5,
+        ),
+        ev('response.output_text.delta', { item_id: 'msg_up', output_index: 1, content_index: 0, delta: 'Paris.' }, 6),
+        ev('response.output_text.done', { item_id: 'msg_up', output_index: 1, content_index: 0, text: 'Paris.' }, 7),
+        ev(
+          'response.content_part.done',
+          {
+            item_id: 'msg_up',
+            output_index: 1,
+            content_index: 0,
+            part: { type: 'output_text', text: 'Paris.', annotations: [] },
+          },
+          8,
+        ),
+        ev('response.output_item.done', { output_index: 1, item: nativeResponse.output[1] }, 9),
+        ev('response.completed', { response: nativeResponse }, 10),
+      ],
+    }));
+    const c = new OpenAI({ baseURL: `${nativeApp.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const seqs: number[] = [];
+    const stream = c.responses.stream({ model: 'auto', input: 'Capital of France?', store: false });
+    for await (const e of stream) seqs.push(e.sequence_number);
+    const final = await stream.finalResponse();
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(final.output[0]).toMatchObject({ type: 'reasoning', encrypted_content: 'gAAAA-opaque' });
+    expect(outputText(final)).toBe('Paris.');
+    expect(final.model).toBe('auto');
+    expect(native.requests.at(-1)!.body).toMatchObject({ stream: true, model: 'upstream-model-0' });
+    expect(nativeApp.logs.filter((l) => l.msg === 'request').at(-1)).toMatchObject({
+      door: 'responses',
+      attempts: [{ in: 30, out: 12, cached: 10 }],
+    });
+  });
+
+  it('a chat completions request to the same backend still goes to /chat/completions', async () => {
+    native.script(() => ({ kind: 'json', body: chatCompletion('hi') }));
+    const res = await nativeApp.post('/v1/chat/completions', {
+      model: 'auto',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.status).toBe(200);
+    expect(native.requests.at(-1)!.path).toBe('/v1/chat/completions');
+  });
+});
+
 describe('the Responses door over a cascade', () => {
   it('routes and judges as chat completions do', async () => {
     const cascade = await startTestApp(mockCascadeConfig());
