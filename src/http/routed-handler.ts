@@ -1,30 +1,26 @@
-// The request path for the routed endpoints: validate → classify → plan → cascade → account → respond.
-// Handlers throw SluiceErrors; the error handler writes them. Every request leaves one record (metrics + log).
+// The HTTP side of the routed endpoints: authenticate → door in (validate, translate) → resolve the route → cache →
+// the pipeline (classify → plan → cascade → account, in src/pipeline) → door out → respond. Handlers throw
+// SluiceErrors; the error handler writes them. Every request leaves one record (metrics + log).
 import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AttemptRecord } from '../shared/attempt-record.js';
-import { runCascade } from '../cascade/run-cascade.js';
 import type { CascadeResult } from '../cascade/types.js';
-import type { AnswerView } from '../shared/answer.js';
-import { difficultyBand, profileRequest, type Profile, type SizeClass } from '../classify/profile.js';
+import type { Profile } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
-import { accountRequest } from '../cost/account-request.js';
 import { SluiceError, modelNotFound } from '../errors/sluice-error.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { planRoute, type Plan } from '../route/plan.js';
+import type { Plan } from '../route/plan.js';
 import { baselineBackendId } from '../route/resolve-target.js';
 import type { Runtime } from '../runtime.js';
 import type { InflightCounter } from '../state/inflight-counter.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import type { TenantGate } from '../tenants/tenant-gate.js';
 import type { BackendHealth } from '../health/backend-health.js';
-import { admitTenant } from '../tenants/admit-tenant.js';
 import type { Lifecycle } from './lifecycle.js';
 import { explain, wantsExplain } from './explain.js';
 import { probeCache, sendCached, storeAnswer, type CacheProbe, type CachedAnswer } from './response-cache.js';
 import { priceUsage } from '../cost/pricing.js';
 import type { StateStore } from '../state/store.js';
-import { asksForStructure, requestJudge } from './request-judge.js';
+import { createPipeline, type Routed } from '../pipeline/route-request.js';
 import type { RequestRecord } from '../cost/request-record.js';
 import { costHeaders, failureHeaders, routingHeaders } from './sluice-headers.js';
 import { createSseSink } from './sse-sink.js';
@@ -71,9 +67,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
   const doorName = door?.name ?? endpoint;
   // Made once, not per request: the request path allocates only what a request needs.
   const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
-  const isHealthy = (id: string) => deps.health.isHealthy(id);
-  const observedFirstTokenMs = (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size);
-  const busy = (b: string) => deps.inflight.count(b);
+  const routeRequest = createPipeline(deps);
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     request.sluiceDoor = doorName;
@@ -113,124 +107,59 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       if (tenant) reply.headers((await deps.gate.admit(tenant, { tokens: 0, route: route.name })).headers);
       return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     }
-    const classifyStart = performance.now();
-    const profile = profileRequest(endpoint, body, {
-      defaultMaxOutputTokens: route.defaultMaxOutputTokens,
-      sizeEdges: rt.config.classifier.sizeEdges,
-      contextWindows: rt.contextWindows(route),
-      // Difficulty only matters where there is a tier to choose.
-      ...(route.tiers.length > 1 && { model: rt.difficulty }),
-    });
-    deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
-    const planInput = {
-      route,
-      profile,
-      endpoint,
-      backends: rt.backends,
-      minTier: minTierHeader(request),
-      isHealthy,
-      observedFirstTokenMs,
-      turn: rt.turn,
-      busy,
-      ...(route.quality && {
-        startsCheap: (r: RouteConfig, p: Profile) => deps.quality.startsCheap(r, p, rt.backends),
-      }),
-    };
-    const fullPlan = planRoute(planInput);
-    if (fullPlan.tiers.length === 0) throw emptyPlanError(fullPlan, profile, endpoint);
-    const { plan, admission } = tenant
-      ? await admitTenant({
-          gate: deps.gate,
-          tenant,
-          route,
-          profile,
-          plan: fullPlan,
-          downgraded: () => planRoute({ ...planInput, budgetLow: true }),
-        })
-      : { plan: fullPlan, admission: undefined };
-    if (admission) reply.headers(admission.headers);
-    deps.metrics.routed.inc({
-      route: route.name,
-      size_class: profile.sizeClass,
-      difficulty_band: difficultyBand(profile.difficulty),
-      start_tier: String(plan.tiers[0]!.index),
-    });
-
     const doorCtx: DoorContext | undefined = door && {
       id: randomUUID().replaceAll('-', ''),
       model,
-      inputTokens: profile.inputTokens,
+      inputTokens: 0,
       request: request.body as Record<string, unknown>,
       now: Date.now(),
     };
     const translator = door?.stream(doorCtx!);
-    const sink = stream
-      ? createSseSink(reply, (info) => routingHeaders(route.name, profile, info), translator)
-      : undefined;
     const keeps = door?.items?.keeps(request.body as Record<string, unknown>) === true;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
-    const baseline = rt.backends.get(baselineBackendId(route))!;
-    const streamExplain =
-      explaining && stream && !door
-        ? (attempts: readonly AttemptRecord[], head: object) => {
-            const delivered = attempts[attempts.length - 1];
-            const cost = accountRequest(attempts, delivered, baseline);
-            return JSON.stringify({
-              ...head,
-              choices: [],
-              sluice: explain({ route: route.name, profile, plan, attempts, delivered, cost }),
-            });
-          }
-        : undefined;
-    const judged = endpoint !== 'embeddings' && plan.tiers.length > 1 && !(stream && route.streaming.mode === 'direct');
-    const judge = judged || route.quality ? requestJudge(route, body, profile, rt.verbosity) : undefined;
     const abort = deps.lifecycle.track(reply);
-    deps.metrics.inflight.inc({ route: route.name });
-    let result: CascadeResult;
+    let routed: Routed;
     try {
-      result = await runCascade(
-        {
-          requestId: String(request.id),
-          endpoint,
-          body,
-          route,
-          plan,
-          profile,
-          signal: abort.signal,
-          clientWantsUsage,
-          startedAt,
-          ...(sink && { sink }),
-          ...(streamExplain && { explain: streamExplain }),
-          ...(door?.native && {
-            native: door.native(request.body as Record<string, unknown>, request.headers),
+      routed = await routeRequest({
+        requestId: String(request.id),
+        startedAt,
+        endpoint,
+        body,
+        route,
+        tenant,
+        minTier: minTierHeader(request),
+        stream,
+        clientWantsUsage,
+        signal: abort.signal,
+        ...(door?.native && { native: door.native(request.body as Record<string, unknown>, request.headers) }),
+        sink: (profile) => {
+          if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
+          return createSseSink(reply, (info) => routingHeaders(route.name, profile, info), translator);
+        },
+        ...(explaining &&
+          stream &&
+          !door && {
+            explainChunk: ({ profile, plan, attempts, head, cost }) =>
+              JSON.stringify({
+                ...head,
+                choices: [],
+                sluice: explain({
+                  route: route.name,
+                  profile,
+                  plan,
+                  attempts,
+                  delivered: attempts[attempts.length - 1],
+                  cost,
+                }),
+              }),
           }),
-        },
-        { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },
-        {
-          judge: judged,
-          holdbackTokens:
-            route.streaming.mode === 'holdback' && !asksForStructure(body) ? route.streaming.holdbackTokens : 'all',
-          logprobs: route.judge.logprobs && body.logprobs !== true,
-        },
-      );
+        admitted: (headers) => reply.headers(headers),
+      });
     } finally {
       abort.dispose();
-      deps.metrics.inflight.dec({ route: route.name });
     }
-    for (const a of result.attempts) {
-      if (a.firstEventMs !== undefined || a.outcome === 'accepted')
-        deps.latency.record(a.backend, profile.sizeClass, a.firstEventMs ?? a.durationMs);
-      if (a.outcome !== 'aborted' && (a.outcome !== 'failed' || a.healthFailure))
-        deps.health.record(a.backend, a.outcome !== 'failed');
-    }
-    const cost = accountRequest(result.attempts, result.delivered, baseline);
-    if (tenant)
-      deps.gate.settle(
-        tenant,
-        admission,
-        result.attempts.reduce((n, a) => n + a.usage.input + a.usage.output, 0),
-        cost.costNano,
-      );
+    const { profile, plan, result, cost, shadow } = routed;
+    if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
     request.sluiceAccounted = true;
     const finish = () =>
       deps.finish(
@@ -251,26 +180,6 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       throw result.error!;
     }
     // Shadow sampling starts only once the client has its answer (or, streaming, its last byte).
-    const shadow = (answer: AnswerView | undefined) => {
-      if (route.quality && answer && result.delivered && endpoint !== 'embeddings') {
-        deps.quality.afterAnswer({
-          requestId: String(request.id),
-          endpoint,
-          body,
-          route,
-          profile,
-          startTier: plan.tiers[0]!.index,
-          attempts: result.attempts,
-          delivered: result.delivered,
-          answer,
-          costNano: cost.costNano,
-          judge,
-          backends: rt.backends,
-          upstreams: rt.upstreams,
-          isHealthy,
-        });
-      }
-    };
     if (result.outcome === 'client_aborted' || result.committed) {
       finish();
       if (keeps && result.outcome === 'ok' && translator?.output)
@@ -443,15 +352,4 @@ function minTierHeader(request: FastifyRequest): number | undefined {
       param: 'x-sluice-min-tier',
     });
   return n;
-}
-
-function emptyPlanError(plan: Plan, profile: Profile, endpoint: EndpointKind): SluiceError {
-  if (plan.skipped.some((s) => s.reason === 'context')) {
-    return new SluiceError(
-      'context_length_exceeded',
-      `This request needs about ${profile.inputTokens + profile.outputTokens} tokens (${profile.inputTokens} in the prompt, ${profile.outputTokens} for the answer), more than any backend of the route can hold.`,
-      { param: 'messages' },
-    );
-  }
-  return new SluiceError('unsupported_endpoint', `The route has no backend serving ${endpoint}.`, { param: 'model' });
 }

@@ -37,6 +37,7 @@ const ioLibraries = [
 ];
 const ioStages = [
   'src/http/',
+  'src/pipeline/',
   'src/upstream/',
   'src/state/',
   'src/metrics/',
@@ -69,6 +70,9 @@ const owners: Record<string, string[]> = {
   pino: ['src/log/', 'src/app.ts'],
 };
 
+/** Below the HTTP layer: the pipeline and what it drives know no HTTP framework and no door's wire format. */
+const belowHttp = ['src/pipeline/', 'src/cascade/', 'src/upstream/', 'src/quality/', 'src/tenants/'];
+
 const under = (file: string, places: readonly string[]) =>
   places.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
 
@@ -87,6 +91,8 @@ function violations(graph: ReadonlyMap<string, readonly string[]>): string[] {
         if (lib === 'node:fs' && !mayReadFiles.includes(file)) out.push(`${file} → ${spec} (a pure stage reads files)`);
         if (!lib && under(spec, ioStages)) out.push(`${file} → ${spec} (a pure stage imports an I/O stage)`);
       }
+      if (!lib && under(file, belowHttp) && (spec.startsWith('src/http/') || spec.startsWith('src/doors/')))
+        out.push(`${file} → ${spec} (below the HTTP layer, nothing imports http or a door)`);
       if (lib && owners[lib] && !under(file, owners[lib]!))
         out.push(`${file} → ${spec} (only ${owners[lib]!.join(', ')} may import ${lib})`);
     }
@@ -109,6 +115,7 @@ describe('boundaries', () => {
       ['src/judge/y.ts', ['src/cascade/types.ts']],
       ['src/metrics/z.ts', ['ioredis']],
       ['src/quality/threshold.ts', ['src/http/routed-handler.ts']],
+      ['src/pipeline/p.ts', ['src/http/explain.ts', 'src/doors/door.ts']],
     ]);
     expect(violations(bad)).toEqual([
       'src/classify/x.ts → src/state/store.ts (a pure stage imports an I/O stage)',
@@ -118,6 +125,9 @@ describe('boundaries', () => {
       'src/judge/y.ts → src/cascade/types.ts (a pure stage imports an I/O stage)',
       'src/metrics/z.ts → ioredis (only src/state/redis-store.ts may import ioredis)',
       'src/quality/threshold.ts → src/http/routed-handler.ts (a pure stage imports an I/O stage)',
+      'src/quality/threshold.ts → src/http/routed-handler.ts (below the HTTP layer, nothing imports http or a door)',
+      'src/pipeline/p.ts → src/http/explain.ts (below the HTTP layer, nothing imports http or a door)',
+      'src/pipeline/p.ts → src/doors/door.ts (below the HTTP layer, nothing imports http or a door)',
     ]);
   });
 });
