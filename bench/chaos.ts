@@ -1,0 +1,137 @@
+// npm run bench:chaos — Sluice's memory and bookkeeping under faults: 1,500 mixed requests (JSON and streams,
+// through all three doors, some long prompts, some abandoned by the client) at 32 at a time against an upstream
+// that fails, resets, stalls and cuts streams at random. Prints Sluice's RSS (peak, and after the load), that
+// every request got an answer and was accounted, and that nothing is left in flight. Loopback only.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { freePort, rssMb, startProcess, startSluice } from './processes.js';
+
+const total = Number(process.env.CHAOS_REQUESTS ?? 1_500);
+const concurrency = Number(process.env.CHAOS_CONCURRENCY ?? 32);
+const targetMb = 150;
+
+let seed = 7;
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+const longText = 'The quick brown fox jumps over the lazy dog while the river keeps running to the sea. '.repeat(900);
+
+function nextRequest(): { path: string; body: string; abortMs?: number } {
+  const stream = random() < 0.5;
+  const prompt =
+    random() < 0.1 ? `${longText} Summarise this.` : `Question ${Math.floor(random() * 1e6)}: the capital?`;
+  const abortMs = random() < 0.1 ? 5 + Math.floor(random() * 80) : undefined;
+  const door = random();
+  const body =
+    door < 0.7
+      ? { model: 'auto', messages: [{ role: 'user', content: prompt }], stream, max_tokens: 200 }
+      : door < 0.85
+        ? { model: 'auto', input: prompt, stream, store: false, max_output_tokens: 200 }
+        : { model: 'auto', max_tokens: 200, stream, messages: [{ role: 'user', content: prompt }] };
+  const path = door < 0.7 ? '/v1/chat/completions' : door < 0.85 ? '/v1/responses' : '/v1/messages';
+  return { path, body: JSON.stringify(body), ...(abortMs !== undefined && { abortMs }) };
+}
+
+async function main(): Promise<void> {
+  const upstream = await startProcess('node', ['dist/bench/chaos-upstream.js'], (l) =>
+    /^\d+$/.test(l) ? Number(l) : undefined,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-chaos-'));
+  const config = join(dir, 'sluice.yaml');
+  const backend = (id: string, price: string) =>
+    `  - { id: ${id}, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: ${id}, pricing: ${price}, timeouts: { firstTokenMs: 1000, idleMs: 1000, totalMs: 8000 } }`;
+  writeFileSync(
+    config,
+    [
+      `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
+      'health: { enabled: false }',
+      'backends:',
+      backend('cheap-a', '{ inputPerMTok: 0.15, outputPerMTok: 0.6 }'),
+      backend('cheap-b', '{ inputPerMTok: 0.15, outputPerMTok: 0.6 }'),
+      backend('strong', '{ inputPerMTok: 2.5, outputPerMTok: 10 }'),
+      'routes:',
+      '  - { name: auto, tiers: [{ backends: [cheap-a, cheap-b] }, { backends: [strong] }], maxAttempts: 4, streaming: { mode: holdback, holdbackTokens: 16 } }',
+    ].join('\n'),
+  );
+  const sluice = await startSluice(config);
+  const pid = sluice.child.pid!;
+  const startRss = rssMb(pid);
+  let peak = startRss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  const pool = new Pool(`http://127.0.0.1:${sluice.port}`, { connections: concurrency });
+  const statuses = new Map<string, number>();
+  const count = (k: string) => statuses.set(k, (statuses.get(k) ?? 0) + 1);
+  let sent = 0;
+  const t0 = Date.now();
+  const worker = async () => {
+    while (sent < total) {
+      sent++;
+      const r = nextRequest();
+      const controller = new AbortController();
+      const timer = r.abortMs !== undefined ? setTimeout(() => controller.abort(), r.abortMs) : undefined;
+      try {
+        const res = await pool.request({
+          path: r.path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: r.body,
+          signal: controller.signal,
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        });
+        await res.body.text();
+        count(String(res.statusCode));
+      } catch (err) {
+        count(controller.signal.aborted ? 'client abort' : `client error ${(err as Error).name}`);
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 2_000)); // aborted requests finish their bookkeeping; shadow none here
+  const after = rssMb(pid);
+  clearInterval(sampler);
+  const metrics = await (await fetch(`http://127.0.0.1:${sluice.port}/metrics`)).text();
+  const sum = (name: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+  await pool.close();
+  const accounted = sum('sluice_requests_total');
+  const inflight = sum('sluice_inflight_requests');
+  console.log(`# bench:chaos — ${total} requests at concurrency ${concurrency} in ${seconds.toFixed(1)} s`);
+  console.log(
+    `client saw: ${[...statuses]
+      .sort()
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `accounted by Sluice: ${accounted} of ${total} (${accounted === total ? 'all' : 'MISSING'}); in flight after: ${inflight}`,
+  );
+  console.log(
+    `Sluice RSS: ${startRss.toFixed(0)} MB at start, peak ${peak.toFixed(0)} MB (target ≤ ${targetMb} MB: ${peak <= targetMb ? 'met' : 'not met'}), ${after.toFixed(0)} MB after; kernel high-water mark ${rssMb(pid, 'VmHWM').toFixed(0)} MB`,
+  );
+  const mb = (name: string) => (sum(name) / 1_048_576).toFixed(0);
+  console.log(
+    `after the load, V8 heap: ${mb('nodejs_heap_size_used_bytes')} MB used of ${mb('nodejs_heap_size_total_bytes')} MB; external ${mb('nodejs_external_memory_bytes')} MB (the rest of RSS: code, the tokenizer's tables, malloc arenas)`,
+  );
+  sluice.child.kill('SIGTERM');
+  upstream.child.kill('SIGTERM');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
