@@ -2,60 +2,19 @@
 // through all three doors, some long prompts, some abandoned by the client) at 32 at a time against an upstream
 // that fails, resets, stalls and cuts streams at random. Prints Sluice's RSS (peak, and after the load), that
 // every request got an answer and was accounted, and that nothing is left in flight. Loopback only.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool } from 'undici';
-import { freePort, rssMb, startProcess, startSluice } from './processes.js';
+import { chaosConfig, nextRequest } from './chaos-traffic.js';
+import { rssMb, startProcess, startSluice } from './processes.js';
 
 const total = Number(process.env.CHAOS_REQUESTS ?? 1_500);
 const concurrency = Number(process.env.CHAOS_CONCURRENCY ?? 32);
 const targetMb = 150;
 
-let seed = 7;
-const random = () => {
-  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
-const longText = 'The quick brown fox jumps over the lazy dog while the river keeps running to the sea. '.repeat(900);
-
-function nextRequest(): { path: string; body: string; abortMs?: number } {
-  const stream = random() < 0.5;
-  const prompt =
-    random() < 0.1 ? `${longText} Summarise this.` : `Question ${Math.floor(random() * 1e6)}: the capital?`;
-  const abortMs = random() < 0.1 ? 5 + Math.floor(random() * 80) : undefined;
-  const door = random();
-  const body =
-    door < 0.7
-      ? { model: 'auto', messages: [{ role: 'user', content: prompt }], stream, max_tokens: 200 }
-      : door < 0.85
-        ? { model: 'auto', input: prompt, stream, store: false, max_output_tokens: 200 }
-        : { model: 'auto', max_tokens: 200, stream, messages: [{ role: 'user', content: prompt }] };
-  const path = door < 0.7 ? '/v1/chat/completions' : door < 0.85 ? '/v1/responses' : '/v1/messages';
-  return { path, body: JSON.stringify(body), ...(abortMs !== undefined && { abortMs }) };
-}
-
 async function main(): Promise<void> {
   const upstream = await startProcess('node', ['dist/bench/chaos-upstream.js'], (l) =>
     /^\d+$/.test(l) ? Number(l) : undefined,
   );
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-chaos-'));
-  const config = join(dir, 'sluice.yaml');
-  const backend = (id: string, price: string) =>
-    `  - { id: ${id}, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: ${id}, pricing: ${price}, timeouts: { firstTokenMs: 1000, idleMs: 1000, totalMs: 8000 } }`;
-  writeFileSync(
-    config,
-    [
-      `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
-      'health: { enabled: false }',
-      'backends:',
-      backend('cheap-a', '{ inputPerMTok: 0.15, outputPerMTok: 0.6 }'),
-      backend('cheap-b', '{ inputPerMTok: 0.15, outputPerMTok: 0.6 }'),
-      backend('strong', '{ inputPerMTok: 2.5, outputPerMTok: 10 }'),
-      'routes:',
-      '  - { name: auto, tiers: [{ backends: [cheap-a, cheap-b] }, { backends: [strong] }], maxAttempts: 4, streaming: { mode: holdback, holdbackTokens: 16 } }',
-    ].join('\n'),
-  );
+  const config = await chaosConfig(upstream.port);
   const sluice = await startSluice(config);
   const pid = sluice.child.pid!;
   const startRss = rssMb(pid);

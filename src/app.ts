@@ -28,6 +28,7 @@ import { BackendHealth } from './health/backend-health.js';
 import { TenantGate } from './tenants/tenant-gate.js';
 import { QualityControl } from './quality/quality-control.js';
 import { nanoToUsd } from './cost/pricing.js';
+import { createSpanRecorder } from './telemetry/otlp-spans.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -117,7 +118,9 @@ export function buildApp(opts: AppOptions): Sluice {
     storeError: (operation) => metrics.stateStoreErrors.inc({ operation }),
     limited: (reason) => metrics.rateLimited.inc({ reason }),
   });
-  const finish = createFinisher(metrics);
+  const otlp = opts.loaded.config.telemetry.otlp;
+  const spans = otlp ? createSpanRecorder(otlp, () => runtime.backends) : undefined;
+  const finish = createFinisher(metrics, spans);
 
   app.addHook('onRequest', (request, reply, done) => {
     request.sluiceStartedAt = performance.now();
@@ -199,6 +202,7 @@ export function buildApp(opts: AppOptions): Sluice {
     health,
     store,
     quality,
+    recordsSpans: spans !== undefined,
   };
   app.post('/v1/chat/completions', routedHandler('chat', deps));
   app.post('/v1/completions', routedHandler('completions', deps));
@@ -241,6 +245,7 @@ export function buildApp(opts: AppOptions): Sluice {
       await closing;
       health.stop();
       await quality.close();
+      await spans?.close();
       await gate.flush(true);
       await runtime.close();
       await store.close();

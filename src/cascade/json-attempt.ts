@@ -3,7 +3,8 @@ import type { BackendConfig } from '../config/schema.js';
 import { asObject, asString, tokenLogprobs, toolCallsOf } from '../openai/wire-values.js';
 import { classifyTransportError, UpstreamFailure } from '../upstream/upstream-failure.js';
 import type { Cancel } from '../upstream/cancel.js';
-import type { UpstreamJson } from '../upstream/types.js';
+import type { UpstreamJson, UpstreamRequest } from '../upstream/types.js';
+import { attemptTraceparent, type TraceContext } from '../telemetry/trace-context.js';
 import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import type { AnswerView, Verdict } from '../shared/answer.js';
 import type { CascadeDeps, CascadeRequest } from './types.js';
@@ -20,12 +21,19 @@ export interface AttemptContext {
   signal: Cancel;
   /** Logprobs were requested for the judge, not by the client: strip them from the answer. */
   addLogprobs: boolean;
+  /** The attempt's span, when spans are recorded. */
+  spanId?: string;
 }
 
 export type AttemptResult =
   | { kind: 'accepted'; record: AttemptRecord; answer?: UpstreamJson; streamed?: AnswerView }
   | { kind: 'escalate'; record: AttemptRecord; reason: string; answer?: UpstreamJson }
   | { kind: 'failed'; record: AttemptRecord; failure: UpstreamFailure; committed: boolean };
+
+/** The trace headers of one attempt. */
+export function upstreamTrace(trace: TraceContext, spanId: string | undefined): UpstreamRequest['trace'] {
+  return { traceparent: attemptTraceparent(trace, spanId), ...(trace.state && { tracestate: trace.state }) };
+}
 
 export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
   const t0 = a.deps.now();
@@ -38,6 +46,7 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
       signal: a.signal,
       requestId: a.req.requestId,
       ...(a.req.native && { native: a.req.native }),
+      ...(a.req.trace && { trace: upstreamTrace(a.req.trace, a.spanId) }),
     });
     if (res.kind !== 'json') {
       res.cancel();

@@ -7,6 +7,7 @@ import type { AttemptRecord } from './attempt.js';
 import { abortError, failuresToError } from './failures-to-error.js';
 import { jsonAttempt, type AttemptContext, type AttemptResult } from './json-attempt.js';
 import { streamAttempt } from './stream-attempt.js';
+import { newSpanId } from '../telemetry/trace-context.js';
 import type { CascadeDeps, CascadeRequest, CascadeResult, Escalation } from './types.js';
 
 export interface CascadeOptions {
@@ -50,7 +51,9 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
           judged,
           signal: stop.signal,
           addLogprobs: judged && opts.logprobs === true && backend.logprobs,
+          ...(req.trace?.recording && { spanId: newSpanId() }),
         };
+        const startMs = deps.now();
         let result: AttemptResult;
         deps.inflight?.start(backend.id);
         try {
@@ -74,6 +77,8 @@ export async function runCascade(req: CascadeRequest, deps: CascadeDeps, opts: C
         } finally {
           deps.inflight?.end(backend.id);
         }
+        result.record.startMs = startMs;
+        if (ctx.spanId) result.record.spanId = ctx.spanId;
         attempts.push(result.record);
         if (result.kind === 'accepted') {
           return {

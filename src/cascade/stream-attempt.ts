@@ -4,7 +4,7 @@
 import { UpstreamFailure, classifyTransportError } from '../upstream/upstream-failure.js';
 import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import { abortError, failuresToError } from './failures-to-error.js';
-import { failedRecord, type AttemptContext, type AttemptResult } from './json-attempt.js';
+import { failedRecord, upstreamTrace, type AttemptContext, type AttemptResult } from './json-attempt.js';
 import { StreamAccumulator } from './stream-accumulator.js';
 import type { Verdict } from '../shared/answer.js';
 import type { CommitInfo, StreamSink } from './types.js';
@@ -47,6 +47,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
       signal: a.signal,
       requestId: a.req.requestId,
       ...(a.req.native && { native: a.req.native }),
+      ...(a.req.trace && { trace: upstreamTrace(a.req.trace, a.spanId) }),
     });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
     reading: for await (const events of res.events) {

@@ -1,5 +1,6 @@
 // Shapes shared by the cascade's loop, its attempts and the http layer that feeds and drains it.
 import type { NativeRequest } from '../upstream/types.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
 import type { Profile } from '../classify/profile.js';
 import type { EndpointKind, RouteConfig } from '../config/schema.js';
 import type { OpenAIErrorBody, SluiceError } from '../errors/sluice-error.js';
@@ -48,6 +49,7 @@ export interface CascadeRequest {
   startedAt: number;
   /** The client's request in its own protocol, for backends that speak it. */
   native?: NativeRequest;
+  trace?: TraceContext;
 }
 
 export interface CascadeDeps {

@@ -47,7 +47,7 @@ const pricing = z
 
 const timeouts = z.strictObject({
   connectMs: ms.default(5_000),
-  /** Until the first token of a stream, or the whole answer headers of a non-streaming call. */
+  /** Until the first token of a stream. A non-streaming call has totalMs only: its headers come with the whole answer. */
   firstTokenMs: ms.default(30_000),
   /** Longest silence between two stream events once the answer started. */
   idleMs: ms.default(30_000),
@@ -326,9 +326,22 @@ const health = z.strictObject({
   syncMs: ms.default(1_000),
 });
 
+const telemetry = z.strictObject({
+  /** OpenTelemetry spans over OTLP/HTTP (JSON): one per request, one per upstream attempt. Off when absent. */
+  otlp: z
+    .strictObject({
+      /** The collector's traces URL, e.g. http://otel-collector:4318/v1/traces. */
+      endpoint: z.url({ protocol: /^https?$/ }),
+      headers: z.record(z.string(), z.string()).default({}),
+      serviceName: z.string().min(1).default('sluice'),
+    })
+    .optional(),
+});
+
 export const configSchema = z
   .strictObject({
     server: server.prefault({}),
+    telemetry: telemetry.prefault({}),
     health: health.prefault({}),
     classifier: classifier.prefault({}),
     state: state.default({ driver: 'memory' }),

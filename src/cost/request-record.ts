@@ -3,6 +3,7 @@ import type { AttemptRecord, Escalation } from '../shared/attempt-record.js';
 import type { Profile } from '../classify/profile.js';
 import type { RequestCost } from './account-request.js';
 import type { Plan } from '../route/plan.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
 
 export type RequestOutcome = 'ok' | 'error' | 'rejected' | 'client_aborted';
 
@@ -15,6 +16,11 @@ export interface RequestRecord {
   door?: string;
   /** The protocol of the backend that delivered the answer (openai, mock), or cache. */
   protocol?: string;
+  /** The model name the client asked for (spans only: never a metric label). */
+  model?: string;
+  /** performance.now() when the request arrived. */
+  startMs?: number;
+  trace?: TraceContext;
   /** The key's tenant (logs only: never a metric label). */
   tenant?: string;
   outcome: RequestOutcome;

@@ -5,10 +5,12 @@ import { formatUsd } from '../cost/pricing.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { recordRequest } from '../metrics/record-request.js';
 import type { RequestRecord } from '../cost/request-record.js';
+import type { SpanRecorder } from '../telemetry/otlp-spans.js';
 
-export function createFinisher(metrics: Metrics) {
+export function createFinisher(metrics: Metrics, spans?: SpanRecorder) {
   return (request: FastifyRequest, record: RequestRecord): void => {
     recordRequest(metrics, record);
+    if (spans && record.trace?.recording) spans.record(record);
     const level = record.outcome === 'error' && record.status >= 500 ? 'warn' : 'info';
     request.log[level](summarize(record), 'request');
   };
@@ -18,6 +20,7 @@ export function summarize(r: RequestRecord): Record<string, unknown> {
   return {
     route: r.route,
     ...(r.door && { door: r.door }),
+    ...(r.trace && { traceId: r.trace.traceId }),
     ...(r.protocol && { protocol: r.protocol }),
     ...(r.tenant && { tenant: r.tenant }),
     outcome: r.outcome,

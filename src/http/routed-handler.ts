@@ -30,6 +30,7 @@ import type { QualityControl } from '../quality/quality-control.js';
 import type { Door, DoorContext } from '../doors/door.js';
 import { keepItems, resolveItems } from './door-items.js';
 import { randomUUID } from 'node:crypto';
+import { type TraceContext, traceFor } from '../telemetry/trace-context.js';
 
 export interface RoutedDeps {
   runtime: () => Runtime;
@@ -41,6 +42,8 @@ export interface RoutedDeps {
   health: BackendHealth;
   store: StateStore;
   quality: QualityControl;
+  /** Spans are recorded (telemetry.otlp is set): attempts get their own span ids. */
+  recordsSpans: boolean;
   /** Writes the metrics and the summary log line for a finished request. */
   finish: (request: FastifyRequest, record: RequestRecord) => void;
 }
@@ -117,6 +120,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     const translator = door?.stream(doorCtx!);
     const keeps = door?.items?.keeps(request.body as Record<string, unknown>) === true;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
+    const trace = traceFor(request.headers, deps.recordsSpans);
     const abort = deps.lifecycle.track(reply);
     let routed: Routed;
     try {
@@ -131,6 +135,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
         stream,
         clientWantsUsage,
         signal: abort.signal,
+        trace,
         ...(door?.native && { native: door.native(request.body as Record<string, unknown>, request.headers) }),
         sink: (profile) => {
           if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
@@ -164,7 +169,20 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     const finish = () =>
       deps.finish(
         request,
-        toRecord({ door: doorName, tenant: tenant?.name, route, result, profile, plan, stream, startedAt, cost, rt }),
+        toRecord({
+          door: doorName,
+          model,
+          trace,
+          tenant: tenant?.name,
+          route,
+          result,
+          profile,
+          plan,
+          stream,
+          startedAt,
+          cost,
+          rt,
+        }),
       );
     if (result.outcome === 'error' && !result.committed) {
       finish();
@@ -233,6 +251,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
 
 function toRecord(o: {
   door: string;
+  model: string;
+  trace: TraceContext;
   rt: Runtime;
   tenant: string | undefined;
   route: RouteConfig;
@@ -249,6 +269,9 @@ function toRecord(o: {
   return {
     route: o.route.name,
     door: o.door,
+    model: o.model,
+    startMs: o.startedAt,
+    trace: o.trace,
     ...(result.delivered && { protocol: o.rt.backends.get(result.delivered.backend)?.protocol ?? 'openai' }),
     ...(o.tenant && { tenant: o.tenant }),
     outcome: result.outcome,

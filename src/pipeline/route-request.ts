@@ -19,6 +19,7 @@ import type { Runtime } from '../runtime.js';
 import type { AnswerView, JudgeFn } from '../shared/answer.js';
 import type { AttemptRecord } from '../shared/attempt-record.js';
 import type { NativeRequest } from '../shared/native-request.js';
+import type { TraceContext } from '../telemetry/trace-context.js';
 import type { InflightCounter } from '../state/inflight-counter.js';
 import type { LatencyTracker } from '../state/latency-tracker.js';
 import { admitTenant } from '../tenants/admit-tenant.js';
@@ -51,6 +52,7 @@ export interface PipelineRequest {
   clientWantsUsage: boolean;
   signal: Cancel;
   native?: NativeRequest;
+  trace?: TraceContext;
   /** The stream's sink, made once the request is classified (its headers name size and difficulty). */
   sink?: (profile: Profile) => StreamSink;
   /** Streams: an extra chunk before the end with the decision and the bill (x-sluice-explain). */
@@ -160,6 +162,7 @@ export function createPipeline(deps: PipelineDeps) {
           ...(sink && { sink }),
           ...(explain && { explain }),
           ...(req.native && { native: req.native }),
+          ...(req.trace && { trace: req.trace }),
         },
         { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },
         {

@@ -21,6 +21,10 @@ export interface AttemptRecord {
   score?: number;
   /** A failure that says the backend is unwell (not the request's fault, not a rate limit). */
   healthFailure?: boolean;
+  /** performance.now() when the call started. */
+  startMs?: number;
+  /** The attempt's span, when Sluice records spans (the upstream's parent). */
+  spanId?: string;
 }
 
 /** A move from one tier to the next, and why. */

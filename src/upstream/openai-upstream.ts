@@ -105,6 +105,13 @@ export function createOpenAIUpstream(
   const failure = (status: number, text: string, headers: WholeResponse['headers']) =>
     httpFailure(status, scrub(text), headers);
 
+  const traced = (headers: string[], trace: UpstreamRequest['trace']) => {
+    if (!trace) return headers;
+    headers.push('traceparent', trace.traceparent);
+    if (trace.tracestate) headers.push('tracestate', trace.tracestate);
+    return headers;
+  };
+
   /** The client's protocol headers override the configured ones of the same name. */
   const nativeHeaders = (extra: Record<string, string>) => {
     const names = new Set(Object.keys(extra));
@@ -120,7 +127,10 @@ export function createOpenAIUpstream(
       origin: url.origin, // a Pool knows it; a ProxyAgent reads it
       path: basePath + wire.path(req.endpoint, native),
       method: 'POST',
-      headers: (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
+      headers: traced(
+        (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
+        req.trace,
+      ),
       body: wire.body(req.body, native),
       headersTimeout: 0,
       bodyTimeout: 0,

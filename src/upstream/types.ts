@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   signal: Cancel;
   requestId: string;
   native?: NativeRequest;
+  /** W3C trace context for the call. */
+  trace?: { traceparent: string; tracestate?: string };
 }
 
 export interface UpstreamJson {

@@ -59,6 +59,7 @@ const pure = [
   'src/doors/',
   'src/quality/agreement.ts',
   'src/quality/threshold.ts',
+  'src/telemetry/trace-context.ts',
 ];
 /** Startup reads of shipped data (weights, the tokenizer's rank table): files, never the network. */
 const mayReadFiles = ['src/classify/load-models.ts', 'src/classify/o200k-encoding.ts'];
@@ -68,6 +69,7 @@ const owners: Record<string, string[]> = {
   ioredis: ['src/state/redis-store.ts'],
   'prom-client': ['src/metrics/'],
   pino: ['src/log/', 'src/app.ts'],
+  '@opentelemetry': ['src/telemetry/otlp-spans.ts'],
 };
 
 /** Below the HTTP layer: the pipeline and what it drives know no HTTP framework and no door's wire format. */
