@@ -209,6 +209,18 @@ const route = z.strictObject({
         .default(256 * 1024),
     })
     .prefault({}),
+  /**
+   * Prompt-cache affinity: a conversation (prompt_cache_key, user, x-session-id, or its hashed start) with a prompt
+   * of at least `minTokens` starts on the backend that served it last, for `ttlSeconds` (providers keep prompt
+   * caches for minutes); re-prefill after a move is counted as waste.
+   */
+  promptCache: z
+    .strictObject({
+      affinity: z.boolean().default(true),
+      minTokens: z.number().int().positive().default(1_024),
+      ttlSeconds: z.number().int().positive().default(600),
+    })
+    .prefault({}),
   /** When the tenant's budget runs low: refuse as usual, or stay on the cheapest tier. */
   onBudgetLow: z.enum(['reject', 'downgrade']).default('reject'),
   quality: quality.optional(),

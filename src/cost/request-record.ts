@@ -36,4 +36,6 @@ export interface RequestRecord {
   delivered?: AttemptRecord;
   cost?: RequestCost;
   errorCode?: string;
+  /** Prompt-cache affinity: the backend holding the conversation's cache, and what moving away cost. */
+  affinity?: { backend: string; kept: boolean; reprefillTokens: number };
 }

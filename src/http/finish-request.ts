@@ -52,6 +52,7 @@ export function summarize(r: RequestRecord): Record<string, unknown> {
       ...(a.score !== undefined && { score: round(a.score) }),
     })),
     ...(r.escalations.length > 0 && { escalations: r.escalations.map((e) => e.reason) }),
+    ...(r.affinity && { affinity: r.affinity }),
     ...(r.delivered && { backend: r.delivered.backend }),
     ...(r.cost && {
       costUsd: formatUsd(r.cost.costNano),

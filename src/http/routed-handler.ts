@@ -136,6 +136,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
         clientWantsUsage,
         signal: abort.signal,
         trace,
+        sessionId: request.headers['x-session-id'],
         ...(door?.native && { native: door.native(request.body as Record<string, unknown>, request.headers) }),
         sink: (profile) => {
           if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
@@ -163,7 +164,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     } finally {
       abort.dispose();
     }
-    const { profile, plan, result, cost, shadow } = routed;
+    const { profile, plan, result, cost, shadow, affinity } = routed;
     if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
     request.sluiceAccounted = true;
     const finish = () =>
@@ -182,6 +183,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
           startedAt,
           cost,
           rt,
+          affinity,
         }),
       );
     if (result.outcome === 'error' && !result.committed) {
@@ -253,6 +255,7 @@ function toRecord(o: {
   door: string;
   model: string;
   trace: TraceContext;
+  affinity: RequestRecord['affinity'];
   rt: Runtime;
   tenant: string | undefined;
   route: RouteConfig;
@@ -287,6 +290,7 @@ function toRecord(o: {
     ...(result.firstByteMs !== undefined && { firstByteMs: result.firstByteMs }),
     ...(o.cost && { cost: o.cost }),
     ...(result.error && { errorCode: result.error.code }),
+    ...(o.affinity && { affinity: o.affinity }),
   };
 }
 

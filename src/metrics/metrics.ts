@@ -21,6 +21,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['route', 'outcome'],
       registers: r,
     }),
+    reprefill: new Counter({
+      name: 'sluice_reprefill_tokens_total',
+      help: 'Prompt tokens paid again because a conversation moved off the backend holding its prompt cache.',
+      labelNames: ['route', 'backend'],
+      registers: r,
+    }),
     doorRequests: new Counter({
       name: 'sluice_door_requests_total',
       help: 'Requests by client protocol (door) and the protocol of the backend that answered (none: no answer).',

@@ -7,6 +7,8 @@ export function recordRequest(m: Metrics, r: RequestRecord): void {
   const route = r.route;
   m.requests.inc({ route, outcome: r.outcome });
   if (r.door) m.doorRequests.inc({ door: r.door, protocol: r.protocol ?? 'none' });
+  if (r.affinity && r.affinity.reprefillTokens > 0 && r.delivered)
+    m.reprefill.inc({ route, backend: r.delivered.backend }, r.affinity.reprefillTokens);
   m.requestDuration.observe({ route, outcome: r.outcome }, r.durationMs / 1000);
   if (r.overheadMs !== undefined) m.overhead.observe({ route }, r.overheadMs / 1000);
   if (r.firstByteMs !== undefined && r.delivered)

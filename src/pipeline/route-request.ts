@@ -27,6 +27,8 @@ import type { Tenant } from '../tenants/key-registry.js';
 import type { TenantGate } from '../tenants/tenant-gate.js';
 import type { Cancel } from '../upstream/cancel.js';
 import { asksForStructure, requestJudge } from './request-judge.js';
+import { conversationKey } from '../route/conversation-key.js';
+import type { StateStore } from '../state/store.js';
 
 export interface PipelineDeps {
   runtime: () => Runtime;
@@ -36,6 +38,7 @@ export interface PipelineDeps {
   gate: TenantGate;
   health: BackendHealth;
   quality: QualityControl;
+  store: StateStore;
 }
 
 export interface PipelineRequest {
@@ -53,6 +56,8 @@ export interface PipelineRequest {
   signal: Cancel;
   native?: NativeRequest;
   trace?: TraceContext;
+  /** The client's x-session-id header (a conversation key, for prompt-cache affinity). */
+  sessionId?: unknown;
   /** The stream's sink, made once the request is classified (its headers name size and difficulty). */
   sink?: (profile: Profile) => StreamSink;
   /** Streams: an extra chunk before the end with the decision and the bill (x-sluice-explain). */
@@ -72,6 +77,8 @@ export interface Routed {
   plan: Plan;
   result: CascadeResult;
   cost: RequestCost;
+  /** The conversation's cached backend, whether it answered, and the prompt tokens paid again elsewhere. */
+  affinity?: { backend: string; kept: boolean; reprefillTokens: number };
   /** Starts shadow sampling for the delivered answer, when the route has a quality target. */
   shadow(answer: AnswerView | undefined): void;
 }
@@ -81,6 +88,7 @@ export function createPipeline(deps: PipelineDeps) {
   const isHealthy = (id: string) => deps.health.isHealthy(id);
   const observedFirstTokenMs = (b: string, size: SizeClass) => deps.latency.firstTokenMs(b, size);
   const busy = (b: string) => deps.inflight.count(b);
+  const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
 
   return async function routeRequest(req: PipelineRequest): Promise<Routed> {
     const rt = deps.runtime();
@@ -94,6 +102,12 @@ export function createPipeline(deps: PipelineDeps) {
       ...(route.tiers.length > 1 && { model: rt.difficulty }),
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
+    // Only prompts long enough for a provider to cache them have a cache worth staying with.
+    const conversation =
+      route.promptCache.affinity && endpoint === 'chat' && profile.inputTokens >= route.promptCache.minTokens
+        ? `affinity:${route.name}:${conversationKey(body, req.sessionId)}`
+        : undefined;
+    const held = conversation ? await readAffinity(deps.store, conversation, storeError) : undefined;
     const planInput = {
       route,
       profile,
@@ -104,6 +118,7 @@ export function createPipeline(deps: PipelineDeps) {
       observedFirstTokenMs,
       turn: rt.turn,
       busy,
+      ...(held && { affinity: held }),
       ...(route.quality && {
         startsCheap: (r: RouteConfig, p: Profile) => deps.quality.startsCheap(r, p, rt.backends),
       }),
@@ -182,6 +197,23 @@ export function createPipeline(deps: PipelineDeps) {
         deps.health.record(a.backend, a.outcome !== 'failed');
     }
     const cost = accountRequest(result.attempts, result.delivered, baseline);
+    const delivered = result.outcome === 'ok' ? result.delivered : undefined;
+    if (conversation && delivered)
+      void deps.store
+        .cacheSet(
+          conversation,
+          JSON.stringify({ backend: delivered.backend, tier: delivered.tier }),
+          route.promptCache.ttlSeconds * 1000,
+        )
+        .catch(() => storeError('affinity_set'));
+    const affinity = held && {
+      backend: held.backend,
+      kept: delivered?.backend === held.backend,
+      reprefillTokens:
+        delivered && delivered.backend !== held.backend
+          ? Math.max(0, delivered.usage.input - delivered.usage.cachedInput)
+          : 0,
+    };
     if (tenant)
       deps.gate.settle(
         tenant,
@@ -209,8 +241,22 @@ export function createPipeline(deps: PipelineDeps) {
         });
       }
     };
-    return { profile, plan, result, cost, shadow };
+    return { profile, plan, result, cost, shadow, ...(affinity && { affinity }) };
   };
+}
+
+async function readAffinity(
+  store: StateStore,
+  key: string,
+  storeError: (operation: string) => void,
+): Promise<{ backend: string; tier: number } | undefined> {
+  const text = await store.cacheGet(key).catch(() => {
+    storeError('affinity_get');
+    return undefined;
+  });
+  if (text === undefined) return undefined;
+  const v = JSON.parse(text) as { backend?: unknown; tier?: unknown };
+  return typeof v.backend === 'string' && typeof v.tier === 'number' ? { backend: v.backend, tier: v.tier } : undefined;
 }
 
 function emptyPlanError(plan: Plan, profile: Profile, endpoint: EndpointKind): SluiceError {

@@ -2,11 +2,19 @@
 // A pure function of the route, the request's profile and live backend state; logged with every request.
 // Steps, in order: endpoint and context (hard limits; a balanced tier's backends ordered here), unhealthy and slo
 // (never leave nothing), min_tier (the caller's header), budget (a route may stay on the cheapest tier when money
-// is low), difficulty (where to start).
+// is low), difficulty (where to start), affinity (a conversation starts on the backend that holds its prompt cache).
 import type { BackendConfig, EndpointKind, RouteConfig } from '../config/schema.js';
 import type { Profile, SizeClass } from '../classify/profile.js';
 
-export type SkipReason = 'endpoint' | 'context' | 'unhealthy' | 'slo' | 'min_tier' | 'difficulty' | 'budget';
+export type SkipReason =
+  | 'endpoint'
+  | 'context'
+  | 'unhealthy'
+  | 'slo'
+  | 'min_tier'
+  | 'difficulty'
+  | 'budget'
+  | 'affinity';
 
 export interface PlannedTier {
   /** Position in the route's configured tiers (0 = cheapest). */
@@ -41,11 +49,30 @@ export interface PlanInput {
    * (the self-set threshold). Consulted only for that tier.
    */
   startsCheap?: (route: RouteConfig, profile: Profile) => boolean;
+  /** The backend (and its tier) that served this conversation last and holds its prompt cache. */
+  affinity?: { backend: string; tier: number };
 }
 
 type Step = (plan: Plan, input: PlanInput) => Plan;
 
-const steps: readonly Step[] = [fitting, unhealthy, slo, minTier, budget, difficulty];
+const steps: readonly Step[] = [fitting, unhealthy, slo, minTier, budget, difficulty, affinity];
+
+/**
+ * A conversation whose prompt cache lives on a backend still in the plan starts there: cheaper tiers are skipped
+ * (their re-prefill of the whole history is what it would cost), and that backend leads its tier. The judge can
+ * still escalate from it.
+ */
+function affinity(plan: Plan, { affinity: a }: PlanInput): Plan {
+  if (!a) return plan;
+  const at = plan.tiers.findIndex((t) => t.index === a.tier && t.backends.some((b) => b.id === a.backend));
+  if (at < 0) return plan;
+  const tier = plan.tiers[at]!;
+  const lead = tier.backends.find((b) => b.id === a.backend)!;
+  return {
+    tiers: [{ ...tier, backends: [lead, ...tier.backends.filter((b) => b !== lead)] }, ...plan.tiers.slice(at + 1)],
+    skipped: [...plan.skipped, ...plan.tiers.slice(0, at).map((t) => ({ tier: t.index, reason: 'affinity' as const }))],
+  };
+}
 
 export function planRoute(input: PlanInput): Plan {
   let plan: Plan = { tiers: [], skipped: [] };

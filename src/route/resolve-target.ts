@@ -37,6 +37,7 @@ function pinnedRoute(b: BackendConfig): RouteConfig {
     streaming: { mode: 'direct' as const, holdbackTokens: 1 },
     onBudgetLow: 'reject' as const,
     cache: { enabled: false, ttlSeconds: 1, maxEntryBytes: 1 },
+    promptCache: { affinity: false, minTokens: 1, ttlSeconds: 1 },
   });
 }
 

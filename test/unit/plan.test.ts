@@ -192,4 +192,15 @@ describe('planRoute', () => {
       ['cheap2', 'cheap'],
     ]); // turns 2 and 3
   });
+
+  it('affinity: a conversation starts on the backend holding its prompt cache, if the plan still has it', () => {
+    const kept = plan({ affinity: { backend: 'cheap2', tier: 0 } });
+    expect(kept.tiers[0]!.backends.map((b) => b.id)).toEqual(['cheap2', 'cheap']);
+    const up = plan({ affinity: { backend: 'mid', tier: 1 } });
+    expect(up.tiers.map((t) => t.index)).toEqual([1, 2]);
+    expect(up.skipped).toContainEqual({ tier: 0, reason: 'affinity' });
+    // The cached backend left the plan (its circuit is open): the plan is the usual one.
+    const gone = plan({ affinity: { backend: 'mid', tier: 1 }, isHealthy: (id) => id !== 'mid' });
+    expect(gone.tiers.map((t) => t.index)).toEqual([0, 2]);
+  });
 });

@@ -1,0 +1,20 @@
+// Which conversation a request continues, for prompt-cache affinity: the client's prompt_cache_key, else its user,
+// else an x-session-id header, else a hash of the conversation's stable start (system prompts, tools and the first
+// user message, which every later turn resends unchanged). Pure.
+import { createHash } from 'node:crypto';
+import type { ChatMessage } from '../openai/types.js';
+
+export function conversationKey(body: Record<string, unknown>, sessionHeader: unknown): string {
+  if (typeof body.prompt_cache_key === 'string' && body.prompt_cache_key !== '') return `k:${body.prompt_cache_key}`;
+  if (typeof body.user === 'string' && body.user !== '') return `u:${body.user}`;
+  if (typeof sessionHeader === 'string' && sessionHeader !== '') return `s:${sessionHeader}`;
+  const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
+  const hash = createHash('sha256');
+  if (body.tools !== undefined) hash.update(JSON.stringify(body.tools));
+  for (const m of messages) {
+    hash.update(m.role);
+    hash.update(typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? null));
+    if (m.role === 'user') break;
+  }
+  return `h:${hash.digest('base64url').slice(0, 22)}`;
+}
