@@ -6,7 +6,7 @@ import { Pool } from 'undici';
 const upstream = process.argv[2]!;
 const port = Number(process.argv[3]);
 const pool = new Pool(upstream, { connections: 64 });
-const app = Fastify();
+const app = Fastify({ bodyLimit: 32 * 1024 * 1024 });
 app.post('/v1/chat/completions', async (request, reply) => {
   const res = await pool.request({
     path: '/v1/chat/completions',

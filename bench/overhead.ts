@@ -25,7 +25,7 @@ import {
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
-/** `proxy`, `tenants` or `doors` runs one part only. */
+/** `proxy`, `long`, `doors` or `tenants` runs one part only. */
 const only = process.env.BENCH_ONLY;
 const tenantRounds = Number(process.env.BENCH_TENANT_ROUNDS ?? 5);
 const body = (stream: boolean) =>
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     [
       `server: { host: 127.0.0.1, port: ${await freePort()}, logLevel: info }`,
       'backends:',
-      `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64 }`,
+      `  - { id: direct, protocol: openai, baseUrl: "http://127.0.0.1:${upstream.port}/v1", model: bench-model, pricing: { inputPerMTok: 0.15, outputPerMTok: 0.6 }, maxConnections: 64, contextWindow: 1000000 }`,
       'routes:',
       '  - { name: auto, tiers: [{ backends: [direct] }] }',
     ].join('\n'),
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     console.log(
       `# bench:overhead — ${rounds} interleaved rounds; 1 connection: ${sequential} sequential requests; 32 connections: ${seconds}s autocannon`,
     );
-    for (const stream of only === 'tenants' || only === 'doors' ? [] : [false, true]) {
+    for (const stream of only !== undefined && only !== 'proxy' ? [] : [false, true]) {
       for (const t of Object.values(targets)) await sequentialRun(t, body(stream), 2000); // warm-up: V8 needs a few thousand requests to optimize the hot path
       const r: Record<string, number[]> = {};
       const add = (k: string, v: number) => (r[k] ??= []).push(v);
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       }
       report(stream ? 'streaming' : 'non-streaming', r);
     }
+    if (only === undefined || only === 'long') await longRun(targets);
     if (only === undefined || only === 'doors') await doorRun(targets.sluice, sluice.child.pid!);
     if (only === undefined || only === 'proxy') {
       console.log(`\nSluice peak RSS under load: ${peakRss.toFixed(0)} MB (target ≤ 150 MB), sampled every 100 ms`);
@@ -137,6 +138,36 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(
     `CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`,
   );
+}
+
+/**
+ * Long prompts (about 100k and 440k tokens), sequentially: what parsing, counting and forwarding a big body adds,
+ * against the bare pass-through, whose parse and re-serialisation is the floor to beat.
+ */
+async function longRun(targets: Record<string, string>): Promise<void> {
+  const sentence = 'The quick brown fox jumps over the lazy dog near the river bank today. ';
+  const n = Number(process.env.BENCH_LONG_REQUESTS ?? 15);
+  console.log('\n## long prompts, non-streaming, 1 connection');
+  console.log(
+    '| prompt | direct p50 ms | bare p50 ms | Sluice p50 ms | Sluice adds | bare adds | target |\n|---|---|---|---|---|---|---|',
+  );
+  for (const [tokens, target] of [
+    [100_000, 5],
+    [440_000, 15],
+  ] as const) {
+    const text = sentence.repeat(Math.round(tokens / 14));
+    const payload = JSON.stringify({ model: 'auto', max_tokens: 32, messages: [{ role: 'user', content: text }] });
+    for (const url of Object.values(targets)) await sequentialRun(url, payload, 3);
+    const r: Record<string, number[]> = {};
+    for (let i = 0; i < rounds; i++)
+      for (const [name, url] of Object.entries(targets))
+        (r[name] ??= []).push((await sequentialRun(url, payload, n)).p50);
+    const m = (k: string) => median(r[k] ?? []);
+    const added = m('sluice') - m('direct');
+    console.log(
+      `| ~${tokens / 1000}k tokens (${(payload.length / 1e6).toFixed(1)} MB) | ${m('direct').toFixed(2)} | ${m('bare').toFixed(2)} | ${m('sluice').toFixed(2)} | +${added.toFixed(2)} ms | +${(m('bare') - m('direct')).toFixed(2)} ms | ≤ ${target} ms: ${added <= target ? 'met' : 'not met'} |`,
+    );
+  }
 }
 
 /** The same question through each door of one Sluice, to the same chat completions backend. */

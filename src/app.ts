@@ -18,6 +18,7 @@ import { responsesDoor } from './doors/responses.js';
 import { SluiceError } from './errors/sluice-error.js';
 import { createLogger } from './log/create-logger.js';
 import { registerCors } from './http/cors.js';
+import { registerJsonBody } from './http/json-body.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createStateStore } from './state/create-store.js';
@@ -132,6 +133,7 @@ export function buildApp(opts: AppOptions): Sluice {
     }
     done();
   });
+  registerJsonBody(app);
   registerCors(app, server.cors.origins);
   registerErrorHandling(app, {
     onError: (request, error) => {
