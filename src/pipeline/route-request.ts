@@ -103,10 +103,11 @@ export function createPipeline(deps: PipelineDeps) {
     });
     deps.metrics.classification.observe((performance.now() - classifyStart) / 1000);
     // Only prompts long enough for a provider to cache them have a cache worth staying with.
-    const conversation =
+    const key =
       route.promptCache.affinity && endpoint === 'chat' && profile.inputTokens >= route.promptCache.minTokens
-        ? `affinity:${route.name}:${conversationKey(body, req.sessionId)}`
+        ? conversationKey(body, req.sessionId)
         : undefined;
+    const conversation = key && `affinity:${route.name}:${key}`;
     const held = conversation ? await readAffinity(deps.store, conversation, storeError) : undefined;
     const planInput = {
       route,

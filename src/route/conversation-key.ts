@@ -1,14 +1,16 @@
 // Which conversation a request continues, for prompt-cache affinity: the client's prompt_cache_key, else its user,
-// else an x-session-id header, else a hash of the conversation's stable start (system prompts, tools and the first
-// user message, which every later turn resends unchanged). Pure.
+// else an x-session-id header, else, once it has earlier turns, a hash of its stable start (system prompts, tools
+// and the first user message, which every later turn resends unchanged). A first turn without a key continues
+// nothing: undefined. Pure.
 import { createHash } from 'node:crypto';
 import type { ChatMessage } from '../openai/types.js';
 
-export function conversationKey(body: Record<string, unknown>, sessionHeader: unknown): string {
+export function conversationKey(body: Record<string, unknown>, sessionHeader: unknown): string | undefined {
   if (typeof body.prompt_cache_key === 'string' && body.prompt_cache_key !== '') return `k:${body.prompt_cache_key}`;
   if (typeof body.user === 'string' && body.user !== '') return `u:${body.user}`;
   if (typeof sessionHeader === 'string' && sessionHeader !== '') return `s:${sessionHeader}`;
   const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
+  if (!messages.some((m) => m.role === 'assistant' || m.role === 'tool')) return undefined;
   const hash = createHash('sha256');
   if (body.tools !== undefined) hash.update(JSON.stringify(body.tools));
   for (const m of messages) {

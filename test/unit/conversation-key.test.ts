@@ -18,7 +18,9 @@ describe('conversation keys', () => {
   });
 
   it('hashes the conversation’s start: the same across turns, different for another conversation', () => {
-    const first = conversationKey(turn([]), undefined);
+    const first = conversationKey(turn([{ role: 'assistant', content: 'Day 1: the Louvre.' }]), undefined);
+    // A first turn with no key continues no conversation.
+    expect(conversationKey(turn([]), undefined)).toBeUndefined();
     const later = conversationKey(
       turn([
         { role: 'assistant', content: 'Day 1: the Louvre.' },
@@ -28,7 +30,15 @@ describe('conversation keys', () => {
     );
     expect(later).toBe(first);
     expect(first).toMatch(/^h:/);
-    const other = conversationKey({ messages: [{ role: 'user', content: 'Plan three days in Rome.' }] }, undefined);
+    const other = conversationKey(
+      {
+        messages: [
+          { role: 'user', content: 'Rome?' },
+          { role: 'assistant', content: 'Yes.' },
+        ],
+      },
+      undefined,
+    );
     expect(other).not.toBe(first);
   });
 });
