@@ -4,6 +4,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatChunks, chatCompletion, type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { hashKey } from '../../src/tenants/key-registry.js';
 import { mockCascadeConfig, proxyConfig, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let upstream: FakeUpstream;
@@ -326,6 +327,38 @@ describe('Claude Code’s request shape', () => {
       { role: 'system', content: 'The user switched to plan mode.' },
       { role: 'user', content: 'Go on.' },
     ]);
+  });
+});
+
+describe('keys and limits on the Messages door', () => {
+  it('reads the key from x-api-key (or a bearer token), and answers refusals as the SDK expects', async () => {
+    const key = 'sk-sluice-anthropic-test-key';
+    const keyed = await startTestApp(
+      { ...mockCascadeConfig(), keys: [{ tenant: 't', sha256: hashKey(key), rpm: 1 }] },
+      {},
+    );
+    try {
+      const ok = await new Anthropic({ baseURL: keyed.url, apiKey: key, maxRetries: 0 }).messages.create({
+        model: 'auto',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(ok.type).toBe('message');
+      const bearer = await new Anthropic({ baseURL: keyed.url, authToken: key, maxRetries: 0 }).messages
+        .create({ model: 'auto', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
+      expect(bearer).toBeInstanceOf(Anthropic.RateLimitError); // the same key: its 1 rpm is spent
+      expect((bearer as InstanceType<typeof Anthropic.RateLimitError>).error).toMatchObject({
+        type: 'error',
+        error: { type: 'rate_limit_error' },
+      });
+      const wrong = await new Anthropic({ baseURL: keyed.url, apiKey: 'sk-wrong', maxRetries: 0 }).messages
+        .create({ model: 'auto', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(Anthropic.AuthenticationError);
+    } finally {
+      await keyed.close();
+    }
   });
 });
 
