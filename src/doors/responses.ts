@@ -257,7 +257,7 @@ function echo(ctx: DoorContext): Record<string, unknown> {
     parallel_tool_calls: r.parallel_tool_calls !== false,
     previous_response_id: null,
     reasoning: asRecord(r.reasoning) ?? { effort: null, summary: null },
-    store: false,
+    store: r.store !== false, // kept for item_reference unless the request says no
     temperature: typeof r.temperature === 'number' ? r.temperature : 1,
     text: asRecord(r.text) ?? { format: { type: 'text' } },
     tool_choice: r.tool_choice ?? 'auto',
