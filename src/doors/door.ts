@@ -34,8 +34,14 @@ export interface StreamTranslator {
 
 export interface Door {
   readonly name: 'messages' | 'responses';
-  /** Checks the door's request shape and returns the chat completions body to route. Throws a 400 naming the field. */
-  toChat(body: unknown): Record<string, unknown>;
+  /**
+   * Checks the door's request shape and returns the chat completions body to route. Throws a 400 naming the field.
+   * `nativeOnly`: every backend of the route speaks the door's protocol and gets the request untranslated, so what
+   * only they can serve (hosted tools) is left out of the translation instead of refused.
+   */
+  toChat(body: unknown, opts?: { nativeOnly?: boolean }): Record<string, unknown>;
+  /** Whether a backend gets this door's requests untranslated (see `native`). */
+  speaksNatively?(backend: { protocol: string; endpoints: readonly string[] }): boolean;
   /** The door's JSON answer for a chat completion. */
   fromChat(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown>;
   stream(ctx: DoorContext): StreamTranslator;

@@ -164,7 +164,7 @@ function toolChoice(tc: { type: string; name?: string | undefined }): unknown {
   }
 }
 
-export function messagesToChat(raw: unknown): Record<string, unknown> {
+export function messagesToChat(raw: unknown, opts: { nativeOnly?: boolean } = {}): Record<string, unknown> {
   const req = parseMessagesRequest(raw);
   const messages: Array<Record<string, unknown>> = [];
   if (req.system != null) {
@@ -175,8 +175,10 @@ export function messagesToChat(raw: unknown): Record<string, unknown> {
     messages.push(...toChatMessages(m.role, m.content as string | Block[], `messages[${i}]`));
   });
   if (messages.length === 0) throw invalid('messages', 'messages: at least one message is required');
-  const tools = req.tools?.map((t, i) => {
+  const tools = req.tools?.flatMap((t, i) => {
     if (t.input_schema === undefined || (typeof t.type === 'string' && t.type !== 'custom')) {
+      // Anthropic's server tools (web search, code execution, ...): Anthropic backends run them.
+      if (opts.nativeOnly) return [];
       throw invalid(
         `tools[${i}]`,
         `tools[${i}]: server tool '${String(t.type ?? t.name)}' cannot be served by this route's backends; only custom tools with an input_schema`,
@@ -427,6 +429,7 @@ function nativeRequest(
 
 export const messagesDoor: Door = {
   name: 'messages',
+  speaksNatively: (b) => b.protocol === 'anthropic',
   native: nativeRequest,
   toChat: messagesToChat,
   fromChat: chatToMessage,

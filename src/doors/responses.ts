@@ -174,11 +174,17 @@ function functionToChat(t: Record<string, unknown>, at: string): Record<string, 
 }
 
 /** Function tools, and the function tools of a namespace (a named group, as Codex sends them) one by one. */
-function toolsToChat(tools: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>> {
+function toolsToChat(
+  tools: ReadonlyArray<Record<string, unknown>>,
+  nativeOnly: boolean | undefined,
+): Array<Record<string, unknown>> {
   return tools.flatMap((t, i) =>
     t.type === 'namespace' && Array.isArray(t.tools)
       ? (t.tools as Array<Record<string, unknown>>).map((f, j) => functionToChat(f, `tools[${i}].tools[${j}]`))
-      : [functionToChat(t, `tools[${i}]`)],
+      : // Hosted tools (web_search, file_search, ...) run on backends that serve /responses themselves.
+        nativeOnly && t.type !== 'function'
+        ? []
+        : [functionToChat(t, `tools[${i}]`)],
   );
 }
 
@@ -201,14 +207,15 @@ function formatToChat(f: NonNullable<NonNullable<z.output<typeof schema>['text']
   };
 }
 
-export function responsesToChat(raw: unknown): Record<string, unknown> {
+export function responsesToChat(raw: unknown, opts: { nativeOnly?: boolean } = {}): Record<string, unknown> {
   const req = parseResponsesRequest(raw);
   const messages: ChatMessage[] = [];
   if (req.instructions) messages.push({ role: 'system', content: req.instructions });
   if (typeof req.input === 'string') messages.push({ role: 'user', content: req.input });
   else messages.push(...itemsToMessages(req.input));
   if (messages.length === 0) throw invalid('input', "'input' must hold at least one message.");
-  const tools = req.tools && req.tools.length > 0 ? toolsToChat(req.tools) : undefined;
+  const chatTools = req.tools && req.tools.length > 0 ? toolsToChat(req.tools, opts.nativeOnly) : undefined;
+  const tools = chatTools && chatTools.length > 0 ? chatTools : undefined;
   const format = req.text?.format ? formatToChat(req.text.format) : undefined;
   const user = req.safety_identifier ?? req.user;
   const effort = req.reasoning?.effort;
@@ -220,7 +227,11 @@ export function responsesToChat(raw: unknown): Record<string, unknown> {
     ...(req.temperature != null && { temperature: req.temperature }),
     ...(req.top_p != null && { top_p: req.top_p }),
     ...(tools && { tools }),
-    ...(tools && req.tool_choice != null && { tool_choice: toolChoiceToChat(req.tool_choice) }),
+    ...(tools &&
+      req.tool_choice != null &&
+      !(opts.nativeOnly && typeof req.tool_choice === 'object' && req.tool_choice.type !== 'function') && {
+        tool_choice: toolChoiceToChat(req.tool_choice),
+      }),
     ...(tools && req.parallel_tool_calls != null && { parallel_tool_calls: req.parallel_tool_calls }),
     ...(format !== undefined && { response_format: format }),
     ...(req.text?.verbosity && { verbosity: req.text.verbosity }),
@@ -516,6 +527,7 @@ export const responseItems: ItemReferences = {
 
 export const responsesDoor: Door = {
   name: 'responses',
+  speaksNatively: (b) => b.endpoints.includes('responses'),
   native: (body) => ({ protocol: 'openai-responses', body, headers: {} }),
   toChat: responsesToChat,
   fromChat: chatToResponse,

@@ -79,7 +79,9 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     request.sluiceTenant = tenant?.name;
     // A door validates its own shape and builds a well-formed chat body: it is not checked a second time.
     const body = door
-      ? door.toChat(await doorBody(door, request.body, deps.store, storeError))
+      ? door.toChat(await doorBody(door, request.body, deps.store, storeError), {
+          nativeOnly: nativeOnly(door, rt, request.body),
+        })
       : validateBody(endpoint, request.body);
     const model = body.model as string;
     const target = rt.resolveTarget(model);
@@ -340,6 +342,16 @@ function answerFromCache(
     cost,
   });
   return reply;
+}
+
+/** Whether every backend of the route the body names gets the door's request untranslated. */
+function nativeOnly(door: Door, rt: Runtime, body: unknown): boolean {
+  const model = (body as { model?: unknown } | null)?.model;
+  const route = typeof model === 'string' && door.speaksNatively ? rt.resolveTarget(model)?.route : undefined;
+  return (
+    route !== undefined &&
+    route.tiers.every((t) => t.backends.every((id) => door.speaksNatively!(rt.backends.get(id)!)))
+  );
 }
 
 /** A door's body, checked for depth before the door's own validation walks it, its item references resolved. */

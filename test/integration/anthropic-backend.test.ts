@@ -417,6 +417,25 @@ describe('the Messages door in front of an Anthropic backend: the request as the
     });
   });
 
+  it('lets server tools through to a route of Anthropic backends only, and refuses them where a chat backend could answer', async () => {
+    claude.script(() => ({ kind: 'json', body: anthropicMessage([{ type: 'text', text: 'Searched.' }]) }));
+    const body = {
+      max_tokens: 256,
+      tools: [
+        { type: 'web_search_20250305', name: 'web_search', max_uses: 2 },
+        { name: 'get_weather', input_schema: { type: 'object', properties: {} } },
+      ],
+      messages: [{ role: 'user', content: 'Latest news?' }],
+    };
+    const ok = await app.post('/v1/messages', { model: 'claude-only', ...body });
+    expect(ok.status).toBe(200);
+    expect(claude.requests.at(-1)!.body.tools).toEqual(body.tools);
+    const mixed = await app.post('/v1/messages', { model: 'mixed', ...body });
+    expect(mixed.status).toBe(400);
+    expect(mixed.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect(mixed.json.error.message).toContain('tools[0]');
+  });
+
   it('asks the backend to count tokens when the route starts on it, else counts itself', async () => {
     claude.script((req) =>
       req.path === '/v1/messages/count_tokens'

@@ -437,6 +437,19 @@ describe('a backend that serves /responses itself', () => {
     });
   });
 
+  it('lets hosted tools through when every backend of the route serves /responses', async () => {
+    native.script(() => ({ kind: 'json', body: nativeResponse }));
+    const tools = [{ type: 'web_search' }, { type: 'function', name: 'f', parameters: { type: 'object' } }];
+    const res = await nativeApp.post('/v1/responses', {
+      model: 'auto',
+      input: 'News?',
+      tools,
+      tool_choice: { type: 'web_search' },
+    });
+    expect(res.status).toBe(200);
+    expect(native.requests.at(-1)!.body).toMatchObject({ tools, tool_choice: { type: 'web_search' } });
+  });
+
   it('a chat completions request to the same backend still goes to /chat/completions', async () => {
     native.script(() => ({ kind: 'json', body: chatCompletion('hi') }));
     const res = await nativeApp.post('/v1/chat/completions', {
