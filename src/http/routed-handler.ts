@@ -348,10 +348,7 @@ function answerFromCache(
 function nativeOnly(door: Door, rt: Runtime, body: unknown): boolean {
   const model = (body as { model?: unknown } | null)?.model;
   const route = typeof model === 'string' && door.speaksNatively ? rt.resolveTarget(model)?.route : undefined;
-  return (
-    route !== undefined &&
-    route.tiers.every((t) => t.backends.every((id) => door.speaksNatively!(rt.backends.get(id)!)))
-  );
+  return route?.tiers.every((t) => t.backends.every((id) => door.speaksNatively!(rt.backends.get(id)!))) === true;
 }
 
 /** A door's body, checked for depth before the door's own validation walks it, its item references resolved. */
