@@ -31,6 +31,19 @@ const stream = `${[
   .map((d) => `data: ${d}\n\n`)
   .join('')}data: [DONE]\n\n`;
 
+// A prompt that says "long answer" gets 200 tokens: the length of a real answer, for per-token costs.
+const longStream = `${[
+  `${base}[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+  ...Array.from(
+    { length: 200 },
+    (_, i) => `${base}[{"index":0,"delta":{"content":" word${i % 50}"},"finish_reason":null}]}`,
+  ),
+  `${base}[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+  `${base}[],"usage":{"prompt_tokens":14,"completion_tokens":200,"total_tokens":214}}`,
+]
+  .map((d) => `data: ${d}\n\n`)
+  .join('')}data: [DONE]\n\n`;
+
 const server = createServer((req, res) => {
   let body = '';
   req.on('data', (c: Buffer) => {
@@ -39,7 +52,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     if (body.includes('"stream":true')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(stream);
+      res.end(body.includes('long answer') ? longStream : stream);
     } else {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
       res.end(completion);

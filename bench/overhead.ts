@@ -173,14 +173,25 @@ async function longRun(targets: Record<string, string>): Promise<void> {
 }
 
 /** The same question through each door of one Sluice, to the same chat completions backend. */
+const question = (long: boolean) =>
+  long ? 'Describe Paris: a long answer, please.' : 'What is the capital of France? Answer in one sentence.';
 const doorBodies = {
-  chat: { path: '/v1/chat/completions', body: (stream: boolean) => body(stream) },
-  responses: {
-    path: '/v1/responses',
-    body: (stream: boolean) =>
+  chat: {
+    path: '/v1/chat/completions',
+    body: (stream: boolean, long = false) =>
       JSON.stringify({
         model: 'auto',
-        input: 'What is the capital of France? Answer in one sentence.',
+        messages: [{ role: 'user', content: question(long) }],
+        max_tokens: 32,
+        ...(stream && { stream: true }),
+      }),
+  },
+  responses: {
+    path: '/v1/responses',
+    body: (stream: boolean, long = false) =>
+      JSON.stringify({
+        model: 'auto',
+        input: question(long),
         max_output_tokens: 32,
         store: false,
         ...(stream && { stream: true }),
@@ -188,11 +199,11 @@ const doorBodies = {
   },
   messages: {
     path: '/v1/messages',
-    body: (stream: boolean) =>
+    body: (stream: boolean, long = false) =>
       JSON.stringify({
         model: 'auto',
         max_tokens: 32,
-        messages: [{ role: 'user', content: 'What is the capital of France? Answer in one sentence.' }],
+        messages: [{ role: 'user', content: question(long) }],
         ...(stream && { stream: true }),
       }),
   },
@@ -203,18 +214,24 @@ const doorBodies = {
  * completions, rounds interleaved (target: each door within 10 % of chat completions).
  */
 async function doorRun(origin: string, pid: number): Promise<void> {
-  for (const stream of [false, true]) {
-    for (const d of Object.values(doorBodies)) await sequentialRun(origin, d.body(stream), 2000, {}, d.path);
+  for (const [stream, long] of [
+    [false, false],
+    [true, false],
+    [true, true],
+  ] as const) {
+    for (const d of Object.values(doorBodies)) await sequentialRun(origin, d.body(stream, long), 500, {}, d.path);
     const r: Record<string, number[]> = {};
     for (let i = 0; i < rounds; i++) {
       for (const [name, d] of Object.entries(doorBodies)) {
         const cpu0 = cpuMs(pid);
-        const res = await cannon(origin, d.body(stream), 32, {}, d.path);
+        const res = await cannon(origin, d.body(stream, long), 32, {}, d.path);
         (r[name] ??= []).push(res.rps);
         (r[`${name}.cpu`] ??= []).push(((cpuMs(pid) - cpu0) * 1000) / res.total);
       }
     }
-    console.log(`\n## doors, ${stream ? 'streaming' : 'non-streaming'}: the same backend through each client protocol`);
+    console.log(
+      `\n## doors, ${stream ? `streaming ${long ? '200-token answers' : '7-token answers'}` : 'non-streaming'}: the same backend through each client protocol`,
+    );
     console.log('| door | c32 req/s | of chat completions | Sluice CPU µs/request |\n|---|---|---|---|');
     const chat = median(r.chat ?? []);
     for (const name of Object.keys(doorBodies)) {

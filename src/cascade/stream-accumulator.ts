@@ -28,6 +28,8 @@ export class StreamAccumulator {
   /** Token logprobs of the first choice, when the backend sent them. */
   readonly logprobs: number[] = [];
   refusal = '';
+  /** The chunk `accept` last returned the data of, parsed (a door's translator reads it instead of parsing again). */
+  last: JsonObject | undefined;
   /** Template for a synthesized usage chunk: id, created, model of the stream. */
   head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown } = {};
 
@@ -60,6 +62,7 @@ export class StreamAccumulator {
     if (this.head.id === undefined)
       this.head = { id: chunk.id, created: chunk.created, model: chunk.model, object: chunk.object };
     const hadLogprobs = this.read(chunk);
+    this.last = chunk;
     const stripUsage = 'usage' in chunk && !this.clientWantsUsage;
     if (!stripUsage && !hadLogprobs) return ev.data;
     if (stripUsage) {

@@ -27,14 +27,14 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
   const acc = new StreamAccumulator(a.req.clientWantsUsage, a.addLogprobs);
   let committed = false;
   let firstEventMs: number | undefined;
-  const held: string[] = [];
+  const held: Array<[string, object | undefined]> = [];
 
   const commit = async (): Promise<void> => {
     committed = true;
     a.sink.open(a.commitInfo());
     a.onFirstByte();
-    for (const data of held.splice(0)) {
-      const p = a.sink.send(data);
+    for (const [data, parsed] of held.splice(0)) {
+      const p = a.sink.send(data, parsed);
       if (p) await p;
     } // awaits only under back-pressure
   };
@@ -57,9 +57,9 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
         if (acc.done) break reading;
         if (out !== null) {
           if (committed) {
-            const p = a.sink.send(out);
+            const p = a.sink.send(out, acc.last);
             if (p) await p;
-          } else held.push(out);
+          } else held.push([out, acc.last]);
         }
         if (!committed && reachedCommitPoint(a, acc)) {
           const verdict = judgePartial(a, acc, true);

@@ -22,8 +22,8 @@ export interface CommitInfo {
 /** Where a streamed answer goes. Nothing may be written before `open` (the commit point). */
 export interface StreamSink {
   open(info: CommitInfo): void;
-  /** One SSE data event; returns a promise when the client's buffer is full. */
-  send(data: string): void | Promise<void>;
+  /** One SSE data event (and its chunk, parsed, when the caller has it); a promise when the client lags. */
+  send(data: string, parsed?: object): void | Promise<void>;
   done(): void;
   fail(body: OpenAIErrorBody): void;
 }

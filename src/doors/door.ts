@@ -22,8 +22,8 @@ export interface DoorContext {
 
 /** Turns the chat chunks of a stream into the door's SSE text. */
 export interface StreamTranslator {
-  /** SSE text for one chat chunk (its `data` JSON); may be empty, or several events. */
-  chunk(data: string): string;
+  /** SSE text for one chat chunk (its `data` JSON, and the chunk parsed when the caller has it); may be empty. */
+  chunk(data: string, parsed?: Record<string, unknown>): string;
   /** SSE text that ends a complete stream. */
   end(): string;
   /** SSE text for an error after the commit point. */

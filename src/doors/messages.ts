@@ -340,8 +340,8 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     );
   };
   return {
-    chunk(data) {
-      const json = parseChunk(data);
+    chunk(data, parsed) {
+      const json = parsed ?? parseChunk(data);
       if (!json) return '';
       if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
       let out = started ? '' : start();

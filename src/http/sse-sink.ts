@@ -50,9 +50,11 @@ export function createSseSink(
       res.writeHead(200, all);
     },
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
-    send(data: string) {
+    send(data: string, parsed?: object) {
       if (!writable()) return;
-      pending += translator ? translator.chunk(data) : `data: ${data}\n\n`;
+      pending += translator
+        ? translator.chunk(data, parsed as Record<string, unknown> | undefined)
+        : `data: ${data}\n\n`;
       if (!scheduled) {
         scheduled = true;
         process.nextTick(flush);
