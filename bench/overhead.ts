@@ -25,7 +25,7 @@ import {
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const sequential = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
-/** `proxy`, `long`, `doors` or `tenants` runs one part only. */
+/** `proxy`, `portkey`, `long`, `doors` or `tenants` runs one part only. */
 const only = process.env.BENCH_ONLY;
 const tenantRounds = Number(process.env.BENCH_TENANT_ROUNDS ?? 5);
 const body = (stream: boolean) =>
@@ -97,6 +97,8 @@ async function main(): Promise<void> {
       }
       report(stream ? 'streaming' : 'non-streaming', r);
     }
+    if (process.env.BENCH_PORTKEY && (only === undefined || only === 'portkey'))
+      await portkeyRun(process.env.BENCH_PORTKEY, upstream.port, targets.sluice);
     if (only === undefined || only === 'long') await longRun(targets);
     if (only === undefined || only === 'doors') await doorRun(targets.sluice, sluice.child.pid!);
     if (only === undefined || only === 'proxy') {
@@ -140,6 +142,50 @@ function report(title: string, r: Record<string, number[]>): void {
   console.log(
     `CPU per request at 32 connections (user + system, all threads): Sluice ${m('sluice.c32.cpu').toFixed(0)} µs, bare pass-through ${m('bare.c32.cpu').toFixed(0)} µs`,
   );
+}
+
+/**
+ * Portkey's open-source gateway (BENCH_PORTKEY: the path of its build/start-server.js, from
+ * `npm install @portkey-ai/gateway`) in front of the same upstream, against Sluice at 32 connections.
+ */
+async function portkeyRun(startServer: string, upstreamPort: number, sluiceUrl: string): Promise<void> {
+  const port = await freePort();
+  const pk = spawn('node', [startServer, `--port=${port}`, '--headless'], { stdio: 'ignore' });
+  children.push(pk);
+  const headers = {
+    'x-portkey-provider': 'openai',
+    'x-portkey-custom-host': `http://127.0.0.1:${upstreamPort}/v1`,
+    authorization: 'Bearer bench',
+  };
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const up = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body(false),
+    }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+  }
+  const portkeyUrl = `http://127.0.0.1:${port}`;
+  console.log('\n## against Portkey (its open-source gateway, same upstream, 32 connections)');
+  console.log('| | Sluice req/s | Portkey req/s | Sluice / Portkey | target |\n|---|---|---|---|---|');
+  for (const stream of [false, true]) {
+    await sequentialRun(portkeyUrl, body(stream), 500, headers);
+    const s: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      s.push((await cannon(sluiceUrl, body(stream), 32)).rps);
+      p.push((await cannon(portkeyUrl, body(stream), 32, headers)).rps);
+    }
+    const ratio = median(s) / median(p);
+    console.log(
+      `| ${stream ? 'streaming' : 'non-streaming'} | ${median(s).toFixed(0)} | ${median(p).toFixed(0)} | ${ratio.toFixed(1)}× | ≥ 10×: ${ratio >= 10 ? 'met' : 'not met'} |`,
+    );
+  }
+  pk.kill('SIGTERM');
 }
 
 /**
