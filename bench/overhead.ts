@@ -173,7 +173,11 @@ async function portkeyRun(startServer: string, upstreamPort: number, sluiceUrl: 
   console.log('\n## against Portkey (its open-source gateway, same upstream, 32 connections)');
   console.log('| | Sluice req/s | Portkey req/s | Sluice / Portkey | target |\n|---|---|---|---|---|');
   for (const stream of [false, true]) {
-    await sequentialRun(portkeyUrl, body(stream), 500, headers);
+    const warm = await sequentialRun(portkeyUrl, body(stream), 500, headers).catch((err: unknown) => err as Error);
+    if (warm instanceof Error) {
+      console.log(`| ${stream ? 'streaming' : 'non-streaming'} | | Portkey failed: ${warm.message} | | |`);
+      continue;
+    }
     const s: number[] = [];
     const p: number[] = [];
     for (let i = 0; i < rounds; i++) {
