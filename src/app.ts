@@ -29,7 +29,7 @@ import { BackendHealth } from './health/backend-health.js';
 import { TenantGate } from './tenants/tenant-gate.js';
 import { QualityControl } from './quality/quality-control.js';
 import { nanoToUsd } from './cost/pricing.js';
-import { createSpanRecorder } from './telemetry/otlp-spans.js';
+import { loadSpanRecorder } from './telemetry/span-recorder.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -120,7 +120,13 @@ export function buildApp(opts: AppOptions): Sluice {
     limited: (reason) => metrics.rateLimited.inc({ reason }),
   });
   const otlp = opts.loaded.config.telemetry.otlp;
-  const spans = otlp ? createSpanRecorder(otlp, () => runtime.backends) : undefined;
+  const spans = otlp
+    ? loadSpanRecorder(
+        otlp,
+        () => runtime.backends,
+        (err) => logger.error({ err }, 'OpenTelemetry could not be loaded: no spans are exported'),
+      )
+    : undefined;
   const finish = createFinisher(metrics, spans);
 
   app.addHook('onRequest', (request, reply, done) => {

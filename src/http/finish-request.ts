@@ -5,7 +5,7 @@ import { formatUsd } from '../cost/pricing.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { recordRequest } from '../metrics/record-request.js';
 import type { RequestRecord } from '../cost/request-record.js';
-import type { SpanRecorder } from '../telemetry/otlp-spans.js';
+import type { SpanRecorder } from '../telemetry/span-recorder.js';
 
 export function createFinisher(metrics: Metrics, spans?: SpanRecorder) {
   return (request: FastifyRequest, record: RequestRecord): void => {

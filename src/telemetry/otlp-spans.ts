@@ -11,11 +11,7 @@ import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator } from '@ope
 import type { BackendConfig } from '../config/schema.js';
 import { nanoToUsd } from '../cost/pricing.js';
 import type { RequestRecord } from '../cost/request-record.js';
-
-export interface SpanRecorder {
-  record(r: RequestRecord): void;
-  close(): Promise<void>;
-}
+import type { SpanRecorder } from './span-recorder.js';
 
 const operations: Record<string, string> = {
   chat: 'chat',
