@@ -10,7 +10,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { BackendConfig } from '../config/schema.js';
 import { nanoToUsd } from '../cost/pricing.js';
-import type { RequestRecord } from '../cost/request-record.js';
 import type { SpanRecorder } from './span-recorder.js';
 
 const operations: Record<string, string> = {
