@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { anthropicErrorType } from '../doors/messages.js';
+import { anthropicErrorType } from '../doors/anthropic-errors.js';
 import { errorCatalogue } from '../errors/catalogue.js';
 import { SluiceError, toSluiceError } from '../errors/sluice-error.js';
 

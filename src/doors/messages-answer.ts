@@ -1,0 +1,192 @@
+// The Messages door's answers: a chat completion as an Anthropic message, chat chunks as Anthropic's stream events
+// (or an Anthropic backend's own events, sent on as they came). Pure.
+import {
+  asRecord,
+  chatUsage,
+  type DoorContext,
+  firstChoice,
+  parseArguments,
+  parseChunk,
+  type StreamTranslator,
+  sseEvent,
+} from './door.js';
+import { anthropicErrorType } from './anthropic-errors.js';
+
+function stopReason(finish: unknown): string {
+  switch (finish) {
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_use';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return 'end_turn';
+  }
+}
+
+function usageOf(json: Record<string, unknown>, fallbackInput: number): Record<string, number> {
+  const u = chatUsage(json);
+  return {
+    input_tokens: u ? u.input - u.cached : fallbackInput,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: u?.cached ?? 0,
+    output_tokens: u?.output ?? 0,
+  };
+}
+
+export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
+  // An Anthropic backend's own message (thinking blocks and signatures, citations, server tool results): as it came.
+  const native = asRecord(json._native);
+  if (native) return { ...native, model: ctx.model };
+  const choice = firstChoice(json);
+  const message = asRecord(choice?.message);
+  const content: Array<Record<string, unknown>> = [];
+  if (typeof message?.content === 'string' && message.content !== '')
+    content.push({ type: 'text', text: message.content });
+  const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
+  for (const c of calls) {
+    const fn = asRecord(c.function);
+    content.push({
+      type: 'tool_use',
+      id: String(c.id ?? ''),
+      name: String(fn?.name ?? ''),
+      input: parseArguments(String(fn?.arguments ?? '')),
+    });
+  }
+  return {
+    id: `msg_${ctx.id}`,
+    type: 'message',
+    role: 'assistant',
+    model: ctx.model,
+    content,
+    stop_reason: stopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: usageOf(json, ctx.inputTokens),
+  };
+}
+
+/** Chat chunks to Anthropic's events: message_start, content blocks, message_delta with usage, message_stop. */
+export function messagesStream(ctx: DoorContext): StreamTranslator {
+  let started = false;
+  let native = false;
+  /** An Anthropic backend's own events, sent on as they came (message_start with the client's model name). */
+  const nativeEvents = (events: ReadonlyArray<[string, string]>) => {
+    native = true;
+    let out = '';
+    for (const [type, data] of events) {
+      if (type === 'message_start') {
+        const ev = parseChunk(data);
+        const message = asRecord(ev?.message);
+        out += sseEvent(type, { ...ev, message: { ...message, model: ctx.model } });
+      } else out += `event: ${type}\ndata: ${data}\n\n`;
+    }
+    return out;
+  };
+  let stopped = false;
+  let open: { index: number; kind: 'text' | 'tool'; toolIndex?: number } | undefined;
+  let nextIndex = 0;
+  let finish: unknown = null;
+  let usage: Record<string, number> | undefined;
+  const start = () => {
+    started = true;
+    return (
+      sseEvent('message_start', {
+        type: 'message_start',
+        message: {
+          id: `msg_${ctx.id}`,
+          type: 'message',
+          role: 'assistant',
+          model: ctx.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: {
+            input_tokens: ctx.inputTokens,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: 1,
+          },
+        },
+      }) + sseEvent('ping', { type: 'ping' })
+    );
+  };
+  const close = () => {
+    if (!open) return '';
+    const index = open.index;
+    open = undefined;
+    return sseEvent('content_block_stop', { type: 'content_block_stop', index });
+  };
+  const finishEvents = () => {
+    if (stopped) return '';
+    stopped = true;
+    return (
+      close() +
+      sseEvent('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason(finish), stop_sequence: null },
+        usage: usage ?? { output_tokens: 0 },
+      }) +
+      sseEvent('message_stop', { type: 'message_stop' })
+    );
+  };
+  return {
+    chunk(data, parsed) {
+      const json = parsed ?? parseChunk(data);
+      if (!json) return '';
+      if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
+      let out = started ? '' : start();
+      if (json.usage) usage = usageOf(json, ctx.inputTokens);
+      const choice = firstChoice(json);
+      const delta = asRecord(choice?.delta);
+      if (typeof delta?.content === 'string' && delta.content !== '') {
+        if (open?.kind !== 'text') {
+          out += close();
+          open = { index: nextIndex++, kind: 'text' };
+          out += sseEvent('content_block_start', {
+            type: 'content_block_start',
+            index: open.index,
+            content_block: { type: 'text', text: '' },
+          });
+        }
+        // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
+        out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(delta.content)}}}\n\n`;
+      }
+      for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
+        const fn = asRecord(call.function);
+        const toolIndex = typeof call.index === 'number' ? call.index : 0;
+        if (open?.kind !== 'tool' || open.toolIndex !== toolIndex) {
+          out += close();
+          open = { index: nextIndex++, kind: 'tool', toolIndex };
+          out += sseEvent('content_block_start', {
+            type: 'content_block_start',
+            index: open.index,
+            content_block: { type: 'tool_use', id: String(call.id ?? ''), name: String(fn?.name ?? ''), input: {} },
+          });
+        }
+        if (typeof fn?.arguments === 'string' && fn.arguments !== '') {
+          out += sseEvent('content_block_delta', {
+            type: 'content_block_delta',
+            index: open.index,
+            delta: { type: 'input_json_delta', partial_json: fn.arguments },
+          });
+        }
+      }
+      if (choice?.finish_reason != null) finish = choice.finish_reason;
+      return out;
+    },
+    end() {
+      if (native) return ''; // the backend's message_stop went out with its events
+      return (started ? '' : start()) + finishEvents();
+    },
+    error(body, status) {
+      return sseEvent('error', {
+        type: 'error',
+        error: { type: anthropicErrorType(status), message: body.error.message },
+      });
+    },
+  };
+}
+
+/** Anthropic's error type for a status. */
