@@ -67,6 +67,22 @@ export interface ItemReferences {
 /** One SSE event with a name. */
 export const sseEvent = (type: string, data: unknown): string => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 
+/**
+ * A backend's own events (its [type, data] pairs) as SSE text: each as it came, except those `rewrite` returns new
+ * data for (the ones naming the model, which carry the client's model name instead).
+ */
+export function nativeEventsText(
+  events: ReadonlyArray<[string, string]>,
+  rewrite: (type: string, data: string) => unknown,
+): string {
+  let out = '';
+  for (const [type, data] of events) {
+    const changed = rewrite(type, data);
+    out += changed === undefined ? `event: ${type}\ndata: ${data}\n\n` : sseEvent(type, changed);
+  }
+  return out;
+}
+
 export function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', message, { param });
 }

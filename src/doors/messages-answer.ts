@@ -5,6 +5,7 @@ import {
   chatUsage,
   type DoorContext,
   firstChoice,
+  nativeEventsText,
   parseArguments,
   parseChunk,
   type StreamTranslator,
@@ -74,15 +75,11 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
   /** An Anthropic backend's own events, sent on as they came (message_start with the client's model name). */
   const nativeEvents = (events: ReadonlyArray<[string, string]>) => {
     native = true;
-    let out = '';
-    for (const [type, data] of events) {
-      if (type === 'message_start') {
-        const ev = parseChunk(data);
-        const message = asRecord(ev?.message);
-        out += sseEvent(type, { ...ev, message: { ...message, model: ctx.model } });
-      } else out += `event: ${type}\ndata: ${data}\n\n`;
-    }
-    return out;
+    return nativeEventsText(events, (type, data) => {
+      if (type !== 'message_start') return undefined;
+      const ev = parseChunk(data);
+      return { ...ev, message: { ...asRecord(ev?.message), model: ctx.model } };
+    });
   };
   let stopped = false;
   let open: { index: number; kind: 'text' | 'tool'; toolIndex?: number } | undefined;

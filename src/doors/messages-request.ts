@@ -4,6 +4,7 @@
 // output_config map one to one; thinking blocks, which only an Anthropic backend can check, are dropped. Pure.
 import { z } from 'zod';
 import { asRecord, invalid } from './door.js';
+import { firstIssue } from '../shared/schema-issue.js';
 
 const block = z.looseObject({ type: z.string().min(1) });
 const content = z.union([z.string(), z.array(block)]);
@@ -35,15 +36,8 @@ export function parseMessagesRequest(body: unknown): z.output<typeof schema> {
   if (!asRecord(body)) throw invalid('body', 'the request body must be a JSON object');
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-  const missing =
-    issue.code === 'invalid_type' &&
-    issue.path.length === 1 &&
-    (body as Record<string, unknown>)[String(issue.path[0])] === undefined;
-  throw invalid(path, missing ? `${path}: Field required` : `${path}: ${issue.message}`);
+  const { param, missing, message } = firstIssue(result.error, body as Record<string, unknown>);
+  throw invalid(param, missing ? `${param}: Field required` : `${param}: ${message}`);
 }
 
 function textOf(c: string | Block[] | null | undefined, where: string): string {

@@ -4,6 +4,7 @@
 // file_search, ...) is refused by name. Pure.
 import { z } from 'zod';
 import { asRecord, invalid } from './door.js';
+import { firstIssue } from '../shared/schema-issue.js';
 
 const schema = z.looseObject({
   model: z.string().min(1),
@@ -56,14 +57,10 @@ export function parseResponsesRequest(body: unknown): z.output<typeof schema> {
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const param = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-  const missing = issue.code === 'invalid_type' && issue.path.length === 1 && raw[String(issue.path[0])] === undefined;
+  const { param, missing, message } = firstIssue(result.error, raw);
   throw invalid(
     param,
-    missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${issue.message}.`,
+    missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${message}.`,
   );
 }
 

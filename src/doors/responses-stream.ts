@@ -1,6 +1,14 @@
 // The Responses door's streams: chat chunks as the Responses API's event sequence, each event with its
 // sequence_number, or an OpenAI backend's own events sent on as they came. Pure.
-import { asRecord, type DoorContext, firstChoice, parseChunk, type StreamTranslator, sseEvent } from './door.js';
+import {
+  asRecord,
+  type DoorContext,
+  firstChoice,
+  nativeEventsText,
+  parseChunk,
+  type StreamTranslator,
+  sseEvent,
+} from './door.js';
 import { callItem, echo, ending, messageItem, usageOf } from './responses-answer.js';
 
 interface OpenItem {
@@ -26,19 +34,14 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   /** A backend's own events, sent on as they came; those holding the response carry the client's model name. */
   const nativeEvents = (events: ReadonlyArray<[string, string]>) => {
     native = true;
-    let out = '';
-    for (const [type, data] of events) {
+    return nativeEventsText(events, (type, data) => {
       const ev = data.includes('"response":') ? parseChunk(data) : undefined;
       const response = asRecord(ev?.response);
-      if (!response) {
-        out += `event: ${type}\ndata: ${data}\n\n`;
-        continue;
-      }
+      if (!response) return undefined;
       if (Array.isArray(response.output) && type !== 'response.created' && type !== 'response.in_progress')
         nativeOutput = response.output;
-      out += sseEvent(type, { ...ev, response: { ...response, model: ctx.model } });
-    }
-    return out;
+      return { ...ev, response: { ...response, model: ctx.model } };
+    });
   };
   const done: unknown[] = [];
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { EndpointKind } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
+import { firstIssue } from '../shared/schema-issue.js';
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 const contentPart = z.looseObject({ type: z.string() });
@@ -101,14 +102,7 @@ export function validateBody(endpoint: EndpointKind, body: unknown): Record<stri
   checkDepth(body as Record<string, unknown>);
   const result = schemas[endpoint].safeParse(body);
   if (result.success) return body as Record<string, unknown>;
-  const issue = result.error.issues[0]!;
-  const param = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-  const missing =
-    issue.code === 'invalid_type' &&
-    (body as Record<string, unknown>)[String(issue.path[0])] === undefined &&
-    issue.path.length === 1;
-  const text = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${issue.message}.`;
+  const { param, missing, message } = firstIssue(result.error, body as Record<string, unknown>);
+  const text = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${message}.`;
   throw new SluiceError('invalid_request', text, { param });
 }
