@@ -4,6 +4,7 @@
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { NativeRequest } from '../shared/native-request.js';
+import { asObject, countOrZero } from '../openai/wire-values.js';
 
 export type DoorName = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses';
 
@@ -87,15 +88,12 @@ export function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', message, { param });
 }
 
-export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-
 /** A JSON object string parsed for an answer's tool input; a string that is not one becomes `{}` plus the raw text. */
 export function parseArguments(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   try {
     const v = JSON.parse(text) as unknown;
-    return asRecord(v) ?? { value: v };
+    return asObject(v) ?? { value: v };
   } catch {
     return { _raw: text };
   }
@@ -104,7 +102,7 @@ export function parseArguments(text: string): Record<string, unknown> {
 /** The first choice of a chat completion or chunk. */
 export function firstChoice(json: Record<string, unknown>): Record<string, unknown> | undefined {
   const choices = json.choices;
-  return Array.isArray(choices) ? asRecord(choices[0]) : undefined;
+  return Array.isArray(choices) ? asObject(choices[0]) : undefined;
 }
 
 export interface ChatUsage {
@@ -115,21 +113,20 @@ export interface ChatUsage {
 }
 
 export function chatUsage(json: Record<string, unknown>): ChatUsage | undefined {
-  const u = asRecord(json.usage);
+  const u = asObject(json.usage);
   if (!u) return undefined;
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   return {
-    input: n(u.prompt_tokens),
-    cached: n(asRecord(u.prompt_tokens_details)?.cached_tokens),
-    output: n(u.completion_tokens),
-    reasoning: n(asRecord(u.completion_tokens_details)?.reasoning_tokens),
+    input: countOrZero(u.prompt_tokens),
+    cached: countOrZero(asObject(u.prompt_tokens_details)?.cached_tokens),
+    output: countOrZero(u.completion_tokens),
+    reasoning: countOrZero(asObject(u.completion_tokens_details)?.reasoning_tokens),
   };
 }
 
 /** A chat chunk's JSON, or undefined for data that is not a JSON object (never thrown into the stream). */
 export function parseChunk(data: string): Record<string, unknown> | undefined {
   try {
-    return asRecord(JSON.parse(data));
+    return asObject(JSON.parse(data));
   } catch {
     return undefined;
   }

@@ -1,7 +1,6 @@
 // The Messages door's answers: a chat completion as an Anthropic message, chat chunks as Anthropic's stream events
 // (or an Anthropic backend's own events, sent on as they came). Pure.
 import {
-  asRecord,
   chatUsage,
   type DoorContext,
   firstChoice,
@@ -11,6 +10,7 @@ import {
   type StreamTranslator,
   sseEvent,
 } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 import { anthropicErrorType } from './anthropic-errors.js';
 
 function stopReason(finish: unknown): string {
@@ -39,16 +39,16 @@ function usageOf(json: Record<string, unknown>, fallbackInput: number): Record<s
 
 export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
   // An Anthropic backend's own message (thinking blocks and signatures, citations, server tool results): as it came.
-  const native = asRecord(json._native);
+  const native = asObject(json._native);
   if (native) return { ...native, model: ctx.model };
   const choice = firstChoice(json);
-  const message = asRecord(choice?.message);
+  const message = asObject(choice?.message);
   const content: Array<Record<string, unknown>> = [];
   if (typeof message?.content === 'string' && message.content !== '')
     content.push({ type: 'text', text: message.content });
   const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
   for (const c of calls) {
-    const fn = asRecord(c.function);
+    const fn = asObject(c.function);
     content.push({
       type: 'tool_use',
       id: String(c.id ?? ''),
@@ -78,7 +78,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     return nativeEventsText(events, (type, data) => {
       if (type !== 'message_start') return undefined;
       const ev = parseChunk(data);
-      return { ...ev, message: { ...asRecord(ev?.message), model: ctx.model } };
+      return { ...ev, message: { ...asObject(ev?.message), model: ctx.model } };
     });
   };
   let stopped = false;
@@ -136,7 +136,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       let out = started ? '' : start();
       if (json.usage) usage = usageOf(json, ctx.inputTokens);
       const choice = firstChoice(json);
-      const delta = asRecord(choice?.delta);
+      const delta = asObject(choice?.delta);
       if (typeof delta?.content === 'string' && delta.content !== '') {
         if (open?.kind !== 'text') {
           out += close();
@@ -151,7 +151,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
         out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(delta.content)}}}\n\n`;
       }
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
-        const fn = asRecord(call.function);
+        const fn = asObject(call.function);
         const toolIndex = typeof call.index === 'number' ? call.index : 0;
         if (open?.kind !== 'tool' || open.toolIndex !== toolIndex) {
           out += close();

@@ -3,7 +3,8 @@
 // and image blocks, tool_use and tool_result, tools and tool_choice, stop_sequences, metadata.user_id and
 // output_config map one to one; thinking blocks, which only an Anthropic backend can check, are dropped. Pure.
 import { z } from 'zod';
-import { asRecord, invalid } from './door.js';
+import { invalid } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 import { firstIssue } from '../shared/schema-issue.js';
 
 const block = z.looseObject({ type: z.string().min(1) });
@@ -33,7 +34,7 @@ type Block = Record<string, unknown> & { type: string };
 
 /** Validates a Messages request (the fields Sluice needs, and their shapes); a 400 names the first bad field. */
 export function parseMessagesRequest(body: unknown): z.output<typeof schema> {
-  if (!asRecord(body)) throw invalid('body', 'the request body must be a JSON object');
+  if (!asObject(body)) throw invalid('body', 'the request body must be a JSON object');
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const { param, missing, message } = firstIssue(result.error, body as Record<string, unknown>);
@@ -52,7 +53,7 @@ function textOf(c: string | Block[] | null | undefined, where: string): string {
 }
 
 function imagePart(b: Block, where: string): Record<string, unknown> {
-  const src = asRecord(b.source);
+  const src = asObject(b.source);
   if (src?.type === 'base64')
     return { type: 'image_url', image_url: { url: `data:${String(src.media_type)};base64,${String(src.data)}` } };
   if (src?.type === 'url') return { type: 'image_url', image_url: { url: String(src.url) } };
@@ -110,8 +111,8 @@ function toChatMessages(
       case 'redacted_thinking':
         break; // signed by Anthropic; a chat backend can neither read nor check it
       case 'document':
-        if (asRecord(b.source)?.type === 'text') {
-          parts.push({ type: 'text', text: String(asRecord(b.source)!.data ?? '') });
+        if (asObject(b.source)?.type === 'text') {
+          parts.push({ type: 'text', text: String(asObject(b.source)!.data ?? '') });
           break;
         }
         throw invalid(at, `${at}: only text documents can be sent to this route's backends`);

@@ -1,6 +1,7 @@
 // The Responses door's answers: a chat completion as a Responses API response (output items, status, usage), and
 // the pieces its stream shares. Pure.
-import { asRecord, chatUsage, type DoorContext, firstChoice } from './door.js';
+import { chatUsage, type DoorContext, firstChoice } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 
 export function usageOf(json: Record<string, unknown>): Record<string, unknown> | undefined {
   const u = chatUsage(json);
@@ -23,13 +24,13 @@ export function echo(ctx: DoorContext): Record<string, unknown> {
     model: ctx.model,
     instructions: typeof r.instructions === 'string' ? r.instructions : null,
     max_output_tokens: typeof r.max_output_tokens === 'number' ? r.max_output_tokens : null,
-    metadata: asRecord(r.metadata) ?? {},
+    metadata: asObject(r.metadata) ?? {},
     parallel_tool_calls: r.parallel_tool_calls !== false,
     previous_response_id: null,
-    reasoning: asRecord(r.reasoning) ?? { effort: null, summary: null },
+    reasoning: asObject(r.reasoning) ?? { effort: null, summary: null },
     store: r.store !== false, // kept for item_reference unless the request says no
     temperature: typeof r.temperature === 'number' ? r.temperature : 1,
-    text: asRecord(r.text) ?? { format: { type: 'text' } },
+    text: asObject(r.text) ?? { format: { type: 'text' } },
     tool_choice: r.tool_choice ?? 'auto',
     tools: Array.isArray(r.tools) ? r.tools : [],
     top_p: typeof r.top_p === 'number' ? r.top_p : 1,
@@ -63,16 +64,16 @@ export const callItem = (id: string, callId: string, name: string, args: string,
 
 export function chatToResponse(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
   // A backend's own Responses answer (it serves /responses): as it came, with the client's model name.
-  const native = asRecord(json._native);
+  const native = asObject(json._native);
   if (native) return { ...native, model: ctx.model };
   const choice = firstChoice(json);
-  const message = asRecord(choice?.message);
+  const message = asObject(choice?.message);
   const output: unknown[] = [];
   const text = typeof message?.content === 'string' ? message.content : '';
   if (text !== '') output.push(messageItem(`msg_${ctx.id}_0`, text, 'completed'));
   const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
   calls.forEach((c, i) => {
-    const fn = asRecord(c.function);
+    const fn = asObject(c.function);
     const callId = String(c.id ?? `call_${ctx.id}_${i}`);
     const item = callItem(
       `fc_${ctx.id}_${output.length}`,

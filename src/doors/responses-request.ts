@@ -3,7 +3,8 @@
 // What needs server-side state or OpenAI's own tools (previous_response_id, conversation, background, web_search,
 // file_search, ...) is refused by name. Pure.
 import { z } from 'zod';
-import { asRecord, invalid } from './door.js';
+import { invalid } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 import { firstIssue } from '../shared/schema-issue.js';
 
 const schema = z.looseObject({
@@ -50,7 +51,7 @@ const stateful: Array<[string, (v: unknown) => boolean, string]> = [
 ];
 
 export function parseResponsesRequest(body: unknown): z.output<typeof schema> {
-  const raw = asRecord(body);
+  const raw = asObject(body);
   if (!raw) throw invalid('body', 'the request body must be a JSON object');
   for (const [field, used, why] of stateful) {
     if (used(raw[field])) throw invalid(field, `'${field}' is not supported: ${why}.`);
@@ -68,7 +69,7 @@ function contentParts(content: unknown, where: string): string | Array<Record<st
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) throw invalid(where, `'${where}' must be a string or an array of content parts.`);
   const parts = content.map((p, i) => {
-    const part = asRecord(p);
+    const part = asObject(p);
     const at = `${where}[${i}]`;
     switch (part?.type) {
       case 'input_text':

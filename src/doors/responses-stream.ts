@@ -1,7 +1,6 @@
 // The Responses door's streams: chat chunks as the Responses API's event sequence, each event with its
 // sequence_number, or an OpenAI backend's own events sent on as they came. Pure.
 import {
-  asRecord,
   type DoorContext,
   firstChoice,
   nativeEventsText,
@@ -9,6 +8,7 @@ import {
   type StreamTranslator,
   sseEvent,
 } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 import { callItem, echo, ending, messageItem, usageOf } from './responses-answer.js';
 
 interface OpenItem {
@@ -36,7 +36,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     native = true;
     return nativeEventsText(events, (type, data) => {
       const ev = data.includes('"response":') ? parseChunk(data) : undefined;
-      const response = asRecord(ev?.response);
+      const response = asObject(ev?.response);
       if (!response) return undefined;
       if (Array.isArray(response.output) && type !== 'response.created' && type !== 'response.in_progress')
         nativeOutput = response.output;
@@ -97,7 +97,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       let out = started ? '' : start();
       usage = usageOf(json) ?? usage;
       const choice = firstChoice(json);
-      const delta = asRecord(choice?.delta);
+      const delta = asObject(choice?.delta);
       if (typeof delta?.content === 'string' && delta.content !== '') {
         if (open?.kind !== 'message') {
           out += close();
@@ -118,7 +118,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
         out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${JSON.stringify(delta.content)},"logprobs":[],"sequence_number":${seq++}}\n\n`;
       }
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
-        const fn = asRecord(call.function);
+        const fn = asObject(call.function);
         const toolIndex = typeof call.index === 'number' ? call.index : 0;
         if (open?.kind !== 'call' || open.toolIndex !== toolIndex) {
           out += close();

@@ -3,7 +3,8 @@
 // string or items (messages, function_call, function_call_output, input_image), instructions, function tools,
 // tool_choice, text.format, max_output_tokens, reasoning effort. What needs server-side state or OpenAI's own tools
 // (previous_response_id, conversation, background, web_search, file_search, ...) is refused by name. Pure.
-import { asRecord, type Door, invalid, type ItemReferences } from './door.js';
+import { type Door, invalid, type ItemReferences } from './door.js';
+import { asObject } from '../openai/wire-values.js';
 import { chatToResponse } from './responses-answer.js';
 import { responsesToChat } from './responses-request.js';
 import { responsesStream } from './responses-stream.js';
@@ -15,7 +16,7 @@ export { parseResponsesRequest } from './responses-request.js';
 export const itemTtlMs = 6 * 3_600_000;
 
 const isReference = (v: unknown): v is { type: 'item_reference'; id: string } =>
-  asRecord(v)?.type === 'item_reference' && typeof asRecord(v)?.id === 'string';
+  asObject(v)?.type === 'item_reference' && typeof asObject(v)?.id === 'string';
 
 /** Stateless except for this: output items kept by id, so a later request can refer to them instead of resending. */
 export const responseItems: ItemReferences = {

@@ -4,7 +4,7 @@
 // messages are counted by Sluice's tokenizer, the way the route's classifier counts them. Never priced.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { countChatTokens } from '../classify/count-tokens.js';
-import { asRecord } from '../doors/door.js';
+import { asObject } from '../openai/wire-values.js';
 import { anthropicHeaders, messagesToChat } from '../doors/messages.js';
 import { modelNotFound } from '../errors/sluice-error.js';
 import type { ChatMessage } from '../openai/types.js';
@@ -19,7 +19,7 @@ export function countTokensHandler(runtime: () => Runtime) {
     const raw = request.body;
     if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) checkDepth(raw as Record<string, unknown>);
     // count_tokens takes no max_tokens; the translation needs one.
-    const chat = messagesToChat(asRecord(raw) ? { max_tokens: 1, ...(raw as object) } : raw);
+    const chat = messagesToChat(asObject(raw) ? { max_tokens: 1, ...(raw as object) } : raw);
     const model = chat.model as string;
     const target = rt.resolveTarget(model);
     if (!target) throw modelNotFound(model);

@@ -26,6 +26,11 @@ export function asString(v: unknown): string | undefined {
 export const maxPlausibleTokens = 100_000_000;
 
 /** A token count: a whole number from 0 to `maxPlausibleTokens`, else undefined. */
+/** A count a wire carries (usage fields): the number when it is finite and not negative, else 0. */
+export function countOrZero(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
 export function asTokenCount(v: unknown): number | undefined {
   return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= maxPlausibleTokens
     ? (v as number)

@@ -6,12 +6,10 @@
 // reads as cached input and cache writes (5 minutes and 1 hour) for their own prices. Pure.
 import type { Wire } from './openai-upstream.js';
 import type { SseEvent } from './sse-parser.js';
+import { asObject, countOrZero } from '../openai/wire-values.js';
 import { httpFailure, UpstreamFailure } from './upstream-failure.js';
 
 type Json = Record<string, unknown>;
-
-const asRecord = (v: unknown): Json | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 
 /** Anthropic requires max_tokens; a request without one gets this. */
 export const defaultMaxTokens = 4_096;
@@ -28,10 +26,10 @@ function contentBlocks(content: unknown): Json[] {
   if (!Array.isArray(content)) return [];
   const out: Json[] = [];
   for (const p of content) {
-    const part = asRecord(p);
+    const part = asObject(p);
     if (typeof part?.text === 'string' && part.text !== '') out.push({ type: 'text', text: part.text });
     else if (part?.type === 'image_url') {
-      const url = asRecord(part.image_url)?.url;
+      const url = asObject(part.image_url)?.url;
       if (typeof url === 'string') out.push(imageBlock(url));
     }
   }
@@ -46,7 +44,7 @@ const textOf = (content: unknown) =>
 function parseInput(args: unknown): Json {
   if (typeof args !== 'string' || args.trim() === '') return {};
   try {
-    return asRecord(JSON.parse(args)) ?? {};
+    return asObject(JSON.parse(args)) ?? {};
   } catch {
     return {};
   }
@@ -56,7 +54,7 @@ function toolChoice(tc: unknown, parallel: unknown): Json | undefined {
   const off = parallel === false ? { disable_parallel_tool_use: true } : {};
   if (tc === 'required') return { type: 'any', ...off };
   if (tc === 'none') return { type: 'none' };
-  const name = asRecord(asRecord(tc)?.function)?.name;
+  const name = asObject(asObject(tc)?.function)?.name;
   if (typeof name === 'string') return { type: 'tool', name, ...off };
   return tc === 'auto' || parallel === false ? { type: 'auto', ...off } : undefined;
 }
@@ -82,7 +80,7 @@ export function chatToAnthropic(body: Json): Json {
       case 'assistant': {
         const blocks = contentBlocks(m.content);
         for (const c of (m.tool_calls as Json[] | undefined) ?? []) {
-          const fn = asRecord(c.function);
+          const fn = asObject(c.function);
           blocks.push({ type: 'tool_use', id: String(c.id), name: String(fn?.name), input: parseInput(fn?.arguments) });
         }
         push('assistant', blocks);
@@ -100,22 +98,22 @@ export function chatToAnthropic(body: Json): Json {
   }
   const tools = Array.isArray(body.tools)
     ? (body.tools as Json[]).flatMap((t) => {
-        const fn = asRecord(t.function);
+        const fn = asObject(t.function);
         if (!fn || typeof fn.name !== 'string') return [];
         return [
           {
             name: fn.name,
             ...(typeof fn.description === 'string' && { description: fn.description }),
-            input_schema: asRecord(fn.parameters) ?? { type: 'object', properties: {} },
+            input_schema: asObject(fn.parameters) ?? { type: 'object', properties: {} },
           },
         ];
       })
     : [];
   const stop = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop : undefined;
-  const format = asRecord(body.response_format);
+  const format = asObject(body.response_format);
   const schema =
     format?.type === 'json_schema'
-      ? asRecord(asRecord(format.json_schema)?.schema)
+      ? asObject(asObject(format.json_schema)?.schema)
       : format?.type === 'json_object'
         ? { type: 'object' }
         : undefined;
@@ -159,13 +157,12 @@ function finishReason(stop: unknown): string {
 
 /** Anthropic usage as chat usage: prompt tokens are all input (cache reads and writes included). */
 export function chatUsage(u: Json | undefined): Json {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-  const read = n(u?.cache_read_input_tokens);
-  const written = n(u?.cache_creation_input_tokens);
-  const split = asRecord(u?.cache_creation);
-  const hour = n(split?.ephemeral_1h_input_tokens);
-  const prompt = n(u?.input_tokens) + read + written;
-  const output = n(u?.output_tokens);
+  const read = countOrZero(u?.cache_read_input_tokens);
+  const written = countOrZero(u?.cache_creation_input_tokens);
+  const split = asObject(u?.cache_creation);
+  const hour = countOrZero(split?.ephemeral_1h_input_tokens);
+  const prompt = countOrZero(u?.input_tokens) + read + written;
+  const output = countOrZero(u?.output_tokens);
   return {
     prompt_tokens: prompt,
     completion_tokens: output,
@@ -209,7 +206,7 @@ export function anthropicToChat(msg: Json): Json {
         finish_reason: finishReason(msg.stop_reason),
       },
     ],
-    usage: chatUsage(asRecord(msg.usage)),
+    usage: chatUsage(asObject(msg.usage)),
   };
 }
 
@@ -253,26 +250,26 @@ export function anthropicStreamTranslator(native = false): (events: readonly Sse
     for (const ev of events) {
       let data: Json | undefined;
       try {
-        data = asRecord(JSON.parse(ev.data));
+        data = asObject(JSON.parse(ev.data));
       } catch {
         throw new UpstreamFailure('protocol', 'an Anthropic stream event is not JSON');
       }
       if (native && data?.type !== 'error') raw.push([String(data?.type), ev.data]);
       switch (data?.type) {
         case 'message_start': {
-          const m = asRecord(data.message) ?? {};
+          const m = asObject(data.message) ?? {};
           head = {
             id: `chatcmpl-${String(m.id ?? '').replace(/^msg_/, '')}`,
             object: 'chat.completion.chunk',
             created: 0,
             model: m.model,
           };
-          usage = { ...asRecord(m.usage) };
+          usage = { ...asObject(m.usage) };
           out.push(chunk({ role: 'assistant', content: '' }));
           break;
         }
         case 'content_block_start': {
-          const block = asRecord(data.content_block);
+          const block = asObject(data.content_block);
           if (block?.type === 'tool_use') {
             tools.set(Number(data.index), ++toolIndex);
             out.push(
@@ -288,7 +285,7 @@ export function anthropicStreamTranslator(native = false): (events: readonly Sse
           break;
         }
         case 'content_block_delta': {
-          const d = asRecord(data.delta);
+          const d = asObject(data.delta);
           if (d?.type === 'text_delta' && typeof d.text === 'string') out.push(chunk({ content: d.text }));
           else if (d?.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json !== '') {
             const index = tools.get(Number(data.index)) ?? toolIndex;
@@ -297,8 +294,8 @@ export function anthropicStreamTranslator(native = false): (events: readonly Sse
           break; // thinking and signature deltas stay with Anthropic: a chat client has no place for them
         }
         case 'message_delta': {
-          usage = { ...usage, ...asRecord(data.usage) };
-          const stop = asRecord(data.delta)?.stop_reason;
+          usage = { ...usage, ...asObject(data.usage) };
+          const stop = asObject(data.delta)?.stop_reason;
           if (stop != null) out.push(chunk({}, finishReason(stop)));
           break;
         }
@@ -316,7 +313,7 @@ export function anthropicStreamTranslator(native = false): (events: readonly Sse
           );
           break;
         case 'error': {
-          const e = asRecord(data.error);
+          const e = asObject(data.error);
           const status = errorStatus[String(e?.type)] ?? 500;
           throw httpFailure(status, JSON.stringify(data), {});
         }
@@ -335,12 +332,12 @@ export function anthropicStreamTranslator(native = false): (events: readonly Sse
  * advice), instead of a 400 the client cannot fix.
  */
 export function fitNative(body: Json): Json {
-  const thinking = asRecord(body.thinking);
+  const thinking = asObject(body.thinking);
   if (!thinking || thinking.type === 'disabled' || !Array.isArray(body.messages)) return body;
   const lastAssistant = (body.messages as Json[]).findLast((m) => m.role === 'assistant');
   const content = lastAssistant?.content;
-  if (!Array.isArray(content) || !content.some((b) => asRecord(b)?.type === 'tool_use')) return body;
-  const first = asRecord(content[0])?.type;
+  if (!Array.isArray(content) || !content.some((b) => asObject(b)?.type === 'tool_use')) return body;
+  const first = asObject(content[0])?.type;
   if (first === 'thinking' || first === 'redacted_thinking') return body;
   const { thinking: _, ...rest } = body;
   return rest;

@@ -3,31 +3,28 @@
 // cascade, the judge and accounting, the backend's own response (or events) carried beside it in `_native` for
 // the door to send on as they came. Pure.
 import type { SseEvent } from './sse-parser.js';
+import { asObject, countOrZero } from '../openai/wire-values.js';
 import { httpFailure, UpstreamFailure } from './upstream-failure.js';
 
 type Json = Record<string, unknown>;
 
-const asRecord = (v: unknown): Json | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-
 /** Responses usage as chat usage. */
 export function chatUsageOf(u: Json | undefined): Json | undefined {
   if (!u) return undefined;
-  const input = n(u.input_tokens);
-  const output = n(u.output_tokens);
+  const input = countOrZero(u.input_tokens);
+  const output = countOrZero(u.output_tokens);
   return {
     prompt_tokens: input,
     completion_tokens: output,
     total_tokens: input + output,
-    prompt_tokens_details: { cached_tokens: n(asRecord(u.input_tokens_details)?.cached_tokens) },
-    completion_tokens_details: { reasoning_tokens: n(asRecord(u.output_tokens_details)?.reasoning_tokens) },
+    prompt_tokens_details: { cached_tokens: countOrZero(asObject(u.input_tokens_details)?.cached_tokens) },
+    completion_tokens_details: { reasoning_tokens: countOrZero(asObject(u.output_tokens_details)?.reasoning_tokens) },
   };
 }
 
 function finishOf(response: Json, calls: number): string {
   if (response.status === 'incomplete')
-    return asRecord(response.incomplete_details)?.reason === 'content_filter' ? 'content_filter' : 'length';
+    return asObject(response.incomplete_details)?.reason === 'content_filter' ? 'content_filter' : 'length';
   return calls > 0 ? 'tool_calls' : 'stop';
 }
 
@@ -47,11 +44,11 @@ export function responseToChat(response: Json): Json {
       });
     }
   }
-  const usage = chatUsageOf(asRecord(response.usage));
+  const usage = chatUsageOf(asObject(response.usage));
   return {
     id: String(response.id ?? ''),
     object: 'chat.completion',
-    created: n(response.created_at),
+    created: countOrZero(response.created_at),
     model: response.model,
     choices: [
       {
@@ -90,20 +87,20 @@ export function responsesStreamTranslator(): (events: readonly SseEvent[]) => Ss
     for (const ev of events) {
       let data: Json | undefined;
       try {
-        data = asRecord(JSON.parse(ev.data));
+        data = asObject(JSON.parse(ev.data));
       } catch {
         throw new UpstreamFailure('protocol', 'a Responses stream event is not JSON');
       }
       const type = String(data?.type ?? ev.event ?? '');
       if (type === 'error' || type === 'response.failed') {
-        const error = asRecord(data?.error) ?? asRecord(asRecord(data?.response)?.error);
+        const error = asObject(data?.error) ?? asObject(asObject(data?.response)?.error);
         throw httpFailure(error?.code === 'rate_limit_exceeded' ? 429 : 502, JSON.stringify({ error }), {});
       }
       raw.push([type, ev.data]);
       switch (type) {
         case 'response.created': {
-          const r = asRecord(data?.response) ?? {};
-          head = { id: r.id, object: 'chat.completion.chunk', created: n(r.created_at), model: r.model };
+          const r = asObject(data?.response) ?? {};
+          head = { id: r.id, object: 'chat.completion.chunk', created: countOrZero(r.created_at), model: r.model };
           out.push(delta({ role: 'assistant', content: '' }));
           break;
         }
@@ -111,10 +108,10 @@ export function responsesStreamTranslator(): (events: readonly SseEvent[]) => Ss
           out.push(delta({ content: String(data?.delta ?? '') }));
           break;
         case 'response.output_item.added': {
-          const item = asRecord(data?.item);
+          const item = asObject(data?.item);
           if (item?.type === 'function_call') {
             const index = callIndex.size;
-            callIndex.set(n(data?.output_index), index);
+            callIndex.set(countOrZero(data?.output_index), index);
             out.push(
               delta({
                 tool_calls: [
@@ -126,16 +123,16 @@ export function responsesStreamTranslator(): (events: readonly SseEvent[]) => Ss
           break;
         }
         case 'response.function_call_arguments.delta': {
-          const index = callIndex.get(n(data?.output_index)) ?? 0;
+          const index = callIndex.get(countOrZero(data?.output_index)) ?? 0;
           out.push(delta({ tool_calls: [{ index, function: { arguments: String(data?.delta ?? '') } }] }));
           break;
         }
         case 'response.completed':
         case 'response.incomplete': {
-          const r = asRecord(data?.response) ?? {};
+          const r = asObject(data?.response) ?? {};
           out.push(
             chunk([{ index: 0, delta: {}, finish_reason: finishOf(r, callIndex.size) }], {
-              usage: chatUsageOf(asRecord(r.usage)) ?? null,
+              usage: chatUsageOf(asObject(r.usage)) ?? null,
             }),
             { data: '[DONE]' },
           );
