@@ -6,6 +6,7 @@
 // reads as cached input and cache writes (5 minutes and 1 hour) for their own prices. Pure.
 import type { Wire } from './openai-upstream.js';
 import type { SseEvent } from './sse-parser.js';
+import { chatCompletion } from '../openai/chat-completion.js';
 import { asObject, countOrZero } from '../openai/wire-values.js';
 import { httpFailure, UpstreamFailure } from './upstream-failure.js';
 
@@ -189,25 +190,15 @@ export function anthropicToChat(msg: Json): Json {
       type: 'function',
       function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) },
     }));
-  return {
+  return chatCompletion({
     id: `chatcmpl-${String(msg.id ?? '').replace(/^msg_/, '')}`,
-    object: 'chat.completion',
     created: 0,
     model: msg.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && calls.length > 0 ? null : text,
-          ...(calls.length > 0 && { tool_calls: calls }),
-        },
-        logprobs: null,
-        finish_reason: finishReason(msg.stop_reason),
-      },
-    ],
+    text,
+    toolCalls: calls,
+    finishReason: finishReason(msg.stop_reason),
     usage: chatUsage(asObject(msg.usage)),
-  };
+  });
 }
 
 const errorStatus: Record<string, number> = {

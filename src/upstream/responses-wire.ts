@@ -3,6 +3,7 @@
 // cascade, the judge and accounting, the backend's own response (or events) carried beside it in `_native` for
 // the door to send on as they came. Pure.
 import type { SseEvent } from './sse-parser.js';
+import { chatCompletion } from '../openai/chat-completion.js';
 import { asObject, countOrZero } from '../openai/wire-values.js';
 import { httpFailure, UpstreamFailure } from './upstream-failure.js';
 
@@ -46,23 +47,15 @@ export function responseToChat(response: Json): Json {
   }
   const usage = chatUsageOf(asObject(response.usage));
   return {
-    id: String(response.id ?? ''),
-    object: 'chat.completion',
-    created: countOrZero(response.created_at),
-    model: response.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && calls.length > 0 ? null : text,
-          ...(calls.length > 0 && { tool_calls: calls }),
-        },
-        logprobs: null,
-        finish_reason: finishOf(response, calls.length),
-      },
-    ],
-    ...(usage && { usage }),
+    ...chatCompletion({
+      id: String(response.id ?? ''),
+      created: countOrZero(response.created_at),
+      model: response.model,
+      text,
+      toolCalls: calls,
+      finishReason: finishOf(response, calls.length),
+      ...(usage && { usage }),
+    }),
     _native: response,
   };
 }
