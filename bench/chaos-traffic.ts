@@ -4,6 +4,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Pool } from 'undici';
 import { freePort } from './processes.js';
 
 let seed = 7;
@@ -49,4 +51,45 @@ export async function chaosConfig(upstreamPort: number): Promise<string> {
     ].join('\n'),
   );
   return config;
+}
+
+export type ChaosOutcome =
+  | { kind: 'answered'; status: number; ms: number }
+  | { kind: 'aborted' }
+  | { kind: 'error'; name: string };
+
+/** Sends one chaos request (abandoning it when the traffic says so) and reads its answer to the end. */
+export async function sendChaosRequest(
+  pool: Pool,
+  timeouts: { headersTimeout?: number; bodyTimeout?: number } = {},
+): Promise<ChaosOutcome> {
+  const r = nextRequest();
+  const controller = new AbortController();
+  const timer = r.abortMs !== undefined ? setTimeout(() => controller.abort(), r.abortMs) : undefined;
+  const t0 = performance.now();
+  try {
+    const res = await pool.request({
+      path: r.path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: r.body,
+      signal: controller.signal,
+      ...timeouts,
+    });
+    await res.body.text();
+    return { kind: 'answered', status: res.statusCode, ms: performance.now() - t0 };
+  } catch (err) {
+    return controller.signal.aborted ? { kind: 'aborted' } : { kind: 'error', name: (err as Error).name };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Sums the samples of one metric on Sluice's /metrics (all its label sets). */
+export async function metricSum(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
 }

@@ -3,7 +3,7 @@
 // that fails, resets, stalls and cuts streams at random. Prints Sluice's RSS (peak, and after the load), that
 // every request got an answer and was accounted, and that nothing is left in flight. Loopback only.
 import { Pool } from 'undici';
-import { chaosConfig, nextRequest } from './chaos-traffic.js';
+import { chaosConfig, metricSum, sendChaosRequest } from './chaos-traffic.js';
 import { rssMb, startProcess, startSluice } from './processes.js';
 
 const total = Number(process.env.CHAOS_REQUESTS ?? 1_500);
@@ -30,26 +30,10 @@ async function main(): Promise<void> {
   const worker = async () => {
     while (sent < total) {
       sent++;
-      const r = nextRequest();
-      const controller = new AbortController();
-      const timer = r.abortMs !== undefined ? setTimeout(() => controller.abort(), r.abortMs) : undefined;
-      try {
-        const res = await pool.request({
-          path: r.path,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: r.body,
-          signal: controller.signal,
-          headersTimeout: 30_000,
-          bodyTimeout: 30_000,
-        });
-        await res.body.text();
-        count(String(res.statusCode));
-      } catch (err) {
-        count(controller.signal.aborted ? 'client abort' : `client error ${(err as Error).name}`);
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
+      const o = await sendChaosRequest(pool, { headersTimeout: 30_000, bodyTimeout: 30_000 });
+      count(
+        o.kind === 'answered' ? String(o.status) : o.kind === 'aborted' ? 'client abort' : `client error ${o.name}`,
+      );
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -57,15 +41,9 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 2_000)); // aborted requests finish their bookkeeping; shadow none here
   const after = rssMb(pid);
   clearInterval(sampler);
-  const metrics = await (await fetch(`http://127.0.0.1:${sluice.port}/metrics`)).text();
-  const sum = (name: string) =>
-    metrics
-      .split('\n')
-      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
   await pool.close();
-  const accounted = sum('sluice_requests_total');
-  const inflight = sum('sluice_inflight_requests');
+  const accounted = await metricSum(sluice.port, 'sluice_requests_total');
+  const inflight = await metricSum(sluice.port, 'sluice_inflight_requests');
   console.log(`# bench:chaos — ${total} requests at concurrency ${concurrency} in ${seconds.toFixed(1)} s`);
   console.log(
     `client saw: ${[...statuses]
@@ -79,9 +57,9 @@ async function main(): Promise<void> {
   console.log(
     `Sluice RSS: ${startRss.toFixed(0)} MB at start, peak ${peak.toFixed(0)} MB (target ≤ ${targetMb} MB: ${peak <= targetMb ? 'met' : 'not met'}), ${after.toFixed(0)} MB after; kernel high-water mark ${rssMb(pid, 'VmHWM').toFixed(0)} MB`,
   );
-  const mb = (name: string) => (sum(name) / 1_048_576).toFixed(0);
+  const mb = async (name: string) => ((await metricSum(sluice.port, name)) / 1_048_576).toFixed(0);
   console.log(
-    `after the load, V8 heap: ${mb('nodejs_heap_size_used_bytes')} MB used of ${mb('nodejs_heap_size_total_bytes')} MB; external ${mb('nodejs_external_memory_bytes')} MB (the rest of RSS: code, the tokenizer's tables, malloc arenas)`,
+    `after the load, V8 heap: ${await mb('nodejs_heap_size_used_bytes')} MB used of ${await mb('nodejs_heap_size_total_bytes')} MB; external ${await mb('nodejs_external_memory_bytes')} MB (the rest of RSS: code, the tokenizer's tables, malloc arenas)`,
   );
   sluice.child.kill('SIGTERM');
   upstream.child.kill('SIGTERM');

@@ -3,9 +3,8 @@
 // V8 heap, open sockets and file descriptors, and the interval's p50/p99 latency and error share; flat lines mean
 // nothing leaks. SOAK_MINUTES, SOAK_RPS and SOAK_INTERVAL_S change it. Loopback only.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { chaosConfig, nextRequest } from './chaos-traffic.js';
+import { chaosConfig, metricSum, sendChaosRequest } from './chaos-traffic.js';
 import { quantile, rssMb, startProcess, startSluice } from './processes.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 30);
@@ -29,9 +28,7 @@ function descriptors(pid: number): { sockets: number; fds: number } {
 }
 
 async function heapMb(port: number): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
-  return line ? (Number(line.split(' ').at(-1)) / 1_048_576).toFixed(0) : '?';
+  return ((await metricSum(port, 'nodejs_heap_size_used_bytes')) / 1_048_576).toFixed(0);
 }
 
 async function main(): Promise<void> {
@@ -50,30 +47,15 @@ async function main(): Promise<void> {
   let done = 0;
   let inFlight = 0;
   const one = async () => {
-    const r = nextRequest();
-    const controller = new AbortController();
-    const timer = r.abortMs !== undefined ? setTimeout(() => controller.abort(), r.abortMs) : undefined;
-    const t0 = performance.now();
     inFlight++;
-    try {
-      const res = await pool.request({
-        path: r.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: r.body,
-        signal: controller.signal,
-      });
-      await res.body.text();
-      if (res.statusCode >= 500) errors++;
-      times.push(performance.now() - t0);
-    } catch {
-      if (controller.signal.aborted) aborts++;
-      else errors++;
-    } finally {
-      if (timer) clearTimeout(timer);
-      inFlight--;
-      done++;
-    }
+    const o = await sendChaosRequest(pool);
+    inFlight--;
+    done++;
+    if (o.kind === 'answered') {
+      if (o.status >= 500) errors++;
+      times.push(o.ms);
+    } else if (o.kind === 'aborted') aborts++;
+    else errors++;
   };
   const end = Date.now() + minutes * 60_000;
   const ticker = setInterval(() => {
