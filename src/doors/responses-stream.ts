@@ -44,49 +44,52 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     });
   };
   const done: unknown[] = [];
+  /** Each finished item as JSON, written once: its done event and the final snapshot both carry it. */
+  const doneJson: string[] = [];
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });
-  let echoed: Record<string, unknown> | undefined;
-  const snapshot = (fields: Record<string, unknown>) => ({
-    id,
-    ...(echoed ??= echo(ctx)),
-    status: 'in_progress',
-    incomplete_details: null,
-    error: null,
-    output: [],
-    usage: null,
-    ...fields,
-  });
+  /** The snapshot's leading fields (id and the request's echo) as JSON without the closing brace, written once. */
+  let head: string | undefined;
+  const snapshotJson = (status: string, rest: string) =>
+    `${(head ??= JSON.stringify({ id, ...echo(ctx) }).slice(0, -1))},"status":"${status}",${rest}}`;
+  /** An event whose response snapshot is already JSON. */
+  const snapshotEvent = (type: string, response: string) =>
+    `event: ${type}\ndata: {"type":"${type}","response":${response},"sequence_number":${seq++}}\n\n`;
   const start = () => {
     started = true;
     // The same snapshot twice: serialised once.
-    const inProgress = JSON.stringify(snapshot({}));
-    const frame = (type: string) =>
-      `event: ${type}\ndata: {"type":"${type}","response":${inProgress},"sequence_number":${seq++}}\n\n`;
-    return frame('response.created') + frame('response.in_progress');
+    const inProgress = snapshotJson('in_progress', '"incomplete_details":null,"error":null,"output":[],"usage":null');
+    return snapshotEvent('response.created', inProgress) + snapshotEvent('response.in_progress', inProgress);
   };
   const close = () => {
     if (!open) return '';
     const o = open;
     open = undefined;
     if (o.kind === 'message') {
-      const item = messageItem(o.id, o.text, 'completed');
-      done.push(item);
-      const at = { item_id: o.id, output_index: o.index, content_index: 0 };
+      done.push(messageItem(o.id, o.text, 'completed'));
+      // The text is written as JSON once and spliced into the four places that carry it.
+      const text = JSON.stringify(o.text);
+      const part = `{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`;
+      const item = `{"id":"${o.id}","type":"message","status":"completed","role":"assistant","content":[${part}]}`;
+      doneJson.push(item);
+      const at = `"item_id":"${o.id}","output_index":${o.index},"content_index":0`;
       return (
-        ev('response.output_text.done', { ...at, text: o.text, logprobs: [] }) +
-        ev('response.content_part.done', { ...at, part: item.content[0] }) +
-        ev('response.output_item.done', { output_index: o.index, item })
+        `event: response.output_text.done\ndata: {"type":"response.output_text.done",${at},"text":${text},"logprobs":[],"sequence_number":${seq++}}\n\n` +
+        `event: response.content_part.done\ndata: {"type":"response.content_part.done",${at},"part":${part},"sequence_number":${seq++}}\n\n` +
+        `event: response.output_item.done\ndata: {"type":"response.output_item.done","output_index":${o.index},"item":${item},"sequence_number":${seq++}}\n\n`
       );
     }
     const item = callItem(o.id, o.callId!, o.name!, o.text, 'completed');
     done.push(item);
+    const json = JSON.stringify(item);
+    doneJson.push(json);
     return (
       ev('response.function_call_arguments.done', {
         item_id: o.id,
         output_index: o.index,
         name: o.name,
         arguments: o.text,
-      }) + ev('response.output_item.done', { output_index: o.index, item })
+      }) +
+      `event: response.output_item.done\ndata: {"type":"response.output_item.done","output_index":${o.index},"item":${json},"sequence_number":${seq++}}\n\n`
     );
   };
   return {
@@ -154,9 +157,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      return (
-        out + ev(type, { response: snapshot({ status, incomplete_details, output: [...done], usage: usage ?? null }) })
-      );
+      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${doneJson.join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
+      return out + snapshotEvent(type, snapshotJson(status, rest));
     },
     error(body) {
       const out = started ? '' : start();
@@ -164,7 +166,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
         code: /rate_limit/.test(body.error.code) ? 'rate_limit_exceeded' : 'server_error',
         message: body.error.message,
       };
-      return out + ev('response.failed', { response: snapshot({ status: 'failed', error, output: [...done] }) });
+      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${doneJson.join(',')}],"usage":null`;
+      return out + snapshotEvent('response.failed', snapshotJson('failed', rest));
     },
     output: () => nativeOutput ?? done,
   };
