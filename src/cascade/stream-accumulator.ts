@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type ToolCallRead,
 } from '../openai/wire-values.js';
+import { type TextDelta, textOnlyChunk } from '../openai/text-chunk.js';
 import type { SseEvent } from '../upstream/sse-parser.js';
 import { UpstreamFailure } from '../upstream/upstream-failure.js';
 
@@ -28,8 +29,11 @@ export class StreamAccumulator {
   /** Token logprobs of the first choice, when the backend sent them. */
   readonly logprobs: number[] = [];
   refusal = '';
-  /** The chunk `accept` last returned the data of, parsed (a door's translator reads it instead of parsing again). */
-  last: JsonObject | undefined;
+  /**
+   * The chunk `accept` last returned the data of, parsed, or only its text when it held nothing else (a door's
+   * translator reads it instead of parsing again).
+   */
+  last: JsonObject | TextDelta | undefined;
   /** Template for a synthesized usage chunk: id, created, model of the stream. */
   head: { id?: unknown; created?: unknown; model?: unknown; object?: unknown } = {};
 
@@ -50,6 +54,16 @@ export class StreamAccumulator {
       return null;
     }
     if (ev.event === 'error') throw streamError(ev.data);
+    // Once the head is read, text-only chunks are read without parsing and go on unchanged.
+    const piece = this.head.id !== undefined ? textOnlyChunk(ev.data) : undefined;
+    if (piece) {
+      if (piece.text !== '') {
+        this.text += piece.text;
+        this.contentEvents++;
+      }
+      this.last = piece;
+      return ev.data;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(ev.data);

@@ -4,6 +4,7 @@
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { NativeRequest } from '../shared/native-request.js';
+import type { TextDelta } from '../openai/text-chunk.js';
 import { asObject, countOrZero } from '../openai/wire-values.js';
 
 export type DoorName = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses';
@@ -23,8 +24,11 @@ export interface DoorContext {
 
 /** Turns the chat chunks of a stream into the door's SSE text. */
 export interface StreamTranslator {
-  /** SSE text for one chat chunk (its `data` JSON, and the chunk parsed when the caller has it); may be empty. */
-  chunk(data: string, parsed?: Record<string, unknown>): string;
+  /**
+   * SSE text for one chat chunk (its `data` JSON, and the chunk parsed, or only its text when it held nothing
+   * else, when the caller has it); may be empty.
+   */
+  chunk(data: string, parsed?: Record<string, unknown> | TextDelta): string;
   /** SSE text that ends a complete stream. */
   end(): string;
   /** SSE text for an error after the commit point. */

@@ -10,6 +10,7 @@ import {
   type StreamTranslator,
   sseEvent,
 } from './door.js';
+import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
 import { anthropicErrorType } from './anthropic-errors.js';
 
@@ -128,8 +129,24 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       sseEvent('message_stop', { type: 'message_stop' })
     );
   };
+  /** One piece of answer text, as a JSON string literal: opens a text block when none is open. */
+  const text = (literal: string) => {
+    let out = '';
+    if (open?.kind !== 'text') {
+      out += close();
+      open = { index: nextIndex++, kind: 'text' };
+      out += sseEvent('content_block_start', {
+        type: 'content_block_start',
+        index: open.index,
+        content_block: { type: 'text', text: '' },
+      });
+    }
+    // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
+    return `${out}event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${literal}}}\n\n`;
+  };
   return {
     chunk(data, parsed) {
+      if (parsed instanceof TextDelta) return (started ? '' : start()) + (parsed.text === '' ? '' : text(parsed.json));
       const json = parsed ?? parseChunk(data);
       if (!json) return '';
       if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
@@ -137,19 +154,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       if (json.usage) usage = usageOf(json, ctx.inputTokens);
       const choice = firstChoice(json);
       const delta = asObject(choice?.delta);
-      if (typeof delta?.content === 'string' && delta.content !== '') {
-        if (open?.kind !== 'text') {
-          out += close();
-          open = { index: nextIndex++, kind: 'text' };
-          out += sseEvent('content_block_start', {
-            type: 'content_block_start',
-            index: open.index,
-            content_block: { type: 'text', text: '' },
-          });
-        }
-        // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
-        out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(delta.content)}}}\n\n`;
-      }
+      if (typeof delta?.content === 'string' && delta.content !== '') out += text(JSON.stringify(delta.content));
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
         const fn = asObject(call.function);
         const toolIndex = typeof call.index === 'number' ? call.index : 0;

@@ -8,6 +8,7 @@ import {
   type StreamTranslator,
   sseEvent,
 } from './door.js';
+import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
 import { callItem, echo, ending, messageItem, usageOf } from './responses-answer.js';
 
@@ -92,8 +93,32 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       `event: response.output_item.done\ndata: {"type":"response.output_item.done","output_index":${o.index},"item":${json},"sequence_number":${seq++}}\n\n`
     );
   };
+  /** One piece of answer text (and the same as a JSON string literal): opens the message item when none is open. */
+  const text = (piece: string, literal: string) => {
+    let out = '';
+    if (open?.kind !== 'message') {
+      out += close();
+      open = { index: done.length, id: `msg_${ctx.id}_${done.length}`, kind: 'message', text: '' };
+      out += ev('response.output_item.added', {
+        output_index: open.index,
+        item: { ...messageItem(open.id, '', 'in_progress'), content: [] },
+      });
+      out += ev('response.content_part.added', {
+        item_id: open.id,
+        output_index: open.index,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+      });
+    }
+    open.text += piece;
+    // The event of every token, written as text: the same JSON as ev() without building an object per token.
+    out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${literal},"logprobs":[],"sequence_number":${seq++}}\n\n`;
+    return out;
+  };
   return {
     chunk(data, parsed) {
+      if (parsed instanceof TextDelta)
+        return (started ? '' : start()) + (parsed.text === '' ? '' : text(parsed.text, parsed.json));
       const json = parsed ?? parseChunk(data);
       if (!json) return '';
       if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
@@ -101,25 +126,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       usage = usageOf(json) ?? usage;
       const choice = firstChoice(json);
       const delta = asObject(choice?.delta);
-      if (typeof delta?.content === 'string' && delta.content !== '') {
-        if (open?.kind !== 'message') {
-          out += close();
-          open = { index: done.length, id: `msg_${ctx.id}_${done.length}`, kind: 'message', text: '' };
-          out += ev('response.output_item.added', {
-            output_index: open.index,
-            item: { ...messageItem(open.id, '', 'in_progress'), content: [] },
-          });
-          out += ev('response.content_part.added', {
-            item_id: open.id,
-            output_index: open.index,
-            content_index: 0,
-            part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-          });
-        }
-        open.text += delta.content;
-        // The event of every token, written as text: the same JSON as ev() without building an object per token.
-        out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${JSON.stringify(delta.content)},"logprobs":[],"sequence_number":${seq++}}\n\n`;
-      }
+      if (typeof delta?.content === 'string' && delta.content !== '')
+        out += text(delta.content, JSON.stringify(delta.content));
       for (const call of Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Array<Record<string, unknown>>) : []) {
         const fn = asObject(call.function);
         const toolIndex = typeof call.index === 'number' ? call.index : 0;

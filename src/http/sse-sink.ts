@@ -4,6 +4,7 @@
 import type { FastifyReply } from 'fastify';
 import type { CommitInfo, StreamSink } from '../cascade/types.js';
 import type { StreamTranslator } from '../doors/door.js';
+import type { TextDelta } from '../openai/text-chunk.js';
 import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 
@@ -53,7 +54,7 @@ export function createSseSink(
     send(data: string, parsed?: object) {
       if (!writable()) return;
       pending += translator
-        ? translator.chunk(data, parsed as Record<string, unknown> | undefined)
+        ? translator.chunk(data, parsed as Record<string, unknown> | TextDelta | undefined)
         : `data: ${data}\n\n`;
       if (!scheduled) {
         scheduled = true;
