@@ -85,9 +85,13 @@ export async function sendChaosRequest(
   }
 }
 
-/** Sums the samples of one metric on Sluice's /metrics (all its label sets). */
-export async function metricSum(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** Sluice's /metrics page, read once for several sums. */
+export async function metricsText(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** Sums the samples of one metric in a /metrics page (all its label sets). */
+export function metricSum(text: string, name: string): number {
   return text
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))

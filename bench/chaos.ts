@@ -3,7 +3,7 @@
 // that fails, resets, stalls and cuts streams at random. Prints Sluice's RSS (peak, and after the load), that
 // every request got an answer and was accounted, and that nothing is left in flight. Loopback only.
 import { Pool } from 'undici';
-import { chaosConfig, metricSum, sendChaosRequest } from './chaos-traffic.js';
+import { chaosConfig, metricSum, metricsText, sendChaosRequest } from './chaos-traffic.js';
 import { rssMb, startProcess, startSluice } from './processes.js';
 
 const total = Number(process.env.CHAOS_REQUESTS ?? 1_500);
@@ -41,9 +41,10 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 2_000)); // aborted requests finish their bookkeeping; shadow none here
   const after = rssMb(pid);
   clearInterval(sampler);
+  const metrics = await metricsText(sluice.port);
   await pool.close();
-  const accounted = await metricSum(sluice.port, 'sluice_requests_total');
-  const inflight = await metricSum(sluice.port, 'sluice_inflight_requests');
+  const accounted = metricSum(metrics, 'sluice_requests_total');
+  const inflight = metricSum(metrics, 'sluice_inflight_requests');
   console.log(`# bench:chaos — ${total} requests at concurrency ${concurrency} in ${seconds.toFixed(1)} s`);
   console.log(
     `client saw: ${[...statuses]
@@ -57,9 +58,9 @@ async function main(): Promise<void> {
   console.log(
     `Sluice RSS: ${startRss.toFixed(0)} MB at start, peak ${peak.toFixed(0)} MB (target ≤ ${targetMb} MB: ${peak <= targetMb ? 'met' : 'not met'}), ${after.toFixed(0)} MB after; kernel high-water mark ${rssMb(pid, 'VmHWM').toFixed(0)} MB`,
   );
-  const mb = async (name: string) => ((await metricSum(sluice.port, name)) / 1_048_576).toFixed(0);
+  const mb = (name: string) => (metricSum(metrics, name) / 1_048_576).toFixed(0);
   console.log(
-    `after the load, V8 heap: ${await mb('nodejs_heap_size_used_bytes')} MB used of ${await mb('nodejs_heap_size_total_bytes')} MB; external ${await mb('nodejs_external_memory_bytes')} MB (the rest of RSS: code, the tokenizer's tables, malloc arenas)`,
+    `after the load, V8 heap: ${mb('nodejs_heap_size_used_bytes')} MB used of ${mb('nodejs_heap_size_total_bytes')} MB; external ${mb('nodejs_external_memory_bytes')} MB (the rest of RSS: code, the tokenizer's tables, malloc arenas)`,
   );
   sluice.child.kill('SIGTERM');
   upstream.child.kill('SIGTERM');

@@ -4,7 +4,7 @@
 // nothing leaks. SOAK_MINUTES, SOAK_RPS and SOAK_INTERVAL_S change it. Loopback only.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Pool } from 'undici';
-import { chaosConfig, metricSum, sendChaosRequest } from './chaos-traffic.js';
+import { chaosConfig, metricSum, metricsText, sendChaosRequest } from './chaos-traffic.js';
 import { quantile, rssMb, startProcess, startSluice } from './processes.js';
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 30);
@@ -28,7 +28,7 @@ function descriptors(pid: number): { sockets: number; fds: number } {
 }
 
 async function heapMb(port: number): Promise<string> {
-  return ((await metricSum(port, 'nodejs_heap_size_used_bytes')) / 1_048_576).toFixed(0);
+  return (metricSum(await metricsText(port), 'nodejs_heap_size_used_bytes') / 1_048_576).toFixed(0);
 }
 
 async function main(): Promise<void> {

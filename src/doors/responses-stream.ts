@@ -44,17 +44,18 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       return { ...ev, response: { ...response, model: ctx.model } };
     });
   };
-  const done: unknown[] = [];
   /** Each finished item as JSON, written once: its done event and the final snapshot both carry it. */
-  const doneJson: string[] = [];
+  const done: string[] = [];
+  /** One event from its fields already written as JSON (no braces), with its sequence_number. */
+  const frame = (type: string, fields: string) =>
+    `event: ${type}\ndata: {"type":"${type}",${fields},"sequence_number":${seq++}}\n\n`;
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });
   /** The snapshot's leading fields (id and the request's echo) as JSON without the closing brace, written once. */
   let head: string | undefined;
   const snapshotJson = (status: string, rest: string) =>
     `${(head ??= JSON.stringify({ id, ...echo(ctx) }).slice(0, -1))},"status":"${status}",${rest}}`;
   /** An event whose response snapshot is already JSON. */
-  const snapshotEvent = (type: string, response: string) =>
-    `event: ${type}\ndata: {"type":"${type}","response":${response},"sequence_number":${seq++}}\n\n`;
+  const snapshotEvent = (type: string, response: string) => frame(type, `"response":${response}`);
   const start = () => {
     started = true;
     // The same snapshot twice: serialised once.
@@ -66,31 +67,27 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     const o = open;
     open = undefined;
     if (o.kind === 'message') {
-      done.push(messageItem(o.id, o.text, 'completed'));
       // The text is written as JSON once and spliced into the four places that carry it.
       const text = JSON.stringify(o.text);
       const part = `{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`;
       const item = `{"id":"${o.id}","type":"message","status":"completed","role":"assistant","content":[${part}]}`;
-      doneJson.push(item);
+      done.push(item);
       const at = `"item_id":"${o.id}","output_index":${o.index},"content_index":0`;
       return (
-        `event: response.output_text.done\ndata: {"type":"response.output_text.done",${at},"text":${text},"logprobs":[],"sequence_number":${seq++}}\n\n` +
-        `event: response.content_part.done\ndata: {"type":"response.content_part.done",${at},"part":${part},"sequence_number":${seq++}}\n\n` +
-        `event: response.output_item.done\ndata: {"type":"response.output_item.done","output_index":${o.index},"item":${item},"sequence_number":${seq++}}\n\n`
+        frame('response.output_text.done', `${at},"text":${text},"logprobs":[]`) +
+        frame('response.content_part.done', `${at},"part":${part}`) +
+        frame('response.output_item.done', `"output_index":${o.index},"item":${item}`)
       );
     }
-    const item = callItem(o.id, o.callId!, o.name!, o.text, 'completed');
+    const item = JSON.stringify(callItem(o.id, o.callId!, o.name!, o.text, 'completed'));
     done.push(item);
-    const json = JSON.stringify(item);
-    doneJson.push(json);
     return (
       ev('response.function_call_arguments.done', {
         item_id: o.id,
         output_index: o.index,
         name: o.name,
         arguments: o.text,
-      }) +
-      `event: response.output_item.done\ndata: {"type":"response.output_item.done","output_index":${o.index},"item":${json},"sequence_number":${seq++}}\n\n`
+      }) + frame('response.output_item.done', `"output_index":${o.index},"item":${item}`)
     );
   };
   /** One piece of answer text (and the same as a JSON string literal): opens the message item when none is open. */
@@ -112,8 +109,13 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     }
     open.text += piece;
     // The event of every token, written as text: the same JSON as ev() without building an object per token.
-    out += `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${literal},"logprobs":[],"sequence_number":${seq++}}\n\n`;
-    return out;
+    return (
+      out +
+      frame(
+        'response.output_text.delta',
+        `"item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${literal},"logprobs":[]`,
+      )
+    );
   };
   return {
     chunk(data, parsed) {
@@ -165,7 +167,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${doneJson.join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
+      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
       return out + snapshotEvent(type, snapshotJson(status, rest));
     },
     error(body) {
@@ -174,9 +176,10 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
         code: /rate_limit/.test(body.error.code) ? 'rate_limit_exceeded' : 'server_error',
         message: body.error.message,
       };
-      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${doneJson.join(',')}],"usage":null`;
+      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${done.join(',')}],"usage":null`;
       return out + snapshotEvent('response.failed', snapshotJson('failed', rest));
     },
-    output: () => nativeOutput ?? done,
+    // Parsed only when asked for (a request whose items are kept).
+    output: () => nativeOutput ?? done.map((item) => JSON.parse(item) as unknown),
   };
 }

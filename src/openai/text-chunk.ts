@@ -11,8 +11,9 @@ export class TextDelta {
   ) {}
 }
 
-// A top-level field with a flat value: a string without escapes, a number, a boolean or null.
-const FLAT = String.raw`"[a-z_]+":(?:"[^"\\\u0000-\u001f]*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)`;
+// A top-level field other than choices (a second one would override the first) with a flat value: a string
+// without escapes, a number, a boolean or null.
+const FLAT = String.raw`"(?!choices")[a-z_]+":(?:"[^"\\\u0000-\u001f]*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)`;
 const TEXT_ONLY = new RegExp(
   String.raw`^\{(?:${FLAT},)*"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\\u0000-\u001f]|\\.)*")\}(?:,"logprobs":null)?,"finish_reason":null\}\](?:,${FLAT})*\}$`,
 );

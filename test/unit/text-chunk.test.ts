@@ -35,6 +35,7 @@ describe('reading a text-only stream chunk without parsing it', () => {
       textChunk('"a"', ',"usage":{"prompt_tokens":1}'),
       textChunk('"a"', ',"error":null'),
       textChunk('"a"', ',"x_groq":{"id":"1"}'),
+      textChunk('"a"', ',"choices":null'),
       `{"meta":{"choices":1},${head.slice(1)},"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`,
       `{"id":"a\\"b","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`,
       textChunk('"bad \\q escape"'),
