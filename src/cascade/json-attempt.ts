@@ -46,6 +46,7 @@ export async function jsonAttempt(a: AttemptContext): Promise<AttemptResult> {
       signal: a.signal,
       requestId: a.req.requestId,
       ...(a.req.native && { native: a.req.native }),
+      ...(a.req.raw && { source: { body: a.req.body, bytes: a.req.raw } }),
       ...(a.req.trace && { trace: upstreamTrace(a.req.trace, a.spanId) }),
     });
     if (res.kind !== 'json') {

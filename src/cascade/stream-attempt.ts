@@ -47,6 +47,7 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
       signal: a.signal,
       requestId: a.req.requestId,
       ...(a.req.native && { native: a.req.native }),
+      ...(a.req.raw && { source: { body: a.req.body, bytes: a.req.raw } }),
       ...(a.req.trace && { trace: upstreamTrace(a.req.trace, a.spanId) }),
     });
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');

@@ -50,6 +50,8 @@ export interface CascadeRequest {
   /** The client's request in its own protocol, for backends that speak it. */
   native?: NativeRequest;
   trace?: TraceContext;
+  /** The client's bytes when `body` is their parse: spliced for backends of the client's protocol. */
+  raw?: Buffer;
 }
 
 export interface CascadeDeps {

@@ -140,6 +140,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
         trace,
         sessionId: request.headers['x-session-id'],
         ...(door?.native && { native: door.native(request.body as Record<string, unknown>, request.headers) }),
+        ...(!door && request.sluiceRawBody && { raw: request.sluiceRawBody }),
         sink: (profile) => {
           if (doorCtx) doorCtx.inputTokens = profile.inputTokens;
           return createSseSink(reply, (info) => routingHeaders(route.name, profile, info), translator);

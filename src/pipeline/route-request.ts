@@ -55,6 +55,8 @@ export interface PipelineRequest {
   clientWantsUsage: boolean;
   signal: Cancel;
   native?: NativeRequest;
+  /** The client's bytes, when `body` is their parse (sent on spliced, not re-serialised). */
+  raw?: Buffer;
   trace?: TraceContext;
   /** The client's x-session-id header (a conversation key, for prompt-cache affinity). */
   sessionId?: unknown;
@@ -178,6 +180,7 @@ export function createPipeline(deps: PipelineDeps) {
           ...(sink && { sink }),
           ...(explain && { explain }),
           ...(req.native && { native: req.native }),
+          ...(req.raw && { raw: req.raw }),
           ...(req.trace && { trace: req.trace }),
         },
         { upstreams: rt.upstreams, inflight: deps.inflight, now: () => performance.now(), ...(judged && { judge }) },

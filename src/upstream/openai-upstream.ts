@@ -25,6 +25,7 @@ import {
 import { wholeResponse, type WholeResponse } from './whole-response.js';
 import { requestChunks, type ChunkStream } from './chunk-stream.js';
 import { responsesStreamTranslator, responseToChat } from './responses-wire.js';
+import { spliceBody } from '../openai/raw-body.js';
 
 const paths: Record<EndpointKind, string> = {
   chat: '/chat/completions',
@@ -42,6 +43,8 @@ export interface Wire {
   auth(apiKey: string): Record<string, string>;
   /** The request body as sent (translated, when the protocol is not OpenAI's; the client's own, when native). */
   body(body: Record<string, unknown>, native?: NativeRequest): string;
+  /** Its body for a chat request is that body as JSON: the client's own bytes can be sent, spliced. */
+  chatAsIs?: boolean;
   /** A JSON answer as a chat completion; undefined: the answer is one already. */
   answer?(json: Record<string, unknown>, native?: NativeRequest): Record<string, unknown> | undefined;
   /** A translator of one stream's events into chat chunk events; undefined: they are chunks already. */
@@ -57,6 +60,7 @@ export const openaiWire: Wire = {
   auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
   // A Responses-door request to a backend that serves /responses goes as the client sent it.
   speaks: (native, backend) => native.protocol === 'openai-responses' && backend.endpoints.includes('responses'),
+  chatAsIs: true,
   body: (body, native) =>
     JSON.stringify(native ? { ...native.body, model: body.model, stream: body.stream === true } : body),
   answer: (json, native) => (native ? responseToChat(json) : undefined),
@@ -123,15 +127,18 @@ export function createOpenAIUpstream(
 
   function send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const native = req.native && wire.speaks?.(req.native, backend) ? req.native : undefined;
+    const spliced =
+      !native && wire.chatAsIs && req.source ? spliceBody(req.source.bytes, req.source.body, req.body) : undefined;
+    const headers = traced(
+      (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
+      req.trace,
+    );
     const options: Dispatcher.DispatchOptions = {
       origin: url.origin, // a Pool knows it; a ProxyAgent reads it
       path: basePath + wire.path(req.endpoint, native),
       method: 'POST',
-      headers: traced(
-        (native ? nativeHeaders(native.headers) : baseHeaders).concat('x-request-id', req.requestId),
-        req.trace,
-      ),
-      body: wire.body(req.body, native),
+      headers,
+      body: spliced ? splicedBody(spliced, headers) : wire.body(req.body, native),
       headersTimeout: 0,
       bodyTimeout: 0,
     };
@@ -272,6 +279,18 @@ async function* streamEvents(
     if (sawDone) body.drain(64 * 1024, idleMs);
     else body.destroy();
   }
+}
+
+/**
+ * A spliced body as undici takes it: one buffer while it is small (one write), else its parts as they are, with
+ * their length (a large prompt is written from the client's own bytes, never copied).
+ */
+function splicedBody(body: { parts: Buffer[]; length: number }, headers: string[]): Dispatcher.DispatchOptions['body'] {
+  if (body.parts.length === 1) return body.parts[0]!;
+  if (body.length <= 64 * 1024) return Buffer.concat(body.parts, body.length);
+  headers.push('content-length', String(body.length));
+  // undici takes any iterable body (its docs and its Request say so; its DispatchOptions type lags behind).
+  return body.parts as unknown as Dispatcher.DispatchOptions['body'];
 }
 
 /**

@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   signal: Cancel;
   requestId: string;
   native?: NativeRequest;
+  /** The client's body and its bytes, when `body` is that body shallowly edited: what the bytes can be spliced from. */
+  source?: { body: Record<string, unknown>; bytes: Buffer };
   /** W3C trace context for the call. */
   trace?: { traceparent: string; tracestate?: string };
 }

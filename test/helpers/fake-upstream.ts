@@ -7,6 +7,8 @@ export interface Received {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The body as it came on the wire. */
+  text: string;
 }
 
 export type Reply =
@@ -70,6 +72,7 @@ export async function startFakeUpstream(
       path: req.url ?? '',
       headers: req.headers,
       body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      text,
     };
     requests.push(received);
     const reply = await script(received, requests.length);

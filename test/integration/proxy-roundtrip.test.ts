@@ -57,6 +57,27 @@ describe('non-streaming', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("sends the client's own bytes on, only the model replaced: spacing, escapes and numbers as written", async () => {
+    const text =
+      '{ "messages": [ {"role":"user","content":"caf\\u00e9 \\"quoted\\" ✓"} ],\n  "model" : "auto", "top_p": 1.0, "x_trace": 12345678901234567890 }';
+    const res = await app.post('/v1/chat/completions', text);
+    expect(res.status).toBe(200);
+    const sent = up.requests[0]!;
+    expect(sent.text).toBe(text.replace('"auto"', '"upstream-model-0"'));
+    expect(sent.headers['content-length']).toBe(String(Buffer.byteLength(sent.text)));
+  });
+
+  it('sends a large body from its own bytes, with its length', async () => {
+    const content = 'The quick brown fox jumps over the lazy dog. '.repeat(4_000); // 180 kB
+    const text = JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }], max_tokens: 5 });
+    const res = await app.post('/v1/chat/completions', text);
+    expect(res.status).toBe(200);
+    const sent = up.requests[0]!;
+    expect(sent.text).toBe(text.replace('"auto"', '"upstream-model-0"'));
+    expect(sent.headers['content-length']).toBe(String(Buffer.byteLength(sent.text)));
+    expect(sent.headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('keeps the client request id and forwards it upstream', async () => {
     const res = await app.post(
       '/v1/chat/completions',
