@@ -71,6 +71,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
   // Made once, not per request: the request path allocates only what a request needs.
   const storeError = (operation: string) => deps.metrics.stateStoreErrors.inc({ operation });
   const routeRequest = createPipeline(deps);
+  const nativeRoutes = new WeakMap<RouteConfig, boolean>();
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const startedAt = request.sluiceStartedAt;
     request.sluiceDoor = doorName;
@@ -80,7 +81,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     // A door validates its own shape and builds a well-formed chat body: it is not checked a second time.
     const body = door
       ? door.toChat(await doorBody(door, request.body, deps.store, storeError), {
-          nativeOnly: nativeOnly(door, rt, request.body),
+          nativeOnly: nativeOnly(door, rt, request.body, nativeRoutes),
         })
       : validateBody(endpoint, request.body);
     const model = body.model as string;
@@ -119,7 +120,8 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       request: request.body as Record<string, unknown>,
       now: Date.now(),
     };
-    const translator = door?.stream(doorCtx!);
+    // A door's stream translator, only for the streams it writes.
+    const translator = stream ? door?.stream(doorCtx!) : undefined;
     const keeps = door?.items?.keeps(request.body as Record<string, unknown>) === true;
     const explaining = wantsExplain(request.headers['x-sluice-explain']);
     const trace = traceFor(request.headers, deps.recordsSpans);
@@ -345,11 +347,20 @@ function answerFromCache(
   return reply;
 }
 
-/** Whether every backend of the route the body names gets the door's request untranslated. */
-function nativeOnly(door: Door, rt: Runtime, body: unknown): boolean {
+/**
+ * Whether every backend of the route the body names gets the door's request untranslated. Known per route once
+ * asked (a route object lives as long as the config that made it, and a reload makes new ones).
+ */
+function nativeOnly(door: Door, rt: Runtime, body: unknown, known: WeakMap<RouteConfig, boolean>): boolean {
   const model = (body as { model?: unknown } | null)?.model;
   const route = typeof model === 'string' && door.speaksNatively ? rt.resolveTarget(model)?.route : undefined;
-  return route?.tiers.every((t) => t.backends.every((id) => door.speaksNatively!(rt.backends.get(id)!))) === true;
+  if (!route) return false;
+  let native = known.get(route);
+  if (native === undefined) {
+    native = route.tiers.every((t) => t.backends.every((id) => door.speaksNatively!(rt.backends.get(id)!)));
+    known.set(route, native);
+  }
+  return native;
 }
 
 /** A door's body, checked for depth before the door's own validation walks it, its item references resolved. */
