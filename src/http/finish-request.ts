@@ -6,14 +6,13 @@ import type { Metrics } from '../metrics/metrics.js';
 import { recordRequest } from '../metrics/record-request.js';
 import type { RequestRecord } from '../cost/request-record.js';
 import type { SpanRecorder } from '../telemetry/span-recorder.js';
-import { writeLine } from '../log/write-line.js';
 
 export function createFinisher(metrics: Metrics, spans?: SpanRecorder) {
   return (request: FastifyRequest, record: RequestRecord): void => {
     recordRequest(metrics, record);
     if (spans && record.trace?.recording) spans.record(record);
     const level = record.outcome === 'error' && record.status >= 500 ? 'warn' : 'info';
-    writeLine(request.log, level, summarize(record), 'request');
+    request.log[level](summarize(record), 'request');
   };
 }
 

@@ -22,12 +22,12 @@ export function spliceBody(
   original: Record<string, unknown>,
   out: Record<string, unknown>,
 ): { parts: Buffer[]; length: number } | undefined {
-  for (const key in original) if (!(key in out)) return undefined;
+  for (const key in original) if (!Object.hasOwn(out, key)) return undefined;
   const edits: Array<{ key: string; text: string }> = [];
   let added = '';
   for (const key in out) {
     const value = out[key];
-    if (key in original) {
+    if (Object.hasOwn(original, key)) {
       if (value === original[key]) continue;
       const text = JSON.stringify(value);
       if (text === undefined) return undefined;

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { createLogger, logBuffering } from '../../src/log/create-logger.js';
-import { writeLine } from '../../src/log/write-line.js';
 import { type LineBatch, lineBatch } from '../../src/log/line-batch.js';
 
 const lines = (file: string) =>
@@ -41,33 +40,6 @@ it('buffers lines, flushes a lone line within the flush period, and keeps every 
       batch.end();
     });
   }
-});
-
-it("writes a summary line exactly as pino would, level and bindings included, and honours the logger's level", () => {
-  const written: string[] = [];
-  const destination = { write: (line: string) => written.push(line) };
-  const logger = createLogger({ level: 'info', destination }).child({ reqId: 'r-1' });
-  const summary = {
-    route: 'auto',
-    status: 200,
-    attempts: [{ tier: 0, backend: 'b0', costUsd: '0.000001', ms: 1.5, gone: undefined }],
-    skipped: undefined,
-    ratio: Number.NaN,
-  };
-  logger.info(summary, 'request');
-  writeLine(logger, 'info', summary, 'request');
-  writeLine(logger, 'warn', { route: 'auto' }, 'request');
-  const [byPino, ours, warn] = written.map((l) => l.replace(/"time":\d+/, '"time":0'));
-  expect(ours).toBe(byPino);
-  expect(JSON.parse(warn!)).toMatchObject({
-    level: 40,
-    reqId: 'r-1',
-    service: 'sluice',
-    route: 'auto',
-    msg: 'request',
-  });
-  writeLine(createLogger({ level: 'error', destination }), 'warn', { route: 'auto' }, 'request');
-  expect(written).toHaveLength(3);
 });
 
 it('hands lines to the writer joined, in order, once enough are held or the flush period passes', async () => {

@@ -74,6 +74,13 @@ describe('splicing a body', () => {
       return out;
     });
     expect(removed.sent).toBeUndefined();
+    // A removed member named like a property every object inherits is still a removal.
+    const inherited = send('{"model":"auto","messages":[],"constructor":"x"}', (b) => {
+      const out: Record<string, unknown> = { ...b, model: 'x' };
+      delete out.constructor;
+      return out;
+    });
+    expect(inherited.sent).toBeUndefined();
     expect(send('{"model":"a","messages":[],"model":"b"}', withModel('x')).sent).toBeUndefined();
   });
 
