@@ -77,7 +77,7 @@ describe('splicing a body', () => {
     // A removed member named like a property every object inherits is still a removal.
     const inherited = send('{"model":"auto","messages":[],"constructor":"x"}', (b) => {
       const out: Record<string, unknown> = { ...b, model: 'x' };
-      delete out.constructor;
+      delete out['constructor'];
       return out;
     });
     expect(inherited.sent).toBeUndefined();
