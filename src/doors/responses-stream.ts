@@ -20,6 +20,8 @@ interface OpenItem {
   callId?: string;
   name?: string;
   text: string;
+  /** A message's text delta event up to its delta, written once: every token's event starts with it. */
+  deltaHead?: string;
 }
 
 /** Chat chunks to the Responses stream events, each with its sequence_number. */
@@ -95,7 +97,9 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     let out = '';
     if (open?.kind !== 'message') {
       out += close();
-      open = { index: done.length, id: `msg_${ctx.id}_${done.length}`, kind: 'message', text: '' };
+      const id = `msg_${ctx.id}_${done.length}`;
+      const deltaHead = `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${id}","output_index":${done.length},"content_index":0,"delta":`;
+      open = { index: done.length, id, kind: 'message', text: '', deltaHead };
       out += ev('response.output_item.added', {
         output_index: open.index,
         item: { ...messageItem(open.id, '', 'in_progress'), content: [] },
@@ -109,13 +113,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     }
     open.text += piece;
     // The event of every token, written as text: the same JSON as ev() without building an object per token.
-    return (
-      out +
-      frame(
-        'response.output_text.delta',
-        `"item_id":"${open.id}","output_index":${open.index},"content_index":0,"delta":${literal},"logprobs":[]`,
-      )
-    );
+    return `${out}${open.deltaHead}${literal},"logprobs":[],"sequence_number":${seq++}}\n\n`;
   };
   return {
     chunk(data, parsed) {

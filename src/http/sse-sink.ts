@@ -17,14 +17,19 @@ export function createSseSink(
   let opened = false;
   const writable = () => !res.destroyed && !res.writableEnded;
   // Events that arrive together (one upstream read often holds several) leave as one chunk in one write: per-write
-  // framing (chunked encoding) and syscalls are paid per batch, not per event.
-  let pending = '';
+  // framing (chunked encoding) and syscalls are paid per batch, not per event. They are joined once, at the write:
+  // one copy, where appending each to a string builds a tree the write has to flatten.
+  const pending: string[] = [];
+  const taken = () => {
+    const text = pending.length === 1 ? pending[0]! : pending.join('');
+    pending.length = 0;
+    return text;
+  };
   let scheduled = false;
   let blocked: Promise<void> | undefined;
   const flush = () => {
     scheduled = false;
-    const text = pending;
-    pending = '';
+    const text = taken();
     if (text === '' || !writable() || res.write(text)) return;
     blocked = new Promise<void>((resolve) => {
       const done = () => {
@@ -53,9 +58,11 @@ export function createSseSink(
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string, parsed?: object) {
       if (!writable()) return;
-      pending += translator
-        ? translator.chunk(data, parsed as Record<string, unknown> | TextDelta | undefined)
-        : `data: ${data}\n\n`;
+      pending.push(
+        translator
+          ? translator.chunk(data, parsed as Record<string, unknown> | TextDelta | undefined)
+          : `data: ${data}\n\n`,
+      );
       if (!scheduled) {
         scheduled = true;
         process.nextTick(flush);
@@ -63,14 +70,17 @@ export function createSseSink(
       return blocked;
     },
     done() {
-      if (writable()) res.end(pending + (translator ? translator.end() : 'data: [DONE]\n\n'));
-      pending = '';
+      if (writable()) {
+        pending.push(translator ? translator.end() : 'data: [DONE]\n\n');
+        res.end(taken());
+      } else pending.length = 0;
     },
     fail(body: OpenAIErrorBody) {
       const status = errorCatalogue[body.error.code as ErrorCode]?.status ?? 500;
-      if (writable())
-        res.end(pending + (translator ? translator.error(body, status) : `data: ${JSON.stringify(body)}\n\n`));
-      pending = '';
+      if (writable()) {
+        pending.push(translator ? translator.error(body, status) : `data: ${JSON.stringify(body)}\n\n`);
+        res.end(taken());
+      } else pending.length = 0;
     },
   };
 }

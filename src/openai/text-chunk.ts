@@ -11,17 +11,16 @@ export class TextDelta {
   ) {}
 }
 
-// A top-level field other than choices (a second one would override the first) with a flat value: a string
-// without escapes, a number, a boolean or null.
-const FLAT = String.raw`"(?!choices")[a-z_]+":(?:"[^"\\\u0000-\u001f]*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)`;
+// A top-level field with a flat value: a string without escapes, a number, a boolean or null. Not choices (a second
+// one would override the first), and not usage or error, even as null: the full parse decides what those mean.
+// (Refused here rather than searched for in the whole chunk: one pass over it instead of three.)
+const FLAT = String.raw`"(?!choices"|usage"|error")[a-z_]+":(?:"[^"\\\u0000-\u001f]*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)`;
 const TEXT_ONLY = new RegExp(
   String.raw`^\{(?:${FLAT},)*"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\\u0000-\u001f]|\\.)*")\}(?:,"logprobs":null)?,"finish_reason":null\}\](?:,${FLAT})*\}$`,
 );
 
 /** The text of a chunk that holds only text, or undefined (then parse it). */
 export function textOnlyChunk(data: string): TextDelta | undefined {
-  // Usage and errors are never read here, even as null: the full parse decides what they mean.
-  if (data.includes('"usage"') || data.includes('"error"')) return undefined;
   const m = TEXT_ONLY.exec(data);
   if (!m) return undefined;
   const json = m[1]!;

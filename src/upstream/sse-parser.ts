@@ -44,12 +44,31 @@ export function createSseParser(): SseParser {
     const field = colon === -1 ? text : text.slice(0, colon);
     let value = colon === -1 ? '' : text.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') {
-      if (data === undefined) data = value;
-      else if (typeof data === 'string') data = [data, value];
-      else data.push(value);
-    } else if (field === 'event') event = value;
+    if (field === 'data') addData(value);
+    else if (field === 'event') event = value;
     else if (field === 'id') id = value;
+  }
+
+  /** A whole `data:` line read in place: one slice for its value (nearly every line of a stream is one). */
+  function dataLine(text: string, start: number, end: number): boolean {
+    if (
+      end - start < 5 ||
+      text.charCodeAt(start) !== 100 /* d */ ||
+      text.charCodeAt(start + 1) !== 97 /* a */ ||
+      text.charCodeAt(start + 2) !== 116 /* t */ ||
+      text.charCodeAt(start + 3) !== 97 /* a */ ||
+      text.charCodeAt(start + 4) !== 58 /* : */
+    )
+      return false;
+    const from = start + 5 < end && text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+    addData(text.slice(from, end));
+    return true;
+  }
+
+  function addData(value: string): void {
+    if (data === undefined) data = value;
+    else if (typeof data === 'string') data = [data, value];
+    else data.push(value);
   }
 
   // Line ends are found with indexOf (native search) rather than a loop over every character.
@@ -61,7 +80,9 @@ export function createSseParser(): SseParser {
     let cr = text.indexOf('\r', start);
     while (lf !== -1 || cr !== -1) {
       const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
-      line(pending === '' ? text.slice(start, end) : pending + text.slice(start, end), out);
+      if (pending !== '') line(pending + text.slice(start, end), out);
+      else if (start === end) dispatch(out);
+      else if (!dataLine(text, start, end)) line(text.slice(start, end), out);
       pending = '';
       start = end + 1;
       if (end === cr) {

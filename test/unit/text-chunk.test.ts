@@ -21,6 +21,9 @@ describe('reading a text-only stream chunk without parsing it', () => {
     // Fields around the choices in any order, flat values of every kind; OpenAI's obfuscation field after them.
     const other = `{"created":1.5e3,"id":"x","system_fingerprint":null,"service_tier":"default","flag":true,"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}],"obfuscation":"q1w2"}`;
     expect(textOnlyChunk(other)?.text).toBe('a');
+    // Answer text that reads like a refused field name is still only text.
+    for (const text of ['usage', 'error', '"usage":null'])
+      expect(textOnlyChunk(textChunk(JSON.stringify(text)))?.text).toBe(text);
   });
 
   it('leaves every other shape to the full parse', () => {
@@ -34,6 +37,8 @@ describe('reading a text-only stream chunk without parsing it', () => {
       textChunk('"a"', ',"usage":null'),
       textChunk('"a"', ',"usage":{"prompt_tokens":1}'),
       textChunk('"a"', ',"error":null'),
+      `{"usage":null,${head.slice(1)},"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`,
+      `{"error":"x","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`,
       textChunk('"a"', ',"x_groq":{"id":"1"}'),
       textChunk('"a"', ',"choices":null'),
       `{"meta":{"choices":1},${head.slice(1)},"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`,
