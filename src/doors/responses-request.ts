@@ -146,7 +146,7 @@ function functionToChat(t: Record<string, unknown>, at: string): Record<string, 
   if (t.type !== 'function' || typeof t.name !== 'string')
     throw invalid(
       at,
-      `'${at}': the built-in tool '${String(t.type)}' is not supported; only function tools are.${String(t.type).startsWith('web_search') ? ' (Codex: set web_search = "disabled" in config.toml.)' : ''}`,
+      `'${at}': tools of type '${String(t.type)}' need backends that take the Responses API as sent (\`responses\` in every backend's endpoints); translated to chat completions, only function tools are supported.${String(t.type).startsWith('web_search') ? ' (Codex: set web_search = "disabled" in config.toml.)' : ''}`,
     );
   return {
     type: 'function',

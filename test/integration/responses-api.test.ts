@@ -276,12 +276,15 @@ describe('the OpenAI SDK’s Responses API against Sluice', () => {
       [{ background: true }, 'background'],
       [{ tools: [{ type: 'web_search' }] }, 'tools[0]'],
       [{ tools: [{ type: 'file_search', vector_store_ids: ['v'] }] }, 'tools[0]'],
+      [{ tools: [{ type: 'custom', name: 'apply_patch', description: 'Apply a patch' }] }, 'tools[0]'],
       [{ input: 42 }, 'input'],
     ] as const) {
       const res = await app.post('/v1/responses', { model: 'auto', input: 'hi', ...extra });
       expect(res.status, param).toBe(400);
       expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request', param });
       expect(res.json.error.message).toContain(param.replace(/\[0\]$/, ''));
+      // A tool only a backend of the Responses API can take says how to give the route one.
+      if (param === 'tools[0]') expect(res.json.error.message).toContain('`responses` in every backend');
     }
     const noModel = await client.responses.create({ input: 'hi' } as never).catch((e: unknown) => e);
     expect(noModel).toBeInstanceOf(OpenAI.BadRequestError);
@@ -437,9 +440,13 @@ describe('a backend that serves /responses itself', () => {
     });
   });
 
-  it('lets hosted tools through when every backend of the route serves /responses', async () => {
+  it('lets hosted and custom tools through when every backend of the route serves /responses', async () => {
     native.script(() => ({ kind: 'json', body: nativeResponse }));
-    const tools = [{ type: 'web_search' }, { type: 'function', name: 'f', parameters: { type: 'object' } }];
+    const tools = [
+      { type: 'web_search' },
+      { type: 'custom', name: 'apply_patch', description: 'Apply a patch' },
+      { type: 'function', name: 'f', parameters: { type: 'object' } },
+    ];
     const res = await nativeApp.post('/v1/responses', {
       model: 'auto',
       input: 'News?',
