@@ -24,6 +24,9 @@ interface OpenItem {
   deltaHead?: string;
 }
 
+/** An event's text up to its fields: its SSE name and the start of its data with the same type. */
+const frameHead = (type: string) => `event: ${type}\ndata: {"type":"${type}",`;
+
 /** Chat chunks to the Responses stream events, each with its sequence_number. */
 export function responsesStream(ctx: DoorContext): StreamTranslator {
   let seq = 0;
@@ -48,9 +51,10 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   };
   /** Each finished item as JSON, written once: its done event and the final snapshot both carry it. */
   const done: string[] = [];
+  /** An event's text after its fields: the next sequence_number and the event's end. */
+  const frameTail = () => `,"sequence_number":${seq++}}\n\n`;
   /** One event from its fields already written as JSON (no braces), with its sequence_number. */
-  const frame = (type: string, fields: string) =>
-    `event: ${type}\ndata: {"type":"${type}",${fields},"sequence_number":${seq++}}\n\n`;
+  const frame = (type: string, fields: string) => `${frameHead(type)}${fields}${frameTail()}`;
   const ev = (type: string, data: Record<string, unknown>) => sseEvent(type, { type, ...data, sequence_number: seq++ });
   /** The snapshot's leading fields (id and the request's echo) as JSON without the closing brace, written once. */
   let head: string | undefined;
@@ -98,8 +102,9 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     if (open?.kind !== 'message') {
       out += close();
       const id = `msg_${ctx.id}_${done.length}`;
-      const deltaHead = `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"${id}","output_index":${done.length},"content_index":0,"delta":`;
-      open = { index: done.length, id, kind: 'message', text: '', deltaHead };
+      const index = done.length;
+      const deltaHead = `${frameHead('response.output_text.delta')}"item_id":"${id}","output_index":${index},"content_index":0,"delta":`;
+      open = { index, id, kind: 'message', text: '', deltaHead };
       out += ev('response.output_item.added', {
         output_index: open.index,
         item: { ...messageItem(open.id, '', 'in_progress'), content: [] },
@@ -113,7 +118,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     }
     open.text += piece;
     // The event of every token, written as text: the same JSON as ev() without building an object per token.
-    return `${out}${open.deltaHead}${literal},"logprobs":[],"sequence_number":${seq++}}\n\n`;
+    return `${out}${open.deltaHead}${literal},"logprobs":[]${frameTail()}`;
   };
   return {
     chunk(data, parsed) {

@@ -25,6 +25,13 @@ export function createSseSink(
     pending.length = 0;
     return text;
   };
+  /** Ends the stream with what is queued and its last event, made only while there is a client to write it to. */
+  const end = (last: () => string) => {
+    if (writable()) {
+      pending.push(last());
+      res.end(taken());
+    } else pending.length = 0;
+  };
   let scheduled = false;
   let blocked: Promise<void> | undefined;
   const flush = () => {
@@ -70,17 +77,11 @@ export function createSseSink(
       return blocked;
     },
     done() {
-      if (writable()) {
-        pending.push(translator ? translator.end() : 'data: [DONE]\n\n');
-        res.end(taken());
-      } else pending.length = 0;
+      end(() => (translator ? translator.end() : 'data: [DONE]\n\n'));
     },
     fail(body: OpenAIErrorBody) {
       const status = errorCatalogue[body.error.code as ErrorCode]?.status ?? 500;
-      if (writable()) {
-        pending.push(translator ? translator.error(body, status) : `data: ${JSON.stringify(body)}\n\n`);
-        res.end(taken());
-      } else pending.length = 0;
+      end(() => (translator ? translator.error(body, status) : `data: ${JSON.stringify(body)}\n\n`));
     },
   };
 }
