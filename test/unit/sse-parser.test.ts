@@ -1,6 +1,6 @@
 // The SSE parser against line ends split across chunks, comments, multi-byte characters and cut streams.
 import { describe, expect, it } from 'vitest';
-import { createSseParser, type SseEvent } from '../../src/upstream/sse-parser.js';
+import { createSseParser, createUtf8Reader, type SseEvent } from '../../src/upstream/sse-parser.js';
 
 function parse(chunks: Array<string | Uint8Array>): SseEvent[] {
   const p = createSseParser();
@@ -53,5 +53,46 @@ describe('createSseParser', () => {
   });
   it('produces nothing for blank input', () => {
     expect(parse(['\n\n\r\n'])).toEqual([]);
+  });
+});
+
+describe('createUtf8Reader', () => {
+  /** What the streaming UTF-8 decoder makes of the same reads: the reader must agree with it byte for byte. */
+  const reference = (reads: Uint8Array[]) => {
+    const d = new TextDecoder('utf-8');
+    return reads.map((r) => d.decode(r, { stream: true })).join('') + d.decode();
+  };
+  const read = (reads: Uint8Array[]) => {
+    const r = createUtf8Reader();
+    return reads.map((c) => r.read(c)).join('') + r.end();
+  };
+  const bytes = (...parts: Array<string | number[]>) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const samples = {
+    ascii: bytes('data: {"content":"plain"}\n\n'),
+    mixed: bytes('data: h\u00e9 \u20ac \u6771\u4eac \ud83d\ude00 ok\n\n'),
+    // a lone continuation byte, a lead byte cut by ASCII, an overlong form, bytes no UTF-8 has, a cut 4-byte form
+    invalid: bytes('a', [0x80], 'b', [0xe2, 0x82], 'c', [0xc0, 0xaf], 'd', [0xff, 0xfe], 'e', [0xf0, 0x9f, 0x98]),
+  };
+  for (const [name, all] of Object.entries(samples)) {
+    it(`reads ${name} bytes cut into three reads at every pair of positions as the UTF-8 decoder does`, () => {
+      for (let i = 0; i <= all.length; i++)
+        for (let j = i; j <= all.length; j++) {
+          const reads = [all.subarray(0, i), all.subarray(i, j), all.subarray(j)];
+          expect(read(reads)).toBe(reference(reads));
+        }
+    });
+  }
+  it('reads one byte at a time, and plain Uint8Arrays as well as Buffers', () => {
+    const all = Buffer.concat([samples.mixed, samples.ascii, samples.invalid, samples.ascii]);
+    const reads = [...all].map((b) => new Uint8Array([b]));
+    expect(read(reads)).toBe(reference(reads));
+    const views = [new Uint8Array(samples.ascii), new Uint8Array(samples.mixed).subarray(3)];
+    expect(read(views)).toBe(reference(views));
+  });
+  it('keeps a character that ends a read and starts the next, even when the next read is ASCII', () => {
+    const euro = Buffer.from('\u20ac');
+    expect(read([bytes('x', [euro[0]!]), euro.subarray(1), bytes('yz')])).toBe('x\u20acyz');
+    expect(read([bytes('x', [euro[0]!, euro[1]!]), bytes('yz')])).toBe('x\ufffdyz'); // cut, then ASCII: replaced
   });
 });
