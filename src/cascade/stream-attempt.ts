@@ -1,6 +1,7 @@
 // One streaming attempt. Events are held until the commit point; before it the attempt can still fail over or
 // escalate and the client has seen nothing; after it every event goes straight to the client, and a failure
 // ends the client's stream with one error event and no [DONE].
+import type { SseBatch } from '../upstream/sse-parser.js';
 import { UpstreamFailure, classifyTransportError } from '../upstream/upstream-failure.js';
 import { generatedText, priceAttempt, usageFrom, type AttemptRecord } from './attempt.js';
 import { abortError, failuresToError } from './failures-to-error.js';
@@ -53,7 +54,13 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     if (res.kind !== 'stream') throw new UpstreamFailure('protocol', 'expected an event stream');
     reading: for await (const events of res.events) {
       firstEventMs ??= a.deps.now() - t0;
-      for (const ev of events) {
+      const verbatim = a.sink.sendRead ? (events.verbatim?.count ?? 0) : 0;
+      for (let i = 0; i < events.length; i++) {
+        if (committed && i < verbatim) {
+          i = (await relayVerbatim(a.sink, acc, events, i)) - 1;
+          continue;
+        }
+        const ev = events[i]!;
         const out = acc.accept(ev);
         if (acc.done) break reading;
         if (out !== null) {
@@ -110,6 +117,53 @@ export async function streamAttempt(a: StreamAttemptContext): Promise<AttemptRes
     if (firstEventMs !== undefined) record.firstEventMs = firstEventMs;
     return { kind: 'failed', failure, committed, record };
   }
+}
+
+/**
+ * After the commit point, the events a read starts with that are exactly its text (never [DONE]), from `from` on:
+ * each run of them that goes on unchanged, nearly every event of an answer, goes to the client as its slice of the
+ * read (its bytes as they came when the read was ASCII, else its text), instead of a string built per event; an
+ * event the accumulator changes or drops goes on as it returned it, in its place. Returns how many events it took.
+ */
+async function relayVerbatim(
+  sink: StreamSink,
+  acc: StreamAccumulator,
+  events: SseBatch,
+  from: number,
+): Promise<number> {
+  const { text, count, bytes } = events.verbatim!;
+  // Each event is `data: `, its data and a blank line in the text: 8 characters besides its data.
+  let at = 0;
+  for (let j = 0; j < from; j++) at += 8 + events[j]!.data.length;
+  let run = at;
+  const flush = () => {
+    if (at === run) return;
+    if (bytes) return sink.sendRead!(run === 0 && at === bytes.length ? bytes : bytes.subarray(run, at));
+    return sink.sendRead!(run === 0 && at === text.length ? text : text.slice(run, at));
+  };
+  for (let n = from; n < count; n++) {
+    const ev = events[n]!;
+    let out: string | null;
+    try {
+      out = acc.accept(ev);
+    } catch (err) {
+      await flush(); // what was read before the failing event still reaches the client, as in the per-event loop
+      throw err;
+    }
+    if (out !== ev.data) {
+      const p = flush();
+      if (p) await p;
+      if (out !== null) {
+        const q = sink.send(out);
+        if (q) await q;
+      }
+      run = at + 8 + ev.data.length;
+    }
+    at += 8 + ev.data.length;
+  }
+  const p = flush();
+  if (p) await p;
+  return count;
 }
 
 function reachedCommitPoint(a: StreamAttemptContext, acc: StreamAccumulator): boolean {

@@ -24,6 +24,11 @@ export interface StreamSink {
   open(info: CommitInfo): void;
   /** One SSE data event (and its chunk, parsed, when the caller has it); a promise when the client lags. */
   send(data: string, parsed?: object): void | Promise<void>;
+  /**
+   * Present when the client gets the events as `data:` lines unchanged (no door translating them): one upstream
+   * read that is exactly such events, written as it was read (its bytes, when given) instead of event by event.
+   */
+  sendRead?(read: string | Uint8Array): void | Promise<void>;
   done(): void;
   fail(body: OpenAIErrorBody): void;
 }

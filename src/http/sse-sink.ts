@@ -18,26 +18,59 @@ export function createSseSink(
   const writable = () => !res.destroyed && !res.writableEnded;
   // Events that arrive together (one upstream read often holds several) leave as one chunk in one write: per-write
   // framing (chunked encoding) and syscalls are paid per batch, not per event. They are joined once, at the write:
-  // one copy, where appending each to a string builds a tree the write has to flatten.
-  const pending: string[] = [];
-  const taken = () => {
-    const text = pending.length === 1 ? pending[0]! : pending.join('');
+  // one copy, where appending each to a string builds a tree the write has to flatten. A relayed read's bytes are
+  // written as they are, between the joined text before and after them, in the same (corked) write.
+  const pending: (string | Uint8Array)[] = [];
+  let onlyText = true;
+  /** The queued text from `from` to `to`, as one string (the one-element case spares a copy: 28 vs 143 ns). */
+  const joined = (from: number, to: number): string =>
+    to - from === 1
+      ? (pending[from] as string)
+      : (from === 0 && to === pending.length ? pending : pending.slice(from, to)).join('');
+  /** Writes what is queued, and ends the response when `end`; false when the client is behind. */
+  const writeQueued = (end: boolean): boolean => {
+    if (onlyText) {
+      const text = joined(0, pending.length);
+      pending.length = 0;
+      if (end) {
+        res.end(text);
+        return true;
+      }
+      return text === '' || res.write(text);
+    }
+    res.cork();
+    let ok = true;
+    let from = 0;
+    for (let i = 0; i < pending.length; i++) {
+      const item = pending[i]!;
+      if (typeof item === 'string') continue;
+      if (i > from) ok = res.write(joined(from, i)) && ok;
+      ok = res.write(item) && ok;
+      from = i + 1;
+    }
+    if (from < pending.length) ok = res.write(joined(from, pending.length)) && ok;
     pending.length = 0;
-    return text;
+    onlyText = true;
+    if (end) res.end();
+    res.uncork();
+    return ok;
   };
   /** Ends the stream with what is queued and its last event, made only while there is a client to write it to. */
   const end = (last: () => string) => {
     if (writable()) {
       pending.push(last());
-      res.end(taken());
+      writeQueued(true);
     } else pending.length = 0;
   };
   let scheduled = false;
   let blocked: Promise<void> | undefined;
   const flush = () => {
     scheduled = false;
-    const text = taken();
-    if (text === '' || !writable() || res.write(text)) return;
+    if (!writable()) {
+      pending.length = 0;
+      return;
+    }
+    if (writeQueued(false)) return;
     blocked = new Promise<void>((resolve) => {
       const done = () => {
         res.off('drain', done);
@@ -48,6 +81,15 @@ export function createSseSink(
       res.on('drain', done);
       res.on('close', done);
     });
+  };
+  const queue = (item: string | Uint8Array) => {
+    pending.push(item);
+    if (typeof item !== 'string') onlyText = false;
+    if (!scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
+    return blocked;
   };
   return {
     get opened() {
@@ -65,17 +107,17 @@ export function createSseSink(
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string, parsed?: object) {
       if (!writable()) return;
-      pending.push(
+      return queue(
         translator
           ? translator.chunk(data, parsed as Record<string, unknown> | TextDelta | undefined)
           : `data: ${data}\n\n`,
       );
-      if (!scheduled) {
-        scheduled = true;
-        process.nextTick(flush);
-      }
-      return blocked;
     },
+    ...(!translator && {
+      sendRead(read: string | Uint8Array) {
+        if (writable()) return queue(read);
+      },
+    }),
     done() {
       end(() => (translator ? translator.end() : 'data: [DONE]\n\n'));
     },

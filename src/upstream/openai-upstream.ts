@@ -5,7 +5,7 @@ import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import { asObject, parseJson } from '../openai/wire-values.js';
 import type { Cancel } from './cancel.js';
-import { createSseParser, type SseEvent } from './sse-parser.js';
+import { createSseParser, type SseBatch, type SseEvent } from './sse-parser.js';
 import type {
   NativeRequest,
   Upstream,
@@ -247,8 +247,8 @@ async function* streamEvents(
   idleMs: number,
   maxBytes: number,
   translate?: (events: readonly SseEvent[]) => SseEvent[],
-): AsyncGenerator<SseEvent[]> {
-  const parser = createSseParser();
+): AsyncGenerator<SseBatch> {
+  const parser = createSseParser('[DONE]');
   let first = true;
   let sawDone = false;
   let size = 0;
@@ -260,7 +260,7 @@ async function* streamEvents(
       if (size > maxBytes) throw answerTooLarge(maxBytes);
       if (!first) timer.touch();
       const parsed = parser.push(chunk);
-      const events = translate && parsed.length > 0 ? translate(parsed) : parsed;
+      const events: SseBatch = translate && parsed.length > 0 ? translate(parsed) : parsed;
       if (events.length === 0) continue;
       if (first) {
         first = false;

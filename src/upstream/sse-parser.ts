@@ -9,8 +9,22 @@ export interface SseEvent {
   id?: string;
 }
 
+/**
+ * The events of one read, and, when the read starts with whole events each framed as `data: <data>`, a blank line
+ * and LF line ends (what a relay that re-frames the events would write), those events' text: a relay can write it
+ * instead of framing each event again.
+ */
+export type SseBatch = readonly SseEvent[] & { readonly verbatim?: Verbatim | undefined };
+
+/** The first `count` events of a batch are exactly `text`; `bytes`, when set, are the read, one byte a character. */
+export interface Verbatim {
+  text: string;
+  count: number;
+  bytes?: Uint8Array;
+}
+
 export interface SseParser {
-  push(chunk: Uint8Array | string): SseEvent[];
+  push(chunk: Uint8Array | string): SseEvent[] & { verbatim?: Verbatim | undefined };
   /** Flushes what is left when the stream ends (an event without its closing blank line still counts). */
   end(): SseEvent[];
 }
@@ -22,15 +36,21 @@ export interface SseParser {
  * have ended inside a character (a byte above 0x7f among its last three), so a character split across reads is
  * never lost.
  */
-export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): string } {
+export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): string; readonly ascii: boolean } {
   const decoder = new TextDecoder('utf-8');
   let held = false;
+  let ascii = false;
   return {
+    /** The last read was all ASCII: its text is its bytes, one character each. */
+    get ascii() {
+      return ascii;
+    },
     read(chunk) {
-      if (!held && isAscii(chunk))
-        return (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)).toString(
-          'latin1',
-        );
+      ascii = !held && isAscii(chunk);
+      if (ascii)
+        return (
+          Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        ).toString('latin1');
       const text = decoder.decode(chunk, { stream: true });
       const n = chunk.length;
       held = (n > 0 && chunk[n - 1]! > 0x7f) || (n > 1 && chunk[n - 2]! > 0x7f) || (n > 2 && chunk[n - 3]! > 0x7f);
@@ -38,12 +58,14 @@ export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): st
     },
     end() {
       held = false;
+      ascii = false;
       return decoder.decode();
     },
   };
 }
 
-export function createSseParser(): SseParser {
+/** `verbatimUntil`: an event with this data (OpenAI's `[DONE]`) and those after it are never in a read's verbatim text. */
+export function createSseParser(verbatimUntil?: string): SseParser {
   const decoder = createUtf8Reader();
   let pending = '';
   let lastWasCR = false;
@@ -51,6 +73,10 @@ export function createSseParser(): SseParser {
   let data: string | string[] | undefined;
   let event: string | undefined;
   let id: string | undefined;
+  /** The read being fed is, so far, exactly its events framed as `data: <data>\n\n`; where they end, how many. */
+  let verbatim = false;
+  let verbatimEnd = 0;
+  let verbatimCount = 0;
 
   function dispatch(out: SseEvent[]): void {
     if (data !== undefined) {
@@ -90,6 +116,7 @@ export function createSseParser(): SseParser {
     )
       return false;
     const from = start + 5 < end && text.charCodeAt(start + 5) === 32 ? start + 6 : start + 5;
+    if (from !== start + 6 || data !== undefined) verbatim = false;
     addData(text.slice(from, end));
     return true;
   }
@@ -102,6 +129,9 @@ export function createSseParser(): SseParser {
 
   // Line ends are found with indexOf (native search) rather than a loop over every character.
   function feed(text: string, out: SseEvent[]): void {
+    verbatim = pending === '' && data === undefined && event === undefined && !lastWasCR;
+    verbatimEnd = 0;
+    verbatimCount = 0;
     let start = 0;
     if (lastWasCR && text.charCodeAt(0) === 10) start = 1; // CRLF split across chunks
     lastWasCR = false;
@@ -109,9 +139,21 @@ export function createSseParser(): SseParser {
     let cr = text.indexOf('\r', start);
     while (lf !== -1 || cr !== -1) {
       const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr;
-      if (pending !== '') line(pending + text.slice(start, end), out);
-      else if (start === end) dispatch(out);
-      else if (!dataLine(text, start, end)) line(text.slice(start, end), out);
+      if (end === cr) verbatim = false;
+      if (pending !== '') {
+        verbatim = false;
+        line(pending + text.slice(start, end), out);
+      } else if (start === end) {
+        if (data === undefined || data === verbatimUntil) verbatim = false;
+        dispatch(out);
+        if (verbatim) {
+          verbatimEnd = end + 1;
+          verbatimCount = out.length;
+        }
+      } else if (!dataLine(text, start, end)) {
+        verbatim = false;
+        line(text.slice(start, end), out);
+      }
       pending = '';
       start = end + 1;
       if (end === cr) {
@@ -126,8 +168,17 @@ export function createSseParser(): SseParser {
 
   return {
     push(chunk) {
-      const out: SseEvent[] = [];
-      feed(typeof chunk === 'string' ? chunk : decoder.read(chunk), out);
+      const out: SseEvent[] & { verbatim?: Verbatim } = [];
+      const text = typeof chunk === 'string' ? chunk : decoder.read(chunk);
+      feed(text, out);
+      if (verbatimCount > 0) {
+        const v: Verbatim = {
+          text: verbatimEnd === text.length ? text : text.slice(0, verbatimEnd),
+          count: verbatimCount,
+        };
+        if (typeof chunk !== 'string' && decoder.ascii) v.bytes = chunk;
+        out.verbatim = v;
+      }
       return out;
     },
     end() {

@@ -1,7 +1,7 @@
 // The interface every protocol implements: one call to one backend, answering JSON or a stream of SSE events.
 import type { BackendConfig, EndpointKind } from '../config/schema.js';
 import type { Cancel } from './cancel.js';
-import type { SseEvent } from './sse-parser.js';
+import type { SseBatch } from './sse-parser.js';
 
 import type { NativeRequest } from '../shared/native-request.js';
 
@@ -36,7 +36,7 @@ export interface UpstreamStream {
    * event). Throws UpstreamFailure on reset, timeout or abort. Breaking out of the loop (or calling cancel)
    * destroys the body and frees the connection.
    */
-  events: AsyncIterable<readonly SseEvent[]>;
+  events: AsyncIterable<SseBatch>;
   cancel(): void;
 }
 

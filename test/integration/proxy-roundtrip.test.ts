@@ -128,6 +128,40 @@ describe('streaming', () => {
     expect(data.filter((d) => d === '[DONE]')).toHaveLength(1);
   });
 
+  it('writes the stream to the client byte for byte as the upstream framed it, multi-byte text included', async () => {
+    const events = chatChunks(['Gr\u00fc\u00df', ' \u20ac5', ' \ud83d\ude00', ' \u6771\u4eac'], {
+      usage: { prompt_tokens: 9, completion_tokens: 4 },
+    });
+    up.script(() => ({ kind: 'sse', events, delayMs: 5 })); // one upstream read per event
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.text).toBe([...events, '[DONE]'].map((e) => `data: ${e}\n\n`).join(''));
+  });
+
+  it('delivers the chunks an upstream read holds before an error chunk, then one error event', async () => {
+    const [role, hel, lo, wor] = chatChunks(['Hel', 'lo', ' wor']);
+    const error = JSON.stringify({ error: { message: 'overloaded', type: 'server_error', code: null } });
+    // The second write holds three events: two text chunks and an error, read together after the commit point.
+    up.script(() => ({
+      kind: 'sse',
+      events: [`${role}\n\ndata: ${hel}`, `${lo}\n\ndata: ${wor}\n\ndata: ${error}`],
+      delayMs: 20,
+    }));
+    const res = await app.post('/v1/chat/completions', {
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const data = sseData(res.text);
+    expect(data.slice(0, 4)).toEqual([role, hel, lo, wor]);
+    expect(data).toHaveLength(5);
+    expect(JSON.parse(data[4]!).error.code).toBe('upstream_error');
+  });
+
   it('keeps the usage chunk when the client asked for it', async () => {
     const events = chatChunks(pieces, { usage: { prompt_tokens: 9, completion_tokens: 4 } });
     up.script(() => ({ kind: 'sse', events }));

@@ -96,3 +96,60 @@ describe('createUtf8Reader', () => {
     expect(read([bytes('x', [euro[0]!, euro[1]!]), bytes('yz')])).toBe('x\ufffdyz'); // cut, then ASCII: replaced
   });
 });
+
+describe('the verbatim start of a read', () => {
+  const verbatimOf = (chunks: Array<string | Uint8Array>, until?: string) => {
+    const p = createSseParser(until);
+    return chunks.map((c) => p.push(c).verbatim);
+  };
+  it('is the whole read when every event is one `data: ` line and a blank line, LF ends', () => {
+    const read = 'data: {"a":1}\n\ndata: h\u00e9 \u20ac\n\n';
+    expect(verbatimOf([read])).toEqual([{ text: read, count: 2 }]);
+    expect(verbatimOf([Buffer.from(read)])).toEqual([{ text: read, count: 2 }]); // decoded bytes too
+  });
+  it('stops before the first event whose framing would not come out the same re-written', () => {
+    const head = 'data: a\n\n';
+    for (const rest of [
+      'data: b\r\n\r\n', // CRLF
+      'data: b\r\r',
+      'data:b\n\n', // no space
+      'data: b\ndata: c\n\n', // two data lines
+      ': ping\n\ndata: b\n\n', // a comment
+      'event: x\ndata: b\n\n', // another field
+      'id: 1\ndata: b\n\n',
+      '\ndata: b\n\n', // an extra blank line
+      'data: b\n', // the read ends inside an event
+      'data: b',
+    ]) {
+      expect(verbatimOf([head + rest]), JSON.stringify(rest)).toEqual([{ text: head, count: 1 }]);
+      expect(verbatimOf([rest]), JSON.stringify(rest)).toEqual([undefined]);
+    }
+  });
+  it('stops before the event named as its end', () => {
+    expect(verbatimOf(['data: a\n\ndata: [DONE]\n\ndata: b\n\n'], '[DONE]')).toEqual([
+      { text: 'data: a\n\n', count: 1 },
+    ]);
+    expect(verbatimOf(['data: [DONE]\n\n'], '[DONE]')).toEqual([undefined]);
+  });
+  it('is nothing when the read starts inside an event or a line end the previous read began', () => {
+    expect(verbatimOf(['data: a\n\ndata: b', '\n\ndata: c\n\n', 'data: d\n\n'])).toEqual([
+      { text: 'data: a\n\n', count: 1 },
+      undefined,
+      { text: 'data: d\n\n', count: 1 },
+    ]);
+    expect(verbatimOf(['data: a\n\r', '\ndata: b\n\n'])).toEqual([undefined, undefined]); // CRLF split across reads
+  });
+  it('is always what re-framing its events would write, at every split of a stream', () => {
+    const text = 'data: {"a":1}\n\ndata: x\n\n: c\n\ndata: y\r\n\r\ndata: z\n\ndata: [DONE]\n\n';
+    for (const [x, y] of allSplits(text)) {
+      const p = createSseParser('[DONE]');
+      for (const batch of [p.push(x!), p.push(y!)]) {
+        if (!batch.verbatim) continue;
+        const { text: verbatim, count } = batch.verbatim;
+        const framed = batch.slice(0, count).map((e) => `data: ${e.data}\n\n`);
+        expect(framed.join('')).toBe(verbatim);
+        expect(batch.slice(0, count).map((e) => e.data)).not.toContain('[DONE]');
+      }
+    }
+  });
+});
