@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encode as libraryEncode, vocabularySize } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { loadO200k, parseTiktokenRanks } from '../../src/classify/o200k-encoding.js';
+import { RankTable, loadO200k, parseTiktokenRanks } from '../../src/classify/o200k-encoding.js';
 
 /** Deterministic text from a mix of scripts, emoji, code, numbers and odd whitespace. */
 function mixedTexts(count: number): string[] {
@@ -56,6 +56,26 @@ describe('o200k encoding from the shipped tiktoken data', () => {
     // Bytes that only mean something with their neighbours round-trip through the byte-level tokens.
     const text = `${'é'.repeat(3)}\u{10FFFF}${'\u{1F600}'.repeat(5)}`;
     expect(o200k.decode(o200k.encode(text))).toBe(text);
+  });
+
+  it('finds every text of the shipped table at its rank, and nothing else', () => {
+    const path = new URL(import.meta.resolve('gpt-tokenizer/data/o200k_base.tiktoken'));
+    const ranks = parseTiktokenRanks(readFileSync(path, 'latin1'));
+    const table = new RankTable(ranks);
+    let texts = 0;
+    ranks.forEach((value, rank) => {
+      if (typeof value !== 'string') {
+        expect(table.text(rank)).toBeUndefined();
+        return;
+      }
+      texts++;
+      if (table.get(value) !== rank) expect(table.get(value), value).toBe(rank);
+      if (table.text(rank) !== value) expect(table.text(rank)).toBe(value);
+    });
+    expect(texts).toBe(198_436); // of 199,998 ranks; the rest are bytes that are not UTF-8 alone
+    for (const missing of ['', ' the quick brown fox', 'zzzzzzzzzzzzzzzzzzzz', '\u{10FFFF}\u{10FFFF}'])
+      expect(table.get(missing)).toBeUndefined();
+    expect(table.text(ranks.length + 5)).toBeUndefined();
   });
 
   it('reads the tiktoken line format and rejects anything else', () => {
