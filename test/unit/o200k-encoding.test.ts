@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encode as libraryEncode, vocabularySize } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { RankTable, loadO200k, parseTiktokenRanks } from '../../src/classify/o200k-encoding.js';
+import { loadO200k, readTiktokenRanks } from '../../src/classify/o200k-encoding.js';
 
 /** Deterministic text from a mix of scripts, emoji, code, numbers and odd whitespace. */
 function mixedTexts(count: number): string[] {
@@ -60,32 +60,68 @@ describe('o200k encoding from the shipped tiktoken data', () => {
 
   it('finds every text of the shipped table at its rank, and nothing else', () => {
     const path = new URL(import.meta.resolve('gpt-tokenizer/data/o200k_base.tiktoken'));
-    const ranks = parseTiktokenRanks(readFileSync(path, 'latin1'));
-    const table = new RankTable(ranks);
-    let texts = 0;
-    ranks.forEach((value, rank) => {
-      if (typeof value !== 'string') {
-        expect(table.text(rank)).toBeUndefined();
-        return;
+    const file = readFileSync(path, 'latin1');
+    const { texts, binary, count, length } = readTiktokenRanks(Buffer.from(file, 'latin1'));
+    const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    let checked = 0;
+    for (const line of file.split('\n')) {
+      if (line === '') continue;
+      const [b64, n] = line.split(' ');
+      const bytes = Buffer.from(b64!, 'base64');
+      const rank = Number(n);
+      let text: string | undefined;
+      try {
+        text = utf8.decode(bytes);
+      } catch {
+        text = undefined;
       }
-      texts++;
-      if (table.get(value) !== rank) expect(table.get(value), value).toBe(rank);
-      if (table.text(rank) !== value) expect(table.text(rank)).toBe(value);
-    });
-    expect(texts).toBe(198_436); // of 199,998 ranks; the rest are bytes that are not UTF-8 alone
+      if (text === undefined) {
+        if (texts.text(rank) !== undefined || binary[rank]?.join() !== [...bytes].join())
+          expect([texts.text(rank), binary[rank]], String(rank)).toEqual([undefined, [...bytes]]);
+      } else if (texts.get(text) !== rank || texts.text(rank) !== text || binary[rank] !== undefined)
+        expect([texts.get(text), texts.text(rank), binary[rank]], text).toEqual([rank, text, undefined]);
+      checked++;
+    }
+    expect([checked, count, length]).toEqual([199_998, 199_998, 199_998]);
+    expect(binary.filter(Boolean)).toHaveLength(1_562); // ranks whose bytes are not UTF-8 alone
     for (const missing of ['', ' the quick brown fox', 'zzzzzzzzzzzzzzzzzzzz', '\u{10FFFF}\u{10FFFF}'])
-      expect(table.get(missing)).toBeUndefined();
-    expect(table.text(ranks.length + 5)).toBeUndefined();
+      expect(texts.get(missing)).toBeUndefined();
+    expect(texts.text(length + 5)).toBeUndefined();
   });
 
   it('reads the tiktoken line format and rejects anything else', () => {
-    const ranks = parseTiktokenRanks(
-      `${Buffer.from('hi').toString('base64')} 0\n${Buffer.from([0xff]).toString('base64')} 1\n`,
-    );
-    expect(ranks).toEqual(['hi', [0xff]]);
-    expect(parseTiktokenRanks(`${Buffer.from([0xef, 0xbb, 0xbf]).toString('base64')} 0`)).toEqual(['\uFEFF']);
-    expect(() => parseTiktokenRanks('aGk= x\n')).toThrow(/bad rank/);
-    expect(() => parseTiktokenRanks('no-space-here\n')).toThrow(/bad line/);
+    const read = (file: string) => {
+      const r = readTiktokenRanks(Buffer.from(file));
+      return Array.from({ length: r.length }, (_, rank) => r.texts.text(rank) ?? r.binary[rank]);
+    };
+    expect(read(`${Buffer.from('hi').toString('base64')} 0\n${Buffer.from([0xff]).toString('base64')} 1\n`)).toEqual([
+      'hi',
+      [0xff],
+    ]);
+    expect(read(`${Buffer.from([0xef, 0xbb, 0xbf]).toString('base64')} 0`)).toEqual(['\uFEFF']);
+    // characters of 1 to 4 bytes side by side: each text starts where the one before it ends
+    expect(read(['YQ== 2', 'w6k= 0', '4oKs 3', '8J+YgA== 1'].join('\n'))).toEqual([
+      '\u00e9',
+      '\u{1F600}',
+      'a',
+      '\u20ac',
+    ]);
+    // bytes a strict UTF-8 decoder refuses stay bytes: a surrogate, an overlong form, past U+10FFFF, cut short
+    const refused = [
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0x80],
+      [0xe0, 0x80, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0x80],
+    ];
+    const file = refused.map((b, rank) => `${Buffer.from(b).toString('base64')} ${rank}`).join('\n');
+    expect(read(file)).toEqual(refused);
+    expect(() => read('aGk= x\n')).toThrow(/bad rank/);
+    expect(() => read('aGk= \n')).toThrow(/bad rank/);
+    expect(() => read('no-space-here\n')).toThrow(/bad line/);
+    expect(() => read('a!k= 0\n')).toThrow(/bad base64/);
+    expect(() => read('aGk 0\n')).toThrow(/bad base64/);
   });
 });
 
