@@ -4,6 +4,7 @@
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { NativeRequest } from '../shared/native-request.js';
+import type { ByteWriter } from '../shared/byte-writer.js';
 import type { TextDelta } from '../openai/text-chunk.js';
 import { asObject, countOrZero } from '../openai/wire-values.js';
 
@@ -29,6 +30,11 @@ export interface StreamTranslator {
    * else, when the caller has it); may be empty.
    */
   chunk(data: string, parsed?: Record<string, unknown> | TextDelta): string;
+  /**
+   * The same events as `chunk` for a chunk that holds only text, written as bytes into `out` when this translator
+   * can (an item or block for text is open); false to have `chunk` called instead.
+   */
+  textInto?(delta: TextDelta, out: ByteWriter): boolean;
   /** SSE text that ends a complete stream. */
   end(): string;
   /** SSE text for an error after the commit point. */

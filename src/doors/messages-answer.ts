@@ -70,6 +70,12 @@ export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): 
 }
 
 /** Chat chunks to Anthropic's events: message_start, content blocks, message_delta with usage, message_stop. */
+
+/** A text block's delta event up to its text; and after it. */
+const textHead = (index: number) =>
+  `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
+const textEnd = Buffer.from('}}\n\n');
+
 export function messagesStream(ctx: DoorContext): StreamTranslator {
   let started = false;
   let native = false;
@@ -83,7 +89,8 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     });
   };
   let stopped = false;
-  let open: { index: number; kind: 'text' | 'tool'; toolIndex?: number } | undefined;
+  /** The open content block; a text block's delta event head as bytes, made for its first token written as bytes. */
+  let open: { index: number; kind: 'text' | 'tool'; toolIndex?: number; headBytes?: Buffer } | undefined;
   let nextIndex = 0;
   let finish: unknown = null;
   let usage: Record<string, number> | undefined;
@@ -142,9 +149,16 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
       });
     }
     // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
-    return `${out}event: content_block_delta\ndata: {"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${literal}}}\n\n`;
+    return `${out}${textHead(open.index)}${literal}}}\n\n`;
   };
   return {
+    textInto(delta, out) {
+      if (!started || open?.kind !== 'text' || delta.text === '') return false;
+      out.bytes((open.headBytes ??= Buffer.from(textHead(open.index))));
+      out.text(delta.json);
+      out.bytes(textEnd);
+      return true;
+    },
     chunk(data, parsed) {
       if (parsed instanceof TextDelta) return (started ? '' : start()) + (parsed.text === '' ? '' : text(parsed.json));
       const json = parsed ?? parseChunk(data);

@@ -22,7 +22,13 @@ interface OpenItem {
   text: string;
   /** A message's text delta event up to its delta, written once: every token's event starts with it. */
   deltaHead?: string;
+  /** The same as bytes, made for the first token written as bytes. */
+  deltaHeadBytes?: Buffer;
 }
+
+/** A text delta event's bytes after its delta, up to its sequence_number; and after that. */
+const deltaTail = Buffer.from(',"logprobs":[],"sequence_number":');
+const eventEnd = Buffer.from('}\n\n');
 
 /** An event's text up to its fields: its SSE name and the start of its data with the same type. */
 const frameHead = (type: string) => `event: ${type}\ndata: {"type":"${type}",`;
@@ -121,6 +127,16 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     return `${out}${open.deltaHead}${literal},"logprobs":[]${frameTail()}`;
   };
   return {
+    textInto(delta, out) {
+      if (!started || open?.kind !== 'message' || delta.text === '') return false;
+      open.text += delta.text;
+      out.bytes((open.deltaHeadBytes ??= Buffer.from(open.deltaHead!)));
+      out.text(delta.json);
+      out.bytes(deltaTail);
+      out.uint(seq++);
+      out.bytes(eventEnd);
+      return true;
+    },
     chunk(data, parsed) {
       if (parsed instanceof TextDelta)
         return (started ? '' : start()) + (parsed.text === '' ? '' : text(parsed.text, parsed.json));

@@ -4,7 +4,8 @@
 import type { FastifyReply } from 'fastify';
 import type { CommitInfo, StreamSink } from '../cascade/types.js';
 import type { StreamTranslator } from '../doors/door.js';
-import type { TextDelta } from '../openai/text-chunk.js';
+import { TextDelta } from '../openai/text-chunk.js';
+import { ByteWriter } from '../shared/byte-writer.js';
 import { type ErrorCode, errorCatalogue } from '../errors/catalogue.js';
 import type { OpenAIErrorBody } from '../errors/sluice-error.js';
 
@@ -22,6 +23,15 @@ export function createSseSink(
   // written as they are, between the joined text before and after them, in the same (corked) write.
   const pending: (string | Uint8Array)[] = [];
   let onlyText = true;
+  // A translator's per-token events as bytes, queued in order with the text around them.
+  const bytes = translator?.textInto ? new ByteWriter() : undefined;
+  const takeBytes = () => {
+    const b = bytes?.take();
+    if (b) {
+      pending.push(b);
+      onlyText = false;
+    }
+  };
   /** The queued text from `from` to `to`, as one string (the one-element case spares a copy: 28 vs 143 ns). */
   const joined = (from: number, to: number): string =>
     to - from === 1
@@ -58,7 +68,9 @@ export function createSseSink(
   /** Ends the stream with what is queued and its last event, made only while there is a client to write it to. */
   const end = (last: () => string) => {
     if (writable()) {
-      pending.push(last());
+      const text = last();
+      takeBytes();
+      pending.push(text);
       writeQueued(true);
     } else pending.length = 0;
   };
@@ -68,8 +80,10 @@ export function createSseSink(
     scheduled = false;
     if (!writable()) {
       pending.length = 0;
+      bytes?.take();
       return;
     }
+    takeBytes();
     if (writeQueued(false)) return;
     blocked = new Promise<void>((resolve) => {
       const done = () => {
@@ -82,9 +96,12 @@ export function createSseSink(
       res.on('close', done);
     });
   };
-  const queue = (item: string | Uint8Array) => {
-    pending.push(item);
-    if (typeof item !== 'string') onlyText = false;
+  const queue = (item: string | Uint8Array | undefined) => {
+    if (item !== undefined) {
+      takeBytes();
+      pending.push(item);
+      if (typeof item !== 'string') onlyText = false;
+    }
     if (!scheduled) {
       scheduled = true;
       process.nextTick(flush);
@@ -107,6 +124,7 @@ export function createSseSink(
     /** Queues one event; resolves later only while the client is not keeping up (back-pressure). */
     send(data: string, parsed?: object) {
       if (!writable()) return;
+      if (bytes && parsed instanceof TextDelta && translator!.textInto!(parsed, bytes)) return queue(undefined);
       return queue(
         translator
           ? translator.chunk(data, parsed as Record<string, unknown> | TextDelta | undefined)

@@ -1,9 +1,11 @@
 // The doors' pure translations: request bodies to chat completions, chat chunks to each door's events.
 import { describe, expect, it } from 'vitest';
-import type { DoorContext } from '../../src/doors/door.js';
+import type { DoorContext, StreamTranslator } from '../../src/doors/door.js';
 import { anthropicErrorType, messagesStream, messagesToChat } from '../../src/doors/messages.js';
 import { responseItems, responsesStream, responsesToChat } from '../../src/doors/responses.js';
 import type { SluiceError } from '../../src/errors/sluice-error.js';
+import { textOnlyChunk } from '../../src/openai/text-chunk.js';
+import { ByteWriter } from '../../src/shared/byte-writer.js';
 
 const ctx: DoorContext = { id: 'abc', model: 'claude-x', inputTokens: 12, request: {}, now: 1_700_000_000_000 };
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
@@ -198,4 +200,43 @@ describe('the Responses door', () => {
     expect(responseItems.keeps({ store: false })).toBe(false);
     expect(responseItems.keeps({})).toBe(true);
   });
+});
+
+describe("a door's per-token events written as bytes", () => {
+  // A stream as the cascade hands it on: text chunks read by the text-only reader, the rest parsed.
+  const stream = [
+    chunk({ role: 'assistant', content: '' }),
+    ...['Hel', 'lo \u00e9', ' \u20ac5', ' \u{1F600}', ' \\"q\\"', ' \u6771'].map((t) =>
+      chunk({ content: JSON.parse(`"${t}"`) as string }),
+    ),
+    chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '{}' } }] }),
+    ...[' after', ' the call'].map((t) => chunk({ content: t })),
+    chunk({}, 'stop'),
+  ];
+  const asText = (t: StreamTranslator) =>
+    stream.map((data) => t.chunk(data, textOnlyChunk(data) ?? JSON.parse(data))).join('') + t.end();
+  const asBytes = (t: StreamTranslator) => {
+    const w = new ByteWriter();
+    const out: Buffer[] = [];
+    let wrote = 0;
+    for (const data of stream) {
+      const delta = textOnlyChunk(data);
+      if (delta && t.textInto!(delta, w)) wrote++;
+      else {
+        const text = t.chunk(data, delta ?? JSON.parse(data));
+        out.push(Buffer.from(w.take() ?? []), Buffer.from(text));
+      }
+    }
+    out.push(Buffer.from(w.take() ?? []), Buffer.from(t.end()));
+    return { bytes: Buffer.concat(out), wrote };
+  };
+  for (const [name, make] of [
+    ['Responses', responsesStream],
+    ['Messages', messagesStream],
+  ] as const)
+    it(`are the bytes of the ${name} door's text events, in order with the rest`, () => {
+      const { bytes, wrote } = asBytes(make(ctx));
+      expect(bytes.toString()).toBe(asText(make(ctx)));
+      expect(wrote).toBe(6); // every text chunk but those that open an item or block
+    });
 });
