@@ -26,9 +26,9 @@ export function createSseSink(
   // A translator's per-token events as bytes, queued in order with the text around them.
   const bytes = translator?.textInto ? new ByteWriter() : undefined;
   const takeBytes = () => {
-    const b = bytes?.take();
-    if (b) {
-      pending.push(b);
+    const runs = bytes?.take();
+    if (runs) {
+      for (const run of runs) pending.push(run);
       onlyText = false;
     }
   };

@@ -1,48 +1,61 @@
-// Bytes written one after another into a slab and handed out as views of it: a door's per-token events are made
-// without a string per event, and reach the socket without being joined and encoded again. Views handed out stay
-// valid: later bytes go after them, or into a new slab. Pure (no I/O).
+// Bytes written one after another and handed out as views: a door's per-token events are made without a string per
+// event, and reach the socket without being joined and encoded again. Pure (no I/O).
+//
+// All writers share one slab, so a stream costs no buffer of its own (a buffer per stream is external memory that
+// makes V8 collect sooner). A writer's run of bytes ends where another writer starts writing or the slab is full:
+// the run is kept as a view, and the writer goes on after it. Views are never copied or overwritten; a full slab is
+// replaced, and lives on while views of it wait to be written.
 
-const slabBytes = 16 * 1024;
+const slabBytes = 64 * 1024;
+let slab: Buffer = Buffer.allocUnsafe(slabBytes);
+let used = 0;
+let owner: ByteWriter | undefined;
 
 export class ByteWriter {
-  private slab: Buffer = Buffer.allocUnsafe(slabBytes);
-  /** Where the bytes not yet taken start, and where the next byte goes. */
+  private runs: Uint8Array[] = [];
+  /** Where this writer's current run starts in the slab, while it is the slab's owner. */
   private start = 0;
-  private at = 0;
 
-  /** Room for `n` more bytes: a new slab when this one is full, with the bytes not yet taken carried over. */
+  /** Room for `n` more bytes at `used`, in this writer's run. */
   private room(n: number): void {
-    if (this.at + n <= this.slab.length) return;
-    const pending = this.at - this.start;
-    // At least twice what it must hold: bytes that keep coming untaken are copied a bounded number of times.
-    const next = Buffer.allocUnsafe(Math.max(slabBytes, 2 * (pending + n)));
-    this.slab.copy(next, 0, this.start, this.at);
-    this.slab = next;
+    if (owner !== this) {
+      owner?.seal();
+      owner = this;
+      this.start = used;
+    }
+    if (used + n <= slab.length) return;
+    this.seal();
+    slab = Buffer.allocUnsafe(Math.max(slabBytes, n));
+    used = 0;
     this.start = 0;
-    this.at = pending;
+  }
+
+  private seal(): void {
+    if (used > this.start) this.runs.push(slab.subarray(this.start, used));
+    this.start = used;
   }
 
   bytes(b: Uint8Array): void {
     this.room(b.length);
-    this.slab.set(b, this.at);
-    this.at += b.length;
+    slab.set(b, used);
+    used += b.length;
   }
 
   /** A string as UTF-8 (as a write of the string would encode it). */
   text(s: string): void {
     const n = s.length;
     this.room(n * 3);
-    const slab = this.slab;
-    let at = this.at;
+    const into = slab;
+    let at = used;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        this.at = at + slab.write(i === 0 ? s : s.slice(i), at, 'utf8');
+        used = at + into.write(i === 0 ? s : s.slice(i), at, 'utf8');
         return;
       }
-      slab[at++] = c;
+      into[at++] = c;
     }
-    this.at = at;
+    used = at;
   }
 
   /** A non-negative integer in decimal. */
@@ -51,19 +64,20 @@ export class ByteWriter {
     for (let p = 10; p <= value; p *= 10) digits++;
     this.room(digits);
     let v = value;
-    let i = this.at + digits;
-    this.at = i;
+    let i = used + digits;
+    used = i;
     do {
-      this.slab[--i] = 48 + (v % 10);
+      slab[--i] = 48 + (v % 10);
       v = Math.floor(v / 10);
     } while (v > 0);
   }
 
-  /** The bytes written since the last take, as a view (undefined when there are none). */
-  take(): Uint8Array | undefined {
-    if (this.at === this.start) return undefined;
-    const view = this.slab.subarray(this.start, this.at);
-    this.start = this.at;
-    return view;
+  /** The bytes written since the last take, in order, as views (undefined when there are none). */
+  take(): Uint8Array[] | undefined {
+    if (owner === this) this.seal();
+    if (this.runs.length === 0) return undefined;
+    const runs = this.runs;
+    this.runs = [];
+    return runs;
   }
 }

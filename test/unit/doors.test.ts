@@ -224,10 +224,10 @@ describe("a door's per-token events written as bytes", () => {
       if (delta && t.textInto!(delta, w)) wrote++;
       else {
         const text = t.chunk(data, delta ?? JSON.parse(data));
-        out.push(Buffer.from(w.take() ?? []), Buffer.from(text));
+        out.push(...(w.take() ?? []).map((b) => Buffer.from(b)), Buffer.from(text));
       }
     }
-    out.push(Buffer.from(w.take() ?? []), Buffer.from(t.end()));
+    out.push(...(w.take() ?? []).map((b) => Buffer.from(b)), Buffer.from(t.end()));
     return { bytes: Buffer.concat(out), wrote };
   };
   for (const [name, make] of [
