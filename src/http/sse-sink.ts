@@ -72,7 +72,10 @@ export function createSseSink(
       takeBytes();
       pending.push(text);
       writeQueued(true);
-    } else pending.length = 0;
+    } else {
+      pending.length = 0;
+      bytes?.take();
+    }
   };
   let scheduled = false;
   let blocked: Promise<void> | undefined;
