@@ -39,8 +39,8 @@ export interface StreamTranslator {
   end(): string;
   /** SSE text for an error after the commit point. */
   error(body: OpenAIErrorBody, status: number): string;
-  /** The answer's output items so far (a door that lets later requests refer to them). */
-  output?(): unknown[];
+  /** The answer's output items so far, each with its JSON (a door that lets later requests refer to them). */
+  output?(): KeptItem[];
 }
 
 export interface Door {
@@ -62,6 +62,19 @@ export interface Door {
   items?: ItemReferences;
 }
 
+/** An output item kept for later requests, with its id and its JSON (written once: the stream already made it). */
+export interface KeptItem {
+  id: string;
+  json: string;
+}
+
+/** Output items that have an id, each with its JSON. */
+export const keptItems = (items: ReadonlyArray<unknown>): KeptItem[] =>
+  items.flatMap((item) => {
+    const id = asObject(item)?.id;
+    return typeof id === 'string' ? [{ id, json: JSON.stringify(item) }] : [];
+  });
+
 export interface ItemReferences {
   /** Whether this request's output items are kept for later requests to refer to. */
   keeps(body: Record<string, unknown>): boolean;
@@ -72,7 +85,7 @@ export interface ItemReferences {
   /** How long kept items are found. */
   ttlMs: number;
   /** The output items of a JSON answer. */
-  output(answer: Record<string, unknown>): Array<Record<string, unknown>>;
+  output(answer: Record<string, unknown>): KeptItem[];
 }
 
 /** One SSE event with a name. */

@@ -75,6 +75,8 @@ export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): 
 const textHead = (index: number) =>
   `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
 const textEnd = Buffer.from('}}\n\n');
+const ping = 'event: ping\ndata: {"type":"ping"}\n\n';
+const messageStop = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
 
 export function messagesStream(ctx: DoorContext): StreamTranslator {
   let started = false;
@@ -94,47 +96,25 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
   let nextIndex = 0;
   let finish: unknown = null;
   let usage: Record<string, number> | undefined;
+  // The events every stream has, written as text: the same JSON as sseEvent() without building an object for each.
   const start = () => {
     started = true;
     return (
-      sseEvent('message_start', {
-        type: 'message_start',
-        message: {
-          id: `msg_${ctx.id}`,
-          type: 'message',
-          role: 'assistant',
-          model: ctx.model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: {
-            input_tokens: ctx.inputTokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
-            output_tokens: 1,
-          },
-        },
-      }) + sseEvent('ping', { type: 'ping' })
+      `event: message_start\ndata: {"type":"message_start","message":{"id":${JSON.stringify(`msg_${ctx.id}`)},"type":"message","role":"assistant","model":${JSON.stringify(ctx.model)},"content":[],"stop_reason":null,"stop_sequence":null,` +
+      `"usage":{"input_tokens":${ctx.inputTokens},"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}\n\n${ping}`
     );
   };
   const close = () => {
     if (!open) return '';
     const index = open.index;
     open = undefined;
-    return sseEvent('content_block_stop', { type: 'content_block_stop', index });
+    return `event: content_block_stop\ndata: {"type":"content_block_stop","index":${index}}\n\n`;
   };
   const finishEvents = () => {
     if (stopped) return '';
     stopped = true;
-    return (
-      close() +
-      sseEvent('message_delta', {
-        type: 'message_delta',
-        delta: { stop_reason: stopReason(finish), stop_sequence: null },
-        usage: usage ?? { output_tokens: 0 },
-      }) +
-      sseEvent('message_stop', { type: 'message_stop' })
-    );
+    const usageJson = JSON.stringify(usage ?? { output_tokens: 0 });
+    return `${close()}event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"${stopReason(finish)}","stop_sequence":null},"usage":${usageJson}}\n\n${messageStop}`;
   };
   /** One piece of answer text, as a JSON string literal: opens a text block when none is open. */
   const text = (literal: string) => {
@@ -142,11 +122,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     if (open?.kind !== 'text') {
       out += close();
       open = { index: nextIndex++, kind: 'text' };
-      out += sseEvent('content_block_start', {
-        type: 'content_block_start',
-        index: open.index,
-        content_block: { type: 'text', text: '' },
-      });
+      out += `event: content_block_start\ndata: {"type":"content_block_start","index":${open.index},"content_block":{"type":"text","text":""}}\n\n`;
     }
     // The event of every token, written as text: the same JSON as sseEvent() without an object per token.
     return `${out}${textHead(open.index)}${literal}}}\n\n`;

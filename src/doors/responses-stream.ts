@@ -2,6 +2,8 @@
 // sequence_number, or an OpenAI backend's own events sent on as they came. Pure.
 import {
   type DoorContext,
+  type KeptItem,
+  keptItems,
   firstChoice,
   nativeEventsText,
   parseChunk,
@@ -10,7 +12,7 @@ import {
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
-import { callItem, echo, ending, messageItem, usageOf } from './responses-answer.js';
+import { callItem, echo, ending, usageOf } from './responses-answer.js';
 
 interface OpenItem {
   index: number;
@@ -55,8 +57,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       return { ...ev, response: { ...response, model: ctx.model } };
     });
   };
-  /** Each finished item as JSON, written once: its done event and the final snapshot both carry it. */
-  const done: string[] = [];
+  /** Each finished item as JSON, written once: its done event, the final snapshot and the kept item carry it. */
+  const done: KeptItem[] = [];
   /** An event's text after its fields: the next sequence_number and the event's end. */
   const frameTail = () => `,"sequence_number":${seq++}}\n\n`;
   /** One event from its fields already written as JSON (no braces), with its sequence_number. */
@@ -83,7 +85,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const text = JSON.stringify(o.text);
       const part = `{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`;
       const item = `{"id":"${o.id}","type":"message","status":"completed","role":"assistant","content":[${part}]}`;
-      done.push(item);
+      done.push({ id: o.id, json: item });
       const at = `"item_id":"${o.id}","output_index":${o.index},"content_index":0`;
       return (
         frame('response.output_text.done', `${at},"text":${text},"logprobs":[]`) +
@@ -92,7 +94,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       );
     }
     const item = JSON.stringify(callItem(o.id, o.callId!, o.name!, o.text, 'completed'));
-    done.push(item);
+    done.push({ id: o.id, json: item });
     return (
       ev('response.function_call_arguments.done', {
         item_id: o.id,
@@ -111,16 +113,15 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const index = done.length;
       const deltaHead = `${frameHead('response.output_text.delta')}"item_id":"${id}","output_index":${index},"content_index":0,"delta":`;
       open = { index, id, kind: 'message', text: '', deltaHead };
-      out += ev('response.output_item.added', {
-        output_index: open.index,
-        item: { ...messageItem(open.id, '', 'in_progress'), content: [] },
-      });
-      out += ev('response.content_part.added', {
-        item_id: open.id,
-        output_index: open.index,
-        content_index: 0,
-        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-      });
+      // The same JSON as ev() would write, without its objects.
+      out += frame(
+        'response.output_item.added',
+        `"output_index":${index},"item":{"id":"${id}","type":"message","status":"in_progress","role":"assistant","content":[]}`,
+      );
+      out += frame(
+        'response.content_part.added',
+        `"item_id":"${id}","output_index":${index},"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}`,
+      );
     }
     open.text += piece;
     // The event of every token, written as text: the same JSON as ev() without building an object per token.
@@ -186,7 +187,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
+      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.map((d) => d.json).join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
       return out + snapshotEvent(type, snapshotJson(status, rest));
     },
     error(body) {
@@ -195,10 +196,9 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
         code: /rate_limit/.test(body.error.code) ? 'rate_limit_exceeded' : 'server_error',
         message: body.error.message,
       };
-      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${done.join(',')}],"usage":null`;
+      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${done.map((d) => d.json).join(',')}],"usage":null`;
       return out + snapshotEvent('response.failed', snapshotJson('failed', rest));
     },
-    // Parsed only when asked for (a request whose items are kept).
-    output: () => nativeOutput ?? done.map((item) => JSON.parse(item) as unknown),
+    output: () => (nativeOutput ? keptItems(nativeOutput) : done),
   };
 }

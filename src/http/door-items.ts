@@ -1,7 +1,7 @@
 // The state a door keeps between requests: output items a later request may refer to by id (the Responses API's
 // item_reference, which the AI SDK sends for earlier turns unless store is false). Kept in the state store with a
 // TTL, so every replica finds them; a store that does not answer makes the reference a 400, counted.
-import type { ItemReferences } from '../doors/door.js';
+import type { ItemReferences, KeptItem } from '../doors/door.js';
 import type { StateStore } from '../state/store.js';
 
 const key = (id: string) => `door-item:${id}`;
@@ -27,12 +27,10 @@ export async function resolveItems(
 }
 
 export function keepItems(
-  output: ReadonlyArray<Record<string, unknown>>,
+  output: ReadonlyArray<KeptItem>,
   ttlMs: number,
   o: { store: StateStore; storeError: (operation: string) => void },
 ): void {
-  for (const item of output) {
-    if (typeof item.id !== 'string') continue;
-    void o.store.cacheSet(key(item.id), JSON.stringify(item), ttlMs).catch(() => o.storeError('item_set'));
-  }
+  for (const item of output)
+    void o.store.cacheSet(key(item.id), item.json, ttlMs).catch(() => o.storeError('item_set'));
 }

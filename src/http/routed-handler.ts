@@ -208,7 +208,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
     if (result.outcome === 'client_aborted' || result.committed) {
       finish();
       if (keeps && result.outcome === 'ok' && translator?.output)
-        keepItems(translator.output() as Array<Record<string, unknown>>, door!.items!.ttlMs, {
+        keepItems(translator.output(), door!.items!.ttlMs, {
           store: deps.store,
           storeError,
         });

@@ -257,6 +257,23 @@ describe('the OpenAI SDK’s Responses API against Sluice', () => {
     expect(completed.response.output).toEqual([
       expect.objectContaining({ type: 'function_call', call_id: 'call_9', arguments: '{"city":"Paris"}' }),
     ]);
+    // A streamed answer's items are kept as the stream wrote them: the next turn refers to the call by id.
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Sunny.') }));
+    const next = await client.responses.create({
+      model: 'auto',
+      tools: [weather],
+      input: [
+        { role: 'user', content: 'Paris?' },
+        { type: 'item_reference', id: completed.response.output[0]!.id! },
+        { type: 'function_call_output', call_id: 'call_9', output: 'sunny' },
+      ],
+    });
+    expect(next.output_text).toBe('Sunny.');
+    expect((upstream.requests.at(-1)!.body.messages as unknown[])[1]).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+    });
   });
 
   it('ends a stream that fails after the commit point with response.failed', async () => {
