@@ -12,7 +12,7 @@ import {
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
-import { callItem, echo, ending, usageOf } from './responses-answer.js';
+import { callItem, echoJson, ending, usageOf } from './responses-answer.js';
 
 interface OpenItem {
   index: number;
@@ -67,7 +67,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   /** The snapshot's leading fields (id and the request's echo) as JSON without the closing brace, written once. */
   let head: string | undefined;
   const snapshotJson = (status: string, rest: string) =>
-    `${(head ??= JSON.stringify({ id, ...echo(ctx) }).slice(0, -1))},"status":"${status}",${rest}}`;
+    `${(head ??= `{"id":"${id}",${echoJson(ctx)}`)},"status":"${status}",${rest}}`;
   /** An event whose response snapshot is already JSON. */
   const snapshotEvent = (type: string, response: string) => frame(type, `"response":${response}`);
   const start = () => {

@@ -23,7 +23,7 @@ export function createSseSink(
   // written as they are, between the joined text before and after them, in the same (corked) write.
   const pending: (string | Uint8Array)[] = [];
   let onlyText = true;
-  // A translator's per-token events as bytes, queued in order with the text around them.
+  // A door's events as bytes: its per-token events written straight in, the rest of its text encoded in after them.
   const bytes = translator?.textInto ? new ByteWriter() : undefined;
   const takeBytes = () => {
     const runs = bytes?.take();
@@ -48,6 +48,14 @@ export function createSseSink(
       }
       return text === '' || res.write(text);
     }
+    if (pending.length === 1 && typeof pending[0] !== 'string') {
+      const item = pending[0];
+      pending.length = 0;
+      onlyText = true;
+      if (!end) return res.write(item);
+      res.end(item);
+      return true;
+    }
     res.cork();
     let ok = true;
     let from = 0;
@@ -69,8 +77,9 @@ export function createSseSink(
   const end = (last: () => string) => {
     if (writable()) {
       const text = last();
+      if (bytes && text !== '') bytes.text(text);
       takeBytes();
-      pending.push(text);
+      if (!bytes) pending.push(text);
       writeQueued(true);
     } else {
       pending.length = 0;
@@ -100,7 +109,12 @@ export function createSseSink(
     });
   };
   const queue = (item: string | Uint8Array | undefined) => {
-    if (item !== undefined) {
+    // With a byte writer, text goes into it too: one flush is then one run of bytes, one write of one chunk, where
+    // text and runs in turn are a write each (chunked encoding frames every write: four socket writes apiece).
+    if (bytes && typeof item === 'string') {
+      if (item !== '') bytes.text(item);
+    }
+    else if (item !== undefined) {
       takeBytes();
       pending.push(item);
       if (typeof item !== 'string') onlyText = false;

@@ -45,6 +45,11 @@ export class ByteWriter {
   text(s: string): void {
     const n = s.length;
     this.room(n * 3);
+    // A long string is encoded natively; a short one (a token) costs less in this loop than a call into C++.
+    if (n > 64) {
+      used += slab.write(s, used, 'utf8');
+      return;
+    }
     const into = slab;
     let at = used;
     for (let i = 0; i < n; i++) {

@@ -272,7 +272,9 @@ describe('the OpenAI SDK’s Responses API against Sluice', () => {
     expect((upstream.requests.at(-1)!.body.messages as unknown[])[1]).toEqual({
       role: 'assistant',
       content: null,
-      tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+      tool_calls: [
+        { id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      ],
     });
   });
 

@@ -8,7 +8,12 @@ const taken = (w: ByteWriter) => Buffer.concat(w.take() ?? []);
 describe('ByteWriter', () => {
   it('writes text as UTF-8 exactly as Buffer.from does, ASCII or not', () => {
     const w = new ByteWriter();
-    const texts = ['"plain"', '"h\u00e9 \u20ac"', '"\u{1F600}"', '"\u6771\u4eac"', 'a\ud800b', '', '\u00ff'];
+    const long = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n';
+    const texts = [
+      ...['"plain"', '"h\u00e9 \u20ac"', '"\u{1F600}"', '"\u6771\u4eac"', 'a\ud800b', '', '\u00ff'],
+      // Longer than a token: encoded natively, ASCII or not, a lone surrogate included.
+      ...[long, `${long}\u00e9\u{1F600}`, `${'\u6771'.repeat(70)}\ud800`, long.repeat(2000)],
+    ];
     for (const t of texts) {
       w.text(t);
       expect(taken(w).toString('hex'), t).toBe(Buffer.from(t).toString('hex'));

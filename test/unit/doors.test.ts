@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DoorContext, StreamTranslator } from '../../src/doors/door.js';
 import { anthropicErrorType, messagesStream, messagesToChat } from '../../src/doors/messages.js';
+import { echo, echoJson } from '../../src/doors/responses-answer.js';
 import { responseItems, responsesStream, responsesToChat } from '../../src/doors/responses.js';
 import type { SluiceError } from '../../src/errors/sluice-error.js';
 import { textOnlyChunk } from '../../src/openai/text-chunk.js';
@@ -127,6 +128,32 @@ describe('the Messages door', () => {
 });
 
 describe('the Responses door', () => {
+  it("writes the request's echo as text exactly as the object serialises, whatever the request holds", () => {
+    const requests: Array<Record<string, unknown>> = [
+      {},
+      {
+        instructions: 'Be "brief"\n',
+        max_output_tokens: 64,
+        metadata: { a: '1', é: 'ü' },
+        parallel_tool_calls: false,
+        reasoning: { effort: 'high' },
+        store: false,
+        temperature: 0.2,
+        text: { format: { type: 'json_schema', name: 's', schema: { type: 'object' } } },
+        tool_choice: { type: 'function', name: 'f' },
+        tools: [{ type: 'function', name: 'f', parameters: { type: 'object' } }],
+        top_p: 0.5,
+        user: 'u\u2028',
+      },
+      { instructions: 3, max_output_tokens: '64', metadata: [1], reasoning: 'x', text: null, tools: {}, user: 1 },
+      { temperature: Number.NaN, tool_choice: 'required', store: true },
+    ];
+    for (const request of requests) {
+      const c = { ...ctx, model: 'gpt-"x"', request };
+      expect(`{${echoJson(c)}}`).toBe(JSON.stringify(echo(c)));
+    }
+  });
+
   it('turns items into chat messages: developer as system, images, consecutive calls in one assistant turn', () => {
     const chat = responsesToChat({
       model: 'm',
