@@ -58,18 +58,27 @@ export function createSseSink(
     }
     res.cork();
     let ok = true;
+    let ended = false;
+    const n = pending.length;
+    // The last piece goes with the end: its chunk and the terminating one in one call.
+    const put = (item: string | Uint8Array, last: boolean) => {
+      if (last && end) {
+        res.end(item);
+        ended = true;
+      } else ok = res.write(item) && ok;
+    };
     let from = 0;
-    for (let i = 0; i < pending.length; i++) {
+    for (let i = 0; i < n; i++) {
       const item = pending[i]!;
       if (typeof item === 'string') continue;
-      if (i > from) ok = res.write(joined(from, i)) && ok;
-      ok = res.write(item) && ok;
+      if (i > from) put(joined(from, i), false);
+      put(item, i === n - 1);
       from = i + 1;
     }
-    if (from < pending.length) ok = res.write(joined(from, pending.length)) && ok;
+    if (from < n) put(joined(from, n), true);
     pending.length = 0;
     onlyText = true;
-    if (end) res.end();
+    if (end && !ended) res.end();
     res.uncork();
     return ok;
   };
