@@ -122,8 +122,7 @@ export function createSseSink(
     // text and runs in turn are a write each (chunked encoding frames every write: four socket writes apiece).
     if (bytes && typeof item === 'string') {
       if (item !== '') bytes.text(item);
-    }
-    else if (item !== undefined) {
+    } else if (item !== undefined) {
       takeBytes();
       pending.push(item);
       if (typeof item !== 'string') onlyText = false;

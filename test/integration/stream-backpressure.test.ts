@@ -99,8 +99,8 @@ it.each(doors)(
     res.resume();
     await new Promise((resolve) => res.on('end', resolve));
     // Each event's data line, named or not.
-  const text = Buffer.concat(chunks).toString('utf8');
-  check(sseData(text.replace(/(^|\n\n)event: [^\n]*\n/g, '$1')));
+    const text = Buffer.concat(chunks).toString('utf8');
+    check(sseData(text.replace(/(^|\n\n)event: [^\n]*\n/g, '$1')));
     await app.close();
   },
   30_000,
