@@ -37,7 +37,8 @@ export interface SseParser {
  * never lost.
  */
 export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): string; readonly ascii: boolean } {
-  const decoder = new TextDecoder('utf-8');
+  // Made at the first read that is not all ASCII: most streams never need one.
+  let decoder: InstanceType<typeof TextDecoder> | undefined;
   let held = false;
   let ascii = false;
   return {
@@ -51,7 +52,7 @@ export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): st
         return (
           Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
         ).toString('latin1');
-      const text = decoder.decode(chunk, { stream: true });
+      const text = (decoder ??= new TextDecoder('utf-8')).decode(chunk, { stream: true });
       const n = chunk.length;
       held = (n > 0 && chunk[n - 1]! > 0x7f) || (n > 1 && chunk[n - 2]! > 0x7f) || (n > 2 && chunk[n - 3]! > 0x7f);
       return text;
@@ -59,7 +60,7 @@ export function createUtf8Reader(): { read(chunk: Uint8Array): string; end(): st
     end() {
       held = false;
       ascii = false;
-      return decoder.decode();
+      return decoder?.decode() ?? '';
     },
   };
 }
