@@ -15,6 +15,16 @@ export function usageOf(json: Record<string, unknown>): Record<string, unknown> 
   };
 }
 
+/** The same as `JSON.stringify(usageOf(json))`, written as text (a stream's last snapshot carries it). */
+export function usageJson(json: Record<string, unknown>): string | undefined {
+  const u = chatUsage(json);
+  if (!u) return undefined;
+  return (
+    `{"input_tokens":${u.input},"input_tokens_details":{"cached_tokens":${u.cached}},"output_tokens":${u.output},` +
+    `"output_tokens_details":{"reasoning_tokens":${u.reasoning}},"total_tokens":${u.input + u.output}}`
+  );
+}
+
 /** The response object's fields that echo the request. */
 export function echo(ctx: DoorContext): Record<string, unknown> {
   const r = ctx.request;

@@ -12,7 +12,7 @@ import {
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
-import { callItem, echoJson, ending, usageOf } from './responses-answer.js';
+import { callItem, echoJson, ending, usageJson } from './responses-answer.js';
 
 interface OpenItem {
   index: number;
@@ -41,7 +41,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   const id = `resp_${ctx.id}`;
   let started = false;
   let finish: unknown = null;
-  let usage: Record<string, unknown> | undefined;
+  /** The backend's usage as the snapshot's JSON. */
+  let usage: string | undefined;
   let open: OpenItem | undefined;
   let native = false;
   let nativeOutput: unknown[] | undefined;
@@ -145,7 +146,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       if (!json) return '';
       if (Array.isArray(json._native)) return nativeEvents(json._native as Array<[string, string]>);
       let out = started ? '' : start();
-      usage = usageOf(json) ?? usage;
+      usage = usageJson(json) ?? usage;
       const choice = firstChoice(json);
       const delta = asObject(choice?.delta);
       if (typeof delta?.content === 'string' && delta.content !== '')
@@ -187,7 +188,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.map((d) => d.json).join(',')}],"usage":${JSON.stringify(usage ?? null)}`;
+      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.map((d) => d.json).join(',')}],"usage":${usage ?? 'null'}`;
       return out + snapshotEvent(type, snapshotJson(status, rest));
     },
     error(body) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DoorContext, StreamTranslator } from '../../src/doors/door.js';
 import { anthropicErrorType, messagesStream, messagesToChat } from '../../src/doors/messages.js';
-import { echo, echoJson } from '../../src/doors/responses-answer.js';
+import { echo, echoJson, usageJson, usageOf } from '../../src/doors/responses-answer.js';
 import { responseItems, responsesStream, responsesToChat } from '../../src/doors/responses.js';
 import type { SluiceError } from '../../src/errors/sluice-error.js';
 import { textOnlyChunk } from '../../src/openai/text-chunk.js';
@@ -128,6 +128,23 @@ describe('the Messages door', () => {
 });
 
 describe('the Responses door', () => {
+  it('writes usage as text exactly as the object serialises, odd counts included', () => {
+    const usages: unknown[] = [
+      { prompt_tokens: 14, completion_tokens: 200, total_tokens: 214 },
+      {
+        prompt_tokens: 1200,
+        completion_tokens: 30,
+        prompt_tokens_details: { cached_tokens: 1024 },
+        completion_tokens_details: { reasoning_tokens: 12 },
+      },
+      { prompt_tokens: -3, completion_tokens: 1.5, prompt_tokens_details: null, completion_tokens_details: 'x' },
+      { prompt_tokens: 1e21, completion_tokens: Number.NaN },
+      {},
+    ];
+    for (const usage of usages) expect(usageJson({ usage })).toBe(JSON.stringify(usageOf({ usage })));
+    expect(usageJson({})).toBeUndefined();
+  });
+
   it("writes the request's echo as text exactly as the object serialises, whatever the request holds", () => {
     const requests: Array<Record<string, unknown>> = [
       {},
