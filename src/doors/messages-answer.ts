@@ -69,8 +69,6 @@ export function chatToMessage(json: Record<string, unknown>, ctx: DoorContext): 
   };
 }
 
-/** Chat chunks to Anthropic's events: message_start, content blocks, message_delta with usage, message_stop. */
-
 /** A text block's delta event up to its text; and after it. */
 const textHead = (index: number) =>
   `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":`;
@@ -78,6 +76,7 @@ const textEnd = Buffer.from('}}\n\n');
 const ping = 'event: ping\ndata: {"type":"ping"}\n\n';
 const messageStop = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
 
+/** Chat chunks to Anthropic's events: message_start, content blocks, message_delta with usage, message_stop. */
 export function messagesStream(ctx: DoorContext): StreamTranslator {
   let started = false;
   let native = false;

@@ -48,14 +48,6 @@ export function createSseSink(
       }
       return text === '' || res.write(text);
     }
-    if (pending.length === 1 && typeof pending[0] !== 'string') {
-      const item = pending[0];
-      pending.length = 0;
-      onlyText = true;
-      if (!end) return res.write(item);
-      res.end(item);
-      return true;
-    }
     res.cork();
     let ok = true;
     let ended = false;
@@ -82,28 +74,37 @@ export function createSseSink(
     res.uncork();
     return ok;
   };
+  /**
+   * Queues one piece in order. With a byte writer, text goes into it too: one flush is then one run of bytes, one
+   * write of one chunk, where text and runs in turn are a write each (chunked encoding frames every write: four
+   * socket writes apiece).
+   */
+  const add = (item: string | Uint8Array) => {
+    if (bytes && typeof item === 'string') {
+      if (item !== '') bytes.text(item);
+      return;
+    }
+    takeBytes();
+    pending.push(item);
+    if (typeof item !== 'string') onlyText = false;
+  };
+  /** Drops what is queued (the client is gone). */
+  const discard = () => {
+    pending.length = 0;
+    bytes?.take();
+  };
   /** Ends the stream with what is queued and its last event, made only while there is a client to write it to. */
   const end = (last: () => string) => {
-    if (writable()) {
-      const text = last();
-      if (bytes && text !== '') bytes.text(text);
-      takeBytes();
-      if (!bytes) pending.push(text);
-      writeQueued(true);
-    } else {
-      pending.length = 0;
-      bytes?.take();
-    }
+    if (!writable()) return discard();
+    add(last());
+    takeBytes();
+    writeQueued(true);
   };
   let scheduled = false;
   let blocked: Promise<void> | undefined;
   const flush = () => {
     scheduled = false;
-    if (!writable()) {
-      pending.length = 0;
-      bytes?.take();
-      return;
-    }
+    if (!writable()) return discard();
     takeBytes();
     if (writeQueued(false)) return;
     blocked = new Promise<void>((resolve) => {
@@ -118,15 +119,7 @@ export function createSseSink(
     });
   };
   const queue = (item: string | Uint8Array | undefined) => {
-    // With a byte writer, text goes into it too: one flush is then one run of bytes, one write of one chunk, where
-    // text and runs in turn are a write each (chunked encoding frames every write: four socket writes apiece).
-    if (bytes && typeof item === 'string') {
-      if (item !== '') bytes.text(item);
-    } else if (item !== undefined) {
-      takeBytes();
-      pending.push(item);
-      if (typeof item !== 'string') onlyText = false;
-    }
+    if (item !== undefined) add(item);
     if (!scheduled) {
       scheduled = true;
       process.nextTick(flush);
