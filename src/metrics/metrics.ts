@@ -1,6 +1,7 @@
 // Every metric Sluice exports, by name, in one place. Each app instance builds its own Registry.
 // Labels come only from bounded, configured sets (route names, backend ids, tier numbers, fixed enums).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { IndexedCounter as Counter, IndexedGauge as Gauge, IndexedHistogram as Histogram } from './fast-metrics.js';
 
 /** LLM latencies: tens of milliseconds to minutes. */
 export const latencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300];
