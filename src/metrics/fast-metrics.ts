@@ -26,7 +26,10 @@ export class SeriesIndex<S> {
     private readonly metric: string,
     private readonly names: readonly string[],
     private readonly create: (labels: Labels) => S,
-  ) {}
+  ) {
+    // A metric without labels has its one series from the start, as prom-client's do: it exports 0 before any update.
+    if (names.length === 0) this.add(undefined);
+  }
 
   get(labels: Labels | undefined): S {
     const names = this.names;
@@ -122,7 +125,6 @@ export class IndexedCounter<T extends string = string> extends Counter<T> {
     super(config);
     this.head = header(config, 'counter');
     this.series = new SeriesIndex(config.name, config.labelNames ?? [], (labels) => ({ labels, value: 0 }));
-    if (config.labelNames === undefined || config.labelNames.length === 0) this.series.get(undefined);
     this.inc = ((a?: unknown, b?: unknown) => {
       const [labels, value = 1] = split(a, b);
       finite(config.name, value);
@@ -136,7 +138,7 @@ export class IndexedCounter<T extends string = string> extends Counter<T> {
   }
 
   override reset(): void {
-    this.series?.clear();
+    this.series?.clear(); // prom-client's constructor calls reset() before this class has its series
   }
 
   override labels(): never {
@@ -156,7 +158,6 @@ export class IndexedGauge<T extends string = string> extends Gauge<T> {
     super(config);
     this.head = header(config, 'gauge');
     this.series = new SeriesIndex(config.name, config.labelNames ?? [], (labels) => ({ labels, value: 0 }));
-    if (config.labelNames === undefined || config.labelNames.length === 0) this.series.get(undefined);
     const add = (sign: number) => (a?: unknown, b?: unknown) => {
       const [labels, value = 1] = split(a, b);
       finite(config.name, value);
@@ -176,7 +177,7 @@ export class IndexedGauge<T extends string = string> extends Gauge<T> {
   }
 
   override reset(): void {
-    this.series?.clear();
+    this.series?.clear(); // prom-client's constructor calls reset() before this class has its series
   }
 
   override labels(): never {
@@ -220,7 +221,6 @@ export class IndexedHistogram<T extends string = string> extends Histogram<T> {
       sum: 0,
       count: 0,
     }));
-    if (config.labelNames === undefined || config.labelNames.length === 0) this.series.get(undefined);
     this.observe = ((a: unknown, b?: unknown) => {
       const [labels, value] = split(a, b);
       finite(config.name, value as number);
@@ -245,7 +245,7 @@ export class IndexedHistogram<T extends string = string> extends Histogram<T> {
   }
 
   override reset(): void {
-    this.series?.clear();
+    this.series?.clear(); // prom-client's constructor calls reset() before this class has its series
   }
 
   override zero(labels: LabelValues<T>): void {
