@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { EndpointKind } from '../config/schema.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import { firstIssue } from '../shared/schema-issue.js';
+import { isPlainChat } from './plain-chat.js';
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullish();
 const contentPart = z.looseObject({ type: z.string() });
@@ -24,7 +25,8 @@ const common = {
   user: nullish(z.string()),
 };
 
-const schemas: Record<EndpointKind, z.ZodType> = {
+/** The schemas behind each endpoint's 400s (exported for the test holding the plain-chat check to them). */
+export const bodySchemas: Record<EndpointKind, z.ZodType> = {
   chat: z.looseObject({
     ...common,
     messages: z.array(message).min(1),
@@ -100,7 +102,8 @@ export function validateBody(endpoint: EndpointKind, body: unknown): Record<stri
     throw new SluiceError('invalid_request', 'the request body must be a JSON object');
   }
   checkDepth(body as Record<string, unknown>);
-  const result = schemas[endpoint].safeParse(body);
+  if (endpoint === 'chat' && isPlainChat(body as Record<string, unknown>)) return body as Record<string, unknown>;
+  const result = bodySchemas[endpoint].safeParse(body);
   if (result.success) return body as Record<string, unknown>;
   const { param, missing, message } = firstIssue(result.error, body as Record<string, unknown>);
   const text = missing ? `Missing required parameter: '${param}'.` : `Invalid value for '${param}': ${message}.`;
