@@ -6,10 +6,12 @@ import { z } from 'zod';
 import { invalid } from './door.js';
 import { asObject } from '../openai/wire-values.js';
 import { firstIssue } from '../shared/schema-issue.js';
+import { isPlainMessages } from './plain-bodies.js';
 
 const block = z.looseObject({ type: z.string().min(1) });
 const content = z.union([z.string(), z.array(block)]);
-const schema = z.looseObject({
+/** The shape checked (exported for the test holding the plain-body check to it). */
+export const messagesBodySchema = z.looseObject({
   model: z.string().min(1),
   max_tokens: z.int().positive(),
   messages: z.array(z.looseObject({ role: z.enum(['user', 'assistant', 'system']), content })),
@@ -33,9 +35,11 @@ const schema = z.looseObject({
 type Block = Record<string, unknown> & { type: string };
 
 /** Validates a Messages request (the fields Sluice needs, and their shapes); a 400 names the first bad field. */
-export function parseMessagesRequest(body: unknown): z.output<typeof schema> {
-  if (!asObject(body)) throw invalid('body', 'the request body must be a JSON object');
-  const result = schema.safeParse(body);
+export function parseMessagesRequest(body: unknown): z.output<typeof messagesBodySchema> {
+  const raw = asObject(body);
+  if (!raw) throw invalid('body', 'the request body must be a JSON object');
+  if (isPlainMessages(raw)) return raw as z.output<typeof messagesBodySchema>;
+  const result = messagesBodySchema.safeParse(body);
   if (result.success) return result.data;
   const { param, missing, message } = firstIssue(result.error, body as Record<string, unknown>);
   throw invalid(param, missing ? `${param}: Field required` : `${param}: ${message}`);

@@ -6,8 +6,10 @@ import { z } from 'zod';
 import { invalid } from './door.js';
 import { asObject } from '../openai/wire-values.js';
 import { firstIssue } from '../shared/schema-issue.js';
+import { isPlainResponses } from './plain-bodies.js';
 
-const schema = z.looseObject({
+/** The shape checked (exported for the test holding the plain-body check to it). */
+export const responsesBodySchema = z.looseObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(z.looseObject({}))]),
   instructions: z.string().nullish(),
@@ -50,13 +52,14 @@ const stateful: Array<[string, (v: unknown) => boolean, string]> = [
   ['prompt', (v) => v != null, 'stored prompt templates live on OpenAI; send instructions and input instead'],
 ];
 
-export function parseResponsesRequest(body: unknown): z.output<typeof schema> {
+export function parseResponsesRequest(body: unknown): z.output<typeof responsesBodySchema> {
   const raw = asObject(body);
   if (!raw) throw invalid('body', 'the request body must be a JSON object');
   for (const [field, used, why] of stateful) {
     if (used(raw[field])) throw invalid(field, `'${field}' is not supported: ${why}.`);
   }
-  const result = schema.safeParse(body);
+  if (isPlainResponses(raw)) return raw as z.output<typeof responsesBodySchema>;
+  const result = responsesBodySchema.safeParse(body);
   if (result.success) return result.data;
   const { param, missing, message } = firstIssue(result.error, raw);
   throw invalid(
@@ -183,7 +186,7 @@ function toolChoiceToChat(tc: string | { type: string; name?: string | undefined
   );
 }
 
-function formatToChat(f: NonNullable<NonNullable<z.output<typeof schema>['text']>['format']>): unknown {
+function formatToChat(f: NonNullable<NonNullable<z.output<typeof responsesBodySchema>['text']>['format']>): unknown {
   if (f.type === 'text') return undefined;
   if (f.type === 'json_object') return { type: 'json_object' };
   if (!f.schema) throw invalid('text.format.schema', "Missing required parameter: 'text.format.schema'.");
