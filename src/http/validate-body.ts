@@ -66,12 +66,40 @@ export const maxJsonDepth = 64;
 /**
  * Refuses a body nested deeper than `maxJsonDepth`, naming the field, before anything walks it recursively
  * (validation, serialising it for the backend): 20,000 levels would overflow the stack there and read as a
- * backend failure. An explicit stack, so the check itself cannot overflow.
+ * backend failure. An explicit stack, so the check itself cannot overflow; the field is named by a second walk,
+ * only for a body refused (spelling out every path cost a string per value of every request).
  */
 export function checkDepth(body: Record<string, unknown>): void {
+  const values: unknown[] = [];
+  const depths: number[] = [];
+  for (const key in body) {
+    values.push(body[key]);
+    depths.push(2);
+  }
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxJsonDepth) tooDeep(body);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        values.push(value[i]);
+        depths.push(depth + 1);
+      }
+    } else {
+      for (const key in value) {
+        values.push((value as Record<string, unknown>)[key]);
+        depths.push(depth + 1);
+      }
+    }
+  }
+}
+
+/** The 400 for a body too deep, naming the field (its path spelled out for the first few levels). */
+function tooDeep(body: Record<string, unknown>): never {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [];
   for (const key of Object.keys(body)) stack.push({ value: body[key], depth: 2, path: key });
-  while (stack.length > 0) {
+  for (;;) {
     const { value, depth, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth > maxJsonDepth) {
@@ -81,7 +109,6 @@ export function checkDepth(body: Record<string, unknown>): void {
         { param: path.split(/[.[]/)[0]! },
       );
     }
-    // The path is spelled out only for the first few levels, to keep the message short.
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++)
         stack.push({ value: value[i], depth: depth + 1, path: depth < 4 ? `${path}[${i}]` : path });
