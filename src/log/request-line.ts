@@ -6,6 +6,17 @@ import type { RequestRecord } from '../cost/request-record.js';
 import type { MemberKeys } from './log-members.js';
 
 const text = (s: string): string => JSON.stringify(s);
+// Names (routes, backends, doors, outcomes, reasons) come from a small set: each is escaped once. Bounded, so
+// names that never repeat cannot grow it; free text (error messages) is escaped each time.
+const names = new Map<string, string>();
+function name(s: string): string {
+  let json = names.get(s);
+  if (json === undefined) {
+    json = JSON.stringify(s);
+    if (names.size < 1_024 && s.length <= 128) names.set(s, json);
+  }
+  return json;
+}
 /** As JSON.stringify writes a number (non-finite ones are null). */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 const round = (n: number): string => num(Math.round(n * 1000) / 1000);
@@ -37,16 +48,16 @@ export const requestLineKeys: MemberKeys = {
 
 /** `"route":"auto","door":"chat",...`: no braces, so the logger can put its own fields before them. */
 export function requestLine(r: RequestRecord): string {
-  let s = `"route":${text(r.route)}`;
-  if (r.door) s += `,"door":${text(r.door)}`;
-  if (r.trace) s += `,"traceId":${text(r.trace.traceId)}`;
-  if (r.protocol) s += `,"protocol":${text(r.protocol)}`;
-  if (r.tenant) s += `,"tenant":${text(r.tenant)}`;
-  s += `,"outcome":${text(r.outcome)},"status":${num(r.status)},"stream":${r.stream}`;
-  if (r.errorCode) s += `,"error":${text(r.errorCode)}`;
+  let s = `"route":${name(r.route)}`;
+  if (r.door) s += `,"door":${name(r.door)}`;
+  if (r.trace) s += `,"traceId":"${r.trace.traceId}"`; // 32 hex digits: read by pattern, or made (trace-context.ts)
+  if (r.protocol) s += `,"protocol":${name(r.protocol)}`;
+  if (r.tenant) s += `,"tenant":${name(r.tenant)}`;
+  s += `,"outcome":${name(r.outcome)},"status":${num(r.status)},"stream":${r.stream}`;
+  if (r.errorCode) s += `,"error":${name(r.errorCode)}`;
   const p = r.profile;
   if (p) {
-    s += `,"profile":{"in":${num(p.inputTokens)},"out":${num(p.outputTokens)},"size":${text(p.sizeClass)}`;
+    s += `,"profile":{"in":${num(p.inputTokens)},"out":${num(p.outputTokens)},"size":${name(p.sizeClass)}`;
     s += p.difficulty === undefined ? '}' : `,"difficulty":${round(p.difficulty)}}`;
   }
   if (r.plan) {
@@ -57,8 +68,8 @@ export function requestLine(r: RequestRecord): string {
   for (let i = 0; i < r.attempts.length; i++) {
     const a = r.attempts[i]!;
     if (i > 0) s += ',';
-    s += `{"tier":${num(a.tier)},"backend":${text(a.backend)},"outcome":${text(a.outcome)}`;
-    if (a.reason) s += `,"reason":${text(a.reason)}`;
+    s += `{"tier":${num(a.tier)},"backend":${name(a.backend)},"outcome":${name(a.outcome)}`;
+    if (a.reason) s += `,"reason":${name(a.reason)}`;
     if (a.status) s += `,"status":${num(a.status)}`;
     if (a.error) s += `,"error":${text(a.error)}`;
     s += `,"in":${num(a.usage.input)},"out":${num(a.usage.output)}`;
@@ -68,9 +79,9 @@ export function requestLine(r: RequestRecord): string {
     s += a.score === undefined ? '}' : `,"score":${round(a.score)}}`;
   }
   s += ']';
-  if (r.escalations.length > 0) s += `,"escalations":[${r.escalations.map((e) => text(e.reason)).join(',')}]`;
+  if (r.escalations.length > 0) s += `,"escalations":[${r.escalations.map((e) => name(e.reason)).join(',')}]`;
   if (r.affinity) s += `,"affinity":${JSON.stringify(r.affinity)}`;
-  if (r.delivered) s += `,"backend":${text(r.delivered.backend)}`;
+  if (r.delivered) s += `,"backend":${name(r.delivered.backend)}`;
   if (r.cost) {
     s += `,"costUsd":"${formatUsd(r.cost.costNano)}","baselineUsd":"${formatUsd(r.cost.baselineNano)}"`;
     s += `,"savedUsd":"${formatUsd(r.cost.savedNano)}"`;
