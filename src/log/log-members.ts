@@ -32,8 +32,8 @@ export function logMembers(logger: LineLogger, level: Level, members: string, ms
   );
 }
 
-/** Per serializers, per redaction stringifiers (a child logger shares its parent's): whether the keys are plain. */
-const checked = new WeakMap<object, WeakMap<object, boolean>>();
+/** Per key set, serializers and redaction stringifiers (a child logger shares its parent's): whether they are plain. */
+const checked = new WeakMap<MemberKeys, WeakMap<object, WeakMap<object, boolean>>>();
 const none = {};
 
 /**
@@ -59,8 +59,10 @@ function plain(l: Internals, keys: MemberKeys): boolean {
     return false;
   const serializers = (l[symbols.serializersSym] ?? none) as Record<string, unknown>;
   const stringifiers = (l[symbols.stringifiersSym] ?? none) as Record<string | symbol, (v: unknown) => unknown>;
-  let bySerializers = checked.get(serializers);
-  if (!bySerializers) checked.set(serializers, (bySerializers = new WeakMap()));
+  let byKeys = checked.get(keys);
+  if (!byKeys) checked.set(keys, (byKeys = new WeakMap()));
+  let bySerializers = byKeys.get(serializers);
+  if (!bySerializers) byKeys.set(serializers, (bySerializers = new WeakMap()));
   let ok = bySerializers.get(stringifiers);
   if (ok === undefined) {
     ok =
