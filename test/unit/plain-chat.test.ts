@@ -1,19 +1,10 @@
 // The plain-chat check skips zod for ordinary chat bodies: it must never accept a body the chat schema refuses,
 // and must accept what clients ordinarily send (or it saves nothing).
 import { describe, expect, it } from 'vitest';
+// Seeded, so a failure names a seed that reproduces it.
+import { mulberry32 as random } from '../../src/classify/logistic-model.js';
 import { isPlainChat } from '../../src/http/plain-chat.js';
 import { bodySchemas } from '../../src/http/validate-body.js';
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that reproduces it. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const odd = [undefined, null, '', 'x', 0, -1, 1, 1.5, 2.5, 129, 2 ** 60, -(2 ** 60), true, false, [], {}, ['a'], [1]];
 const pools: Record<string, unknown[]> = {
