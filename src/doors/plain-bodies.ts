@@ -8,22 +8,24 @@ import {
   isObject,
   nonEmptyString,
   nullish,
+  nullishObject,
   numberIn,
   oneOf,
+  optionalString,
   string,
 } from '../shared/plain-values.js';
 
 const max = Number.MAX_SAFE_INTEGER;
-const named = (v: unknown) => v === undefined || typeof v === 'string';
-const nullishObject = (v: unknown, check: (o: Record<string, unknown>) => boolean) =>
-  nullish(v) || (isObject(v) && check(v));
 
 const choices = new Set(['auto', 'none', 'required']);
 const formats = new Set(['text', 'json_object', 'json_schema']);
 const verbosities = new Set(['low', 'medium', 'high']);
 const typed = (t: unknown) => isObject(t) && typeof t.type === 'string';
 const format = (f: Record<string, unknown>) =>
-  oneOf(f.type, formats) && named(f.name) && (f.schema === undefined || isObject(f.schema)) && boolean(f.strict);
+  oneOf(f.type, formats) &&
+  optionalString(f.name) &&
+  (f.schema === undefined || isObject(f.schema)) &&
+  boolean(f.strict);
 
 export function isPlainResponses(b: Record<string, unknown>): boolean {
   const tc = b.tool_choice;
@@ -37,7 +39,7 @@ export function isPlainResponses(b: Record<string, unknown>): boolean {
     numberIn(b.top_p, 0, 1) &&
     boolean(b.parallel_tool_calls) &&
     (nullish(b.tools) || every(b.tools, typed)) &&
-    (nullish(tc) || oneOf(tc, choices) || (typed(tc) && named((tc as Record<string, unknown>).name))) &&
+    (nullish(tc) || oneOf(tc, choices) || (typed(tc) && optionalString((tc as Record<string, unknown>).name))) &&
     nullishObject(
       b.text,
       (t) => nullishObject(t.format, format) && (nullish(t.verbosity) || oneOf(t.verbosity, verbosities)),
@@ -69,7 +71,7 @@ export function isPlainMessages(b: Record<string, unknown>): boolean {
     numberIn(b.top_p, 0, 1) &&
     intIn(b.top_k, 0, max) &&
     (nullish(b.tools) || every(b.tools, (t) => isObject(t) && nonEmptyString(t.name))) &&
-    nullishObject(b.tool_choice, (c) => oneOf(c.type, toolChoices) && named(c.name)) &&
+    nullishObject(b.tool_choice, (c) => oneOf(c.type, toolChoices) && optionalString(c.name)) &&
     nullishObject(b.metadata, (m) => string(m.user_id)) &&
     nullishObject(
       b.output_config,

@@ -8,6 +8,7 @@ import {
   isObject,
   nonEmptyString,
   nullish,
+  nullishObject,
   numberIn,
   oneOf,
   string,
@@ -25,14 +26,12 @@ const tool = (t: unknown) =>
   (t.function === undefined || (isObject(t.function) && nonEmptyString(t.function.name)));
 
 export function isPlainChat(b: Record<string, unknown>): boolean {
-  const so = b.stream_options;
-  const rf = b.response_format;
   return (
     nonEmptyString(b.model) &&
     every(b.messages, message) &&
     b.messages.length > 0 &&
     boolean(b.stream) &&
-    (nullish(so) || (isObject(so) && boolean(so.include_usage))) &&
+    nullishObject(b.stream_options, (so) => boolean(so.include_usage)) &&
     intIn(b.max_tokens, 1, max) &&
     intIn(b.max_completion_tokens, 1, max) &&
     intIn(b.n, 1, 128) &&
@@ -42,7 +41,7 @@ export function isPlainChat(b: Record<string, unknown>): boolean {
     intIn(b.seed, -max, max) &&
     string(b.user) &&
     (nullish(b.tools) || every(b.tools, tool)) &&
-    (nullish(rf) || (isObject(rf) && oneOf(rf.type, formats))) &&
+    nullishObject(b.response_format, (rf) => oneOf(rf.type, formats)) &&
     boolean(b.logprobs) &&
     intIn(b.top_logprobs, 0, 20)
   );
