@@ -54,12 +54,18 @@ export interface Door {
   /** Whether a backend gets this door's requests untranslated (see `native`). */
   speaksNatively?(backend: { protocol: string; endpoints: readonly string[] }): boolean;
   /** The door's JSON answer for a chat completion. */
-  fromChat(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown>;
+  fromChat(json: Record<string, unknown>, ctx: DoorContext): DoorAnswer;
   stream(ctx: DoorContext): StreamTranslator;
   /** The request in its own protocol, for backends that speak it (sent to them untranslated). */
   native?(body: Record<string, unknown>, headers: Record<string, string | string[] | undefined>): NativeRequest;
   /** Earlier output items a request may refer to by id, kept in the state store (the Responses API's store). */
   items?: ItemReferences;
+}
+
+/** A door's JSON answer as text, and the output items in it that later requests may refer to. */
+export interface DoorAnswer {
+  text: string;
+  items: KeptItem[];
 }
 
 /** An output item kept for later requests, with its id and its JSON (written once: the stream already made it). */
@@ -84,8 +90,6 @@ export interface ItemReferences {
   resolve(body: Record<string, unknown>, found: ReadonlyMap<string, Record<string, unknown>>): Record<string, unknown>;
   /** How long kept items are found. */
   ttlMs: number;
-  /** The output items of a JSON answer. */
-  output(answer: Record<string, unknown>): KeptItem[];
 }
 
 /** One SSE event with a name. */

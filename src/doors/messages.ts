@@ -35,6 +35,6 @@ export const messagesDoor: Door = {
   speaksNatively: (b) => b.protocol === 'anthropic',
   native: nativeRequest,
   toChat: messagesToChat,
-  fromChat: chatToMessage,
+  fromChat: (json, ctx) => ({ text: JSON.stringify(chatToMessage(json, ctx)), items: [] }),
   stream: messagesStream,
 };

@@ -1,21 +1,9 @@
 // The Responses door's answers: a chat completion as a Responses API response (output items, status, usage), and
 // the pieces its stream shares. Pure.
-import { chatUsage, type DoorContext, firstChoice } from './door.js';
+import { chatUsage, type DoorAnswer, type DoorContext, firstChoice, type KeptItem, keptItems } from './door.js';
 import { asObject } from '../openai/wire-values.js';
 
-export function usageOf(json: Record<string, unknown>): Record<string, unknown> | undefined {
-  const u = chatUsage(json);
-  if (!u) return undefined;
-  return {
-    input_tokens: u.input,
-    input_tokens_details: { cached_tokens: u.cached },
-    output_tokens: u.output,
-    output_tokens_details: { reasoning_tokens: u.reasoning },
-    total_tokens: u.input + u.output,
-  };
-}
-
-/** The same as `JSON.stringify(usageOf(json))`, written as text (a stream's last snapshot carries it). */
+/** The answer's usage in the Responses API's shape, as JSON (a stream's last snapshot and the JSON answer carry it). */
 export function usageJson(json: Record<string, unknown>): string | undefined {
   const u = chatUsage(json);
   if (!u) return undefined;
@@ -25,35 +13,12 @@ export function usageJson(json: Record<string, unknown>): string | undefined {
   );
 }
 
-/** The response object's fields that echo the request. */
-export function echo(ctx: DoorContext): Record<string, unknown> {
-  const r = ctx.request;
-  return {
-    object: 'response',
-    created_at: Math.floor(ctx.now / 1000),
-    model: ctx.model,
-    instructions: typeof r.instructions === 'string' ? r.instructions : null,
-    max_output_tokens: typeof r.max_output_tokens === 'number' ? r.max_output_tokens : null,
-    metadata: asObject(r.metadata) ?? {},
-    parallel_tool_calls: r.parallel_tool_calls !== false,
-    previous_response_id: null,
-    reasoning: asObject(r.reasoning) ?? { effort: null, summary: null },
-    store: r.store !== false, // kept for item_reference unless the request says no
-    temperature: typeof r.temperature === 'number' ? r.temperature : 1,
-    text: asObject(r.text) ?? { format: { type: 'text' } },
-    tool_choice: r.tool_choice ?? 'auto',
-    tools: Array.isArray(r.tools) ? r.tools : [],
-    top_p: typeof r.top_p === 'number' ? r.top_p : 1,
-    truncation: 'disabled',
-    user: typeof r.user === 'string' ? r.user : null,
-  };
-}
-
 const json = JSON.stringify;
 
 /**
- * The same fields as `echo`, as JSON without braces, written as text: a stream's three snapshots start with them,
- * and a template costs a fraction of building the object and serialising it (the tests hold the two equal).
+ * The response object's fields that echo the request, as JSON without braces, written as text: every snapshot and
+ * the JSON answer start with them, and a template costs a fraction of building the object and serialising it (the
+ * tests hold it equal to the object a reference implementation builds).
  */
 export function echoJson(ctx: DoorContext): string {
   const r = ctx.request;
@@ -79,13 +44,13 @@ export function ending(finish: unknown): { status: string; incomplete_details: u
   return { status: 'completed', incomplete_details: null };
 }
 
-export const messageItem = (id: string, text: string, status: string) => ({
-  id,
-  type: 'message',
-  status,
-  role: 'assistant',
-  content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
-});
+/** An output_text part as JSON, from its text already written as a JSON string. */
+export const textPartJson = (literal: string) =>
+  `{"type":"output_text","text":${literal},"annotations":[],"logprobs":[]}`;
+
+/** A finished message item as JSON, from its part's JSON (ids are made from hex and need no escaping). */
+export const messageItemJson = (id: string, part: string) =>
+  `{"id":"${id}","type":"message","status":"completed","role":"assistant","content":[${part}]}`;
 
 export const callItem = (id: string, callId: string, name: string, args: string, status: string) => ({
   id,
@@ -96,34 +61,48 @@ export const callItem = (id: string, callId: string, name: string, args: string,
   arguments: args,
 });
 
-export function chatToResponse(json: Record<string, unknown>, ctx: DoorContext): Record<string, unknown> {
+/** A response snapshot's fields after its status, as JSON: what ended it, its finished items and its usage. */
+export const snapshotTail = (
+  incompleteDetails: unknown,
+  error: unknown,
+  output: ReadonlyArray<KeptItem>,
+  usage: string | undefined,
+) =>
+  `"incomplete_details":${json(incompleteDetails)},"error":${json(error)},"output":[${output.map((o) => o.json).join(',')}],"usage":${usage ?? 'null'}`;
+
+/**
+ * A chat completion as a Responses API response, written as text (a fraction of building the object and serialising
+ * it: the tests hold the two equal), with its output items for the store.
+ */
+export function chatToResponse(chat: Record<string, unknown>, ctx: DoorContext): DoorAnswer {
   // A backend's own Responses answer (it serves /responses): as it came, with the client's model name.
-  const native = asObject(json._native);
-  if (native) return { ...native, model: ctx.model };
-  const choice = firstChoice(json);
+  const native = asObject(chat._native);
+  if (native)
+    return {
+      text: json({ ...native, model: ctx.model }),
+      items: Array.isArray(native.output) ? keptItems(native.output) : [],
+    };
+  const choice = firstChoice(chat);
   const message = asObject(choice?.message);
-  const output: unknown[] = [];
+  const items: KeptItem[] = [];
   const text = typeof message?.content === 'string' ? message.content : '';
-  if (text !== '') output.push(messageItem(`msg_${ctx.id}_0`, text, 'completed'));
+  if (text !== '') {
+    const id = `msg_${ctx.id}_0`;
+    items.push({ id, json: messageItemJson(id, textPartJson(json(text))) });
+  }
   const calls = Array.isArray(message?.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
   calls.forEach((c, i) => {
     const fn = asObject(c.function);
+    const id = `fc_${ctx.id}_${items.length}`;
     const callId = String(c.id ?? `call_${ctx.id}_${i}`);
-    const item = callItem(
-      `fc_${ctx.id}_${output.length}`,
-      callId,
-      String(fn?.name ?? ''),
-      String(fn?.arguments ?? ''),
-      'completed',
-    );
-    output.push(item);
+    items.push({
+      id,
+      json: json(callItem(id, callId, String(fn?.name ?? ''), String(fn?.arguments ?? ''), 'completed')),
+    });
   });
+  const { status, incomplete_details } = ending(choice?.finish_reason);
   return {
-    id: `resp_${ctx.id}`,
-    ...echo(ctx),
-    ...ending(choice?.finish_reason),
-    error: null,
-    output,
-    usage: usageOf(json) ?? null,
+    text: `{"id":"resp_${ctx.id}",${echoJson(ctx)},"status":"${status}",${snapshotTail(incomplete_details, null, items, usageJson(chat))}}`,
+    items,
   };
 }

@@ -12,7 +12,15 @@ import {
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
-import { callItem, echoJson, ending, usageJson } from './responses-answer.js';
+import {
+  callItem,
+  echoJson,
+  ending,
+  messageItemJson,
+  snapshotTail,
+  textPartJson,
+  usageJson,
+} from './responses-answer.js';
 
 interface OpenItem {
   index: number;
@@ -84,8 +92,8 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     if (o.kind === 'message') {
       // The text is written as JSON once and spliced into the four places that carry it.
       const text = JSON.stringify(o.text);
-      const part = `{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`;
-      const item = `{"id":"${o.id}","type":"message","status":"completed","role":"assistant","content":[${part}]}`;
+      const part = textPartJson(text);
+      const item = messageItemJson(o.id, part);
       done.push({ id: o.id, json: item });
       const at = `"item_id":"${o.id}","output_index":${o.index},"content_index":0`;
       return (
@@ -188,8 +196,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       const out = (started ? '' : start()) + close();
       const { status, incomplete_details } = ending(finish);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      const rest = `"incomplete_details":${JSON.stringify(incomplete_details)},"error":null,"output":[${done.map((d) => d.json).join(',')}],"usage":${usage ?? 'null'}`;
-      return out + snapshotEvent(type, snapshotJson(status, rest));
+      return out + snapshotEvent(type, snapshotJson(status, snapshotTail(incomplete_details, null, done, usage)));
     },
     error(body) {
       const out = started ? '' : start();
@@ -197,8 +204,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
         code: /rate_limit/.test(body.error.code) ? 'rate_limit_exceeded' : 'server_error',
         message: body.error.message,
       };
-      const rest = `"incomplete_details":null,"error":${JSON.stringify(error)},"output":[${done.map((d) => d.json).join(',')}],"usage":null`;
-      return out + snapshotEvent('response.failed', snapshotJson('failed', rest));
+      return out + snapshotEvent('response.failed', snapshotJson('failed', snapshotTail(null, error, done, undefined)));
     },
     output: () => (nativeOutput ? keptItems(nativeOutput) : done),
   };

@@ -3,7 +3,7 @@
 // string or items (messages, function_call, function_call_output, input_image), instructions, function tools,
 // tool_choice, text.format, max_output_tokens, reasoning effort. What needs server-side state or OpenAI's own tools
 // (previous_response_id, conversation, background, web_search, file_search, ...) is refused by name. Pure.
-import { type Door, invalid, type ItemReferences, keptItems } from './door.js';
+import { type Door, invalid, type ItemReferences } from './door.js';
 import { asObject } from '../openai/wire-values.js';
 import { chatToResponse } from './responses-answer.js';
 import { responsesToChat } from './responses-request.js';
@@ -36,7 +36,6 @@ export const responseItems: ItemReferences = {
     });
     return { ...body, input };
   },
-  output: (answer) => (Array.isArray(answer.output) ? keptItems(answer.output) : []),
 };
 
 export const responsesDoor: Door = {

@@ -29,7 +29,7 @@ import { answerFromJson } from '../cascade/json-attempt.js';
 import type { QualityControl } from '../quality/quality-control.js';
 import type { Door, DoorContext } from '../doors/door.js';
 import { keepItems, resolveItems } from './door-items.js';
-import { randomUUID } from 'node:crypto';
+import { randomHex } from '../shared/random-hex.js';
 import { type TraceContext, traceFor } from '../telemetry/trace-context.js';
 
 export interface RoutedDeps {
@@ -114,7 +114,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       return answerFromCache(request, reply, { deps, rt, route, answer: cache.answer, stream, clientWantsUsage });
     }
     const doorCtx: DoorContext | undefined = door && {
-      id: randomUUID().replaceAll('-', ''),
+      id: randomHex(16),
       model,
       inputTokens: 0,
       request: request.body as Record<string, unknown>,
@@ -244,7 +244,7 @@ export function routedHandler(endpoint: EndpointKind, deps: RoutedDeps, door?: D
       ? explain({ route: route.name, profile, plan, attempts: result.attempts, delivered, cost })
       : undefined;
     const text = door
-      ? JSON.stringify(doorAnswer(door, result.answer!.json, doorCtx!, keeps, deps.store, storeError, sluice))
+      ? doorAnswer(door, result.answer!.json, doorCtx!, keeps, deps.store, storeError, sluice)
       : sluice
         ? JSON.stringify({ ...result.answer!.json, sluice })
         : result.answer!.text;
@@ -375,7 +375,7 @@ async function doorBody(
   return door.items ? resolveItems(door.items, body as Record<string, unknown>, { store, storeError }) : body;
 }
 
-/** A door's JSON answer (with the explain field when asked); its output items kept when the request says so. */
+/** A door's JSON answer (with the explain field when asked) as text; its output items kept when the request says so. */
 function doorAnswer(
   door: Door,
   json: Record<string, unknown>,
@@ -384,10 +384,11 @@ function doorAnswer(
   store: StateStore,
   storeError: (operation: string) => void,
   sluice: unknown,
-): Record<string, unknown> {
+): string {
   const answer = door.fromChat(json, ctx);
-  if (keeps && door.items) keepItems(door.items.output(answer), door.items.ttlMs, { store, storeError });
-  return sluice ? { ...answer, sluice } : answer;
+  if (keeps && door.items) keepItems(answer.items, door.items.ttlMs, { store, storeError });
+  // The answer is a JSON object with fields: the explain field goes in before its closing brace.
+  return sluice ? `${answer.text.slice(0, -1)},"sluice":${JSON.stringify(sluice)}}` : answer.text;
 }
 
 /** `x-sluice-min-tier: N` lets a caller who knows better skip the cheaper tiers. */

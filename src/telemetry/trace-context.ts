@@ -1,7 +1,7 @@
 // W3C Trace Context (traceparent, tracestate): read from the client, or started, and passed to every upstream
 // attempt. When Sluice records spans, each attempt is its own span and the upstream's parent; when it does not, the
 // client's traceparent goes on unchanged (a proxy that records nothing must not invent a parent). Pure.
-import { randomFillSync } from 'node:crypto';
+import { randomHex } from '../shared/random-hex.js';
 
 export interface TraceContext {
   traceId: string;
@@ -36,20 +36,6 @@ export function parseTraceparent(
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
   if (/^0+$/.test(traceId) || /^0+$/.test(parentSpanId)) return undefined;
   return { traceId, parentSpanId, flags };
-}
-
-// Random ids from a pooled buffer, refilled 4 KB at a time: one call into the system's generator for hundreds of
-// ids, where one per id cost several percent of a short request's CPU.
-const pool = Buffer.alloc(4_096);
-let used = pool.length;
-function randomHex(bytes: number): string {
-  if (used + bytes > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  const hex = pool.toString('hex', used, used + bytes);
-  used += bytes;
-  return hex;
 }
 
 export const newSpanId = (): string => randomHex(8);

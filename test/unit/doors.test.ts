@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DoorContext, StreamTranslator } from '../../src/doors/door.js';
 import { anthropicErrorType, messagesStream, messagesToChat } from '../../src/doors/messages.js';
-import { echo, echoJson, usageJson, usageOf } from '../../src/doors/responses-answer.js';
+import { chatToResponse, echoJson, usageJson } from '../../src/doors/responses-answer.js';
+import { chatToResponseObject, echo, usageOf } from './responses-reference.js';
 import { responseItems, responsesStream, responsesToChat } from '../../src/doors/responses.js';
 import type { SluiceError } from '../../src/errors/sluice-error.js';
 import { textOnlyChunk } from '../../src/openai/text-chunk.js';
@@ -169,6 +170,59 @@ describe('the Responses door', () => {
       const c = { ...ctx, model: 'gpt-"x"', request };
       expect(`{${echoJson(c)}}`).toBe(JSON.stringify(echo(c)));
     }
+  });
+
+  it('writes the JSON answer as text exactly as the object serialises, with its items for the store', () => {
+    const completion = (message: Record<string, unknown>, finish: unknown, usage?: unknown) => ({
+      id: 'c',
+      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
+      ...(usage !== undefined && { usage }),
+    });
+    const chats: Array<Record<string, unknown>> = [
+      completion({ content: 'Paris "is" the\ncapital \u2028 é 😀' }, 'stop', {
+        prompt_tokens: 3,
+        completion_tokens: 4,
+      }),
+      completion({ content: 'cut' }, 'length'),
+      completion({ content: '' }, 'content_filter', null),
+      completion(
+        {
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'look', arguments: '{"q":"\u00e9"}' } },
+            { type: 'function', function: {} },
+          ],
+        },
+        'tool_calls',
+        { prompt_tokens: 1200, completion_tokens: 30, prompt_tokens_details: { cached_tokens: 1024 } },
+      ),
+      completion(
+        { content: 'text and a call', tool_calls: [{ id: 'x', function: { name: 'f', arguments: '{}' } }] },
+        'stop',
+      ),
+      { choices: [] },
+      {},
+      {
+        _native: {
+          id: 'resp_upstream',
+          model: 'backend-model',
+          output: [{ id: 'msg_1', type: 'message' }, { type: 'x' }],
+        },
+      },
+    ];
+    const requests: Array<Record<string, unknown>> = [
+      {},
+      { instructions: 'Be brief.', tools: [{ type: 'function', name: 'look' }], store: false, metadata: { k: 'v' } },
+    ];
+    for (const chat of chats)
+      for (const request of requests) {
+        const c = { ...ctx, request };
+        const answer = chatToResponse(chat, c);
+        const reference = chatToResponseObject(chat, c);
+        expect(answer.text).toBe(JSON.stringify(reference));
+        const output = (reference.output as Array<{ id?: unknown }>).filter((o) => typeof o.id === 'string');
+        expect(answer.items).toEqual(output.map((o) => ({ id: o.id, json: JSON.stringify(o) })));
+      }
   });
 
   it('turns items into chat messages: developer as system, images, consecutive calls in one assistant turn', () => {
