@@ -92,6 +92,12 @@ export interface ItemReferences {
   ttlMs: number;
 }
 
+/** A token's text as its JSON string literal, into the writer: the literal as it came when it had escapes. */
+export function writeLiteral(out: ByteWriter, delta: TextDelta): void {
+  if (delta.escaped === undefined) out.quoted(delta.text);
+  else out.text(delta.escaped);
+}
+
 /** One SSE event with a name. */
 export const sseEvent = (type: string, data: unknown): string => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 

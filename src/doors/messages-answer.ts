@@ -9,6 +9,7 @@ import {
   parseChunk,
   type StreamTranslator,
   sseEvent,
+  writeLiteral,
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
@@ -130,7 +131,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
     textInto(delta, out) {
       if (!started || open?.kind !== 'text' || delta.text === '') return false;
       out.bytes((open.headBytes ??= Buffer.from(textHead(open.index))));
-      out.text(delta.json);
+      writeLiteral(out, delta);
       out.bytes(textEnd);
       return true;
     },

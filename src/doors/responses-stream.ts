@@ -9,6 +9,7 @@ import {
   parseChunk,
   type StreamTranslator,
   sseEvent,
+  writeLiteral,
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
@@ -141,7 +142,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
       if (!started || open?.kind !== 'message' || delta.text === '') return false;
       open.text += delta.text;
       out.bytes((open.deltaHeadBytes ??= Buffer.from(open.deltaHead!)));
-      out.text(delta.json);
+      writeLiteral(out, delta);
       out.bytes(deltaTail);
       out.uint(seq++);
       out.bytes(eventEnd);

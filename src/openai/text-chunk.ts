@@ -5,14 +5,14 @@
 
 /** A chunk's answer text, and the same text as the JSON string literal it came as (for writing it on unchanged). */
 export class TextDelta {
-  /** `literal`: the JSON string literal, when it has escapes (else it is the text between quotes, made when asked). */
+  /** `escaped`: the JSON string literal, when it has escapes (else the literal is the text between quotes). */
   constructor(
     readonly text: string,
-    private literal?: string,
+    readonly escaped?: string,
   ) {}
 
   get json(): string {
-    return (this.literal ??= `"${this.text}"`);
+    return this.escaped ?? `"${this.text}"`;
   }
 }
 

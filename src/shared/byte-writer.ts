@@ -63,6 +63,15 @@ export class ByteWriter {
     used = at;
   }
 
+  /** A string that needs no JSON escaping, between double quotes: its JSON string literal. */
+  quoted(s: string): void {
+    this.room(1);
+    slab[used++] = 34;
+    this.text(s);
+    this.room(1);
+    slab[used++] = 34;
+  }
+
   /** A non-negative integer in decimal. */
   uint(value: number): void {
     let digits = 1;

@@ -19,6 +19,13 @@ describe('ByteWriter', () => {
       expect(taken(w).toString('hex'), t).toBe(Buffer.from(t).toString('hex'));
     }
   });
+  it('writes a string between quotes as its JSON literal, across a full slab too', () => {
+    const w = new ByteWriter();
+    for (const t of ['', ' word1', 'caf\u00e9 \u{1F600}', 'x'.repeat(100), 'y'.repeat(70_000)]) {
+      w.quoted(t);
+      expect(taken(w).toString(), t.slice(0, 20)).toBe(JSON.stringify(t));
+    }
+  });
   it('writes integers in decimal', () => {
     const w = new ByteWriter();
     for (const n of [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 1e6, 2 ** 31 - 1, 2 ** 40]) {
