@@ -261,9 +261,14 @@ const doorBodies = {
 
 /**
  * What translation costs: throughput at 32 connections through the Responses and Messages doors against chat
- * completions, rounds interleaved (target: each door within 10 % of chat completions).
+ * completions (target: each door within 10 % of chat completions). The box's speed drifts by tens of percent within
+ * seconds (a shared VM), so the doors take short turns, in reversed order every other round, and each door's
+ * figure is the median of its per-round ratios to the chat turn beside it.
  */
 async function doorRun(origin: string, pid: number): Promise<void> {
+  const doorRounds = Number(process.env.BENCH_DOOR_ROUNDS ?? 7);
+  const doorSeconds = Number(process.env.BENCH_DOOR_SECONDS ?? 2);
+  console.log(`\n(doors: ${doorRounds} rounds of ${doorSeconds} s per door, order reversed every other round)`);
   for (const [stream, long] of [
     [false, false],
     [true, false],
@@ -271,10 +276,11 @@ async function doorRun(origin: string, pid: number): Promise<void> {
   ] as const) {
     for (const d of Object.values(doorBodies)) await sequentialRun(origin, d.body(stream, long), 500, {}, d.path);
     const r: Record<string, number[]> = {};
-    for (let i = 0; i < rounds; i++) {
-      for (const [name, d] of Object.entries(doorBodies)) {
+    for (let i = 0; i < doorRounds; i++) {
+      const turns = Object.entries(doorBodies);
+      for (const [name, d] of i % 2 === 0 ? turns : turns.reverse()) {
         const cpu0 = cpuMs(pid);
-        const res = await cannon(origin, d.body(stream, long), 32, {}, d.path);
+        const res = await cannon(origin, d.body(stream, long), 32, {}, d.path, doorSeconds);
         (r[name] ??= []).push(res.rps);
         (r[`${name}.cpu`] ??= []).push(((cpuMs(pid) - cpu0) * 1000) / res.total);
       }
@@ -282,16 +288,21 @@ async function doorRun(origin: string, pid: number): Promise<void> {
     console.log(
       `\n## doors, ${stream ? `streaming ${long ? '200-token answers' : '7-token answers'}` : 'non-streaming'}: the same backend through each client protocol`,
     );
-    console.log('| door | c32 req/s | of chat completions | Sluice CPU µs/request |\n|---|---|---|---|');
-    const chat = median(r.chat ?? []);
+    console.log(
+      '| door | c32 req/s | of chat completions | per round | Sluice CPU µs/request |\n|---|---|---|---|---|',
+    );
+    const chat = r.chat ?? [];
+    const chatCpu = r['chat.cpu'] ?? [];
     for (const name of Object.keys(doorBodies)) {
-      const rps = median(r[name] ?? []);
-      const share = rps / chat;
+      const rps = r[name] ?? [];
+      const ratios = rps.map((v, i) => v / chat[i]!);
+      const share = median(ratios);
       const verdict = name === 'chat' ? '' : ` (target ≥ 90 %: ${share >= 0.9 ? 'met' : 'not met'})`;
-      const cpu = median(r[`${name}.cpu`] ?? []);
-      const more = name === 'chat' ? '' : ` (+${((cpu / median(r['chat.cpu'] ?? []) - 1) * 100).toFixed(0)} %)`;
+      const cpus = r[`${name}.cpu`] ?? [];
+      const extra = (median(cpus.map((c, i) => c / chatCpu[i]!)) - 1) * 100;
+      const more = name === 'chat' ? '' : ` (${extra >= 0 ? '+' : ''}${extra.toFixed(0)} %)`;
       console.log(
-        `| ${name} | ${rps.toFixed(0)} | ${(share * 100).toFixed(1)} %${verdict} | ${cpu.toFixed(0)}${more} |`,
+        `| ${name} | ${median(rps).toFixed(0)} | ${(share * 100).toFixed(1)} %${verdict} | ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(' ')} | ${median(cpus).toFixed(0)}${more} |`,
       );
     }
     console.log('(the load generator shares the cores: a door whose stream has more bytes also costs autocannon more)');
@@ -425,6 +436,7 @@ async function cannon(
   connections: number,
   headers: Record<string, string> = {},
   path = '/v1/chat/completions',
+  duration = seconds,
 ): Promise<{ rps: number; p50: number; p99: number; total: number }> {
   const res = await autocannon({
     url: `${origin}${path}`,
@@ -432,7 +444,7 @@ async function cannon(
     headers: { 'content-type': 'application/json', ...headers },
     body: payload,
     connections,
-    duration: seconds,
+    duration,
   });
   if (res.non2xx > 0 || res.errors > 0) throw new Error(`${origin}: ${res.non2xx} non-2xx, ${res.errors} errors`);
   return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, total: res.requests.total };
