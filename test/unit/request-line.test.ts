@@ -6,7 +6,8 @@ import { formatUsd } from '../../src/cost/pricing.js';
 import type { RequestRecord } from '../../src/cost/request-record.js';
 import { redactPaths } from '../../src/log/create-logger.js';
 import { logMembers } from '../../src/log/log-members.js';
-import { requestLine, requestLineKeys } from '../../src/log/request-line.js';
+import { requestLine, requestLineKeys, round } from '../../src/log/request-line.js';
+import { mulberry32 } from '../../src/classify/logistic-model.js';
 import type { Plan } from '../../src/route/plan.js';
 
 /** The summary as an object: what the line says, field by field. */
@@ -170,6 +171,27 @@ const records: Record<string, RequestRecord> = {
 };
 
 describe('requestLine', () => {
+  it('writes a value rounded to thousandths as JSON writes the rounded number', () => {
+    const rand = mulberry32(11);
+    const values = [0, -0, 0.0004, -0.0004, 0.0005, -0.0005, 1, -1, 0.1, 0.123456, 2.5e-7, 999.9995, 1234.5678];
+    values.push(
+      2_147_483.647,
+      2_147_483.648,
+      -2_147_483.648,
+      1e12 + 0.5,
+      1e21,
+      -1e300,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+    );
+    for (let i = 0; i < 50_000; i++) {
+      const scale = 10 ** Math.floor(rand() * 12 - 4);
+      values.push((rand() - 0.3) * scale, Math.round(rand() * 100_000) / 1000);
+    }
+    for (const v of values) expect(round(v), String(v)).toBe(JSON.stringify(Math.round(v * 1000) / 1000));
+  });
+
   for (const [name, record] of Object.entries(records)) {
     it(`writes ${name} as the summary object's JSON, byte for byte`, () => {
       expect(`{${requestLine(record)}}`).toBe(JSON.stringify(summarize(record)));
