@@ -42,6 +42,19 @@ function toolCallCompletion(): Record<string, unknown> {
 }
 
 describe('the Anthropic SDK against the Messages door', () => {
+  it('adds the explain object to the JSON answer when asked', async () => {
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Paris.') }));
+    const explained = await client.messages.create(
+      { model: 'claude-opus-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'Capital of France?' }] },
+      { headers: { 'x-sluice-explain': 'true' } },
+    );
+    expect(explained.content).toEqual([{ type: 'text', text: 'Paris.' }]);
+    expect((explained as unknown as { sluice: Record<string, unknown> }).sluice).toMatchObject({
+      route: 'auto',
+      attempts: [{ tier: 0, outcome: 'accepted' }],
+    });
+  });
+
   it('creates a message: the upstream gets a chat completion, the SDK an Anthropic message', async () => {
     upstream.script(() => ({
       kind: 'json',

@@ -52,6 +52,25 @@ const outputText = (r: OpenAI.Responses.Response) =>
     .join('');
 
 describe('the OpenAI SDK’s Responses API against Sluice', () => {
+  it('adds the explain object to the JSON answer when asked, the answer otherwise the same', async () => {
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Paris "itself".') }));
+    const explained = await client.responses.create(
+      { model: 'auto', input: 'Capital of France?' },
+      { headers: { 'x-sluice-explain': 'true' } },
+    );
+    expect(explained.output_text).toBe('Paris "itself".');
+    expect(explained.status).toBe('completed');
+    expect((explained as unknown as { sluice: Record<string, unknown> }).sluice).toMatchObject({
+      route: 'auto',
+      attempts: [{ tier: 0, outcome: 'accepted' }],
+    });
+    upstream.script(() => ({ kind: 'json', body: chatCompletion('Paris "itself".') }));
+    const plain = await client.responses.create({ model: 'auto', input: 'Capital of France?' });
+    expect('sluice' in plain).toBe(false);
+    const { sluice: _, ...rest } = explained as unknown as Record<string, unknown>;
+    expect(Object.keys(rest)).toEqual(Object.keys(plain));
+  });
+
   it('creates a response from a string input and instructions', async () => {
     upstream.script(() => ({
       kind: 'json',
