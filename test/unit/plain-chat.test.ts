@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 as random } from '../../src/classify/logistic-model.js';
 import { isPlainChat } from '../../src/http/plain-chat.js';
 import { bodySchemas } from '../../src/http/validate-body.js';
+import { expectNoFalseAccept } from '../helpers/plain-check.js';
 
 const odd = [undefined, null, '', 'x', 0, -1, 1, 1.5, 2.5, 129, 2 ** 60, -(2 ** 60), true, false, [], {}, ['a'], [1]];
 const pools: Record<string, unknown[]> = {
@@ -74,20 +75,14 @@ function body(next: () => number): unknown {
 
 describe('isPlainChat', () => {
   it('accepts no body the chat schema refuses (20,000 generated bodies)', () => {
-    let plain = 0;
-    let refused = 0;
-    for (let seed = 1; seed <= 20_000; seed++) {
-      const b = body(random(seed)) as Record<string, unknown>;
-      const accepted = bodySchemas.chat.safeParse(b).success;
-      if (!accepted) refused++;
-      if (isPlainChat(b)) {
-        plain++;
-        expect(accepted, `seed ${seed}: ${JSON.stringify(b)}`).toBe(true);
-      }
-    }
     // Both sides of the check are exercised: many bodies are plain, many are refused.
-    expect(plain).toBeGreaterThan(2_000);
-    expect(refused).toBeGreaterThan(4_000);
+    expectNoFalseAccept({
+      bodies: 20_000,
+      body: (seed) => body(random(seed)) as Record<string, unknown>,
+      plain: isPlainChat,
+      schema: bodySchemas.chat,
+      atLeast: { plain: 2_000, refused: 4_000 },
+    });
   });
 
   it('accepts what the SDKs and agents ordinarily send', () => {
