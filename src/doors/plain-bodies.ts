@@ -13,6 +13,7 @@ import {
   oneOf,
   optionalString,
   string,
+  typed,
 } from '../shared/plain-values.js';
 
 const max = Number.MAX_SAFE_INTEGER;
@@ -20,7 +21,6 @@ const max = Number.MAX_SAFE_INTEGER;
 const choices = new Set(['auto', 'none', 'required']);
 const formats = new Set(['text', 'json_object', 'json_schema']);
 const verbosities = new Set(['low', 'medium', 'high']);
-const typed = (t: unknown) => isObject(t) && typeof t.type === 'string';
 const format = (f: Record<string, unknown>) =>
   oneOf(f.type, formats) &&
   optionalString(f.name) &&
@@ -39,7 +39,7 @@ export function isPlainResponses(b: Record<string, unknown>): boolean {
     numberIn(b.top_p, 0, 1) &&
     boolean(b.parallel_tool_calls) &&
     (nullish(b.tools) || every(b.tools, typed)) &&
-    (nullish(tc) || oneOf(tc, choices) || (typed(tc) && optionalString((tc as Record<string, unknown>).name))) &&
+    (nullish(tc) || oneOf(tc, choices) || (typed(tc) && optionalString(tc.name))) &&
     nullishObject(
       b.text,
       (t) => nullishObject(t.format, format) && (nullish(t.verbosity) || oneOf(t.verbosity, verbosities)),

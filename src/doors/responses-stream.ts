@@ -83,7 +83,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
   const start = () => {
     started = true;
     // The same snapshot twice: serialised once.
-    const inProgress = snapshotJson('in_progress', '"incomplete_details":null,"error":null,"output":[],"usage":null');
+    const inProgress = snapshotJson('in_progress', snapshotTail(null, null, [], undefined));
     return snapshotEvent('response.created', inProgress) + snapshotEvent('response.in_progress', inProgress);
   };
   const close = () => {

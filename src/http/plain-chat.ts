@@ -12,18 +12,16 @@ import {
   numberIn,
   oneOf,
   string,
+  typed,
 } from '../shared/plain-values.js';
 
 const roles = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const formats = new Set(['text', 'json_object', 'json_schema']);
 const max = Number.MAX_SAFE_INTEGER;
 
-const part = (p: unknown) => isObject(p) && typeof p.type === 'string';
-const message = (m: unknown) => isObject(m) && oneOf(m.role, roles) && (string(m.content) || every(m.content, part));
+const message = (m: unknown) => isObject(m) && oneOf(m.role, roles) && (string(m.content) || every(m.content, typed));
 const tool = (t: unknown) =>
-  isObject(t) &&
-  typeof t.type === 'string' &&
-  (t.function === undefined || (isObject(t.function) && nonEmptyString(t.function.name)));
+  typed(t) && (t.function === undefined || (isObject(t.function) && nonEmptyString(t.function.name)));
 
 export function isPlainChat(b: Record<string, unknown>): boolean {
   return (

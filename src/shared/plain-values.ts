@@ -17,6 +17,8 @@ export const numberIn = (v: unknown, min: number, max: number) =>
 export const boolean = (v: unknown) => nullish(v) || typeof v === 'boolean';
 export const string = (v: unknown) => nullish(v) || typeof v === 'string';
 export const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** An object with a string `type` (a content part, a tool, a tool choice). */
+export const typed = (v: unknown): v is JsonObject => isObject(v) && typeof v.type === 'string';
 /** An array whose every element passes. */
 export const every = (v: unknown, each: (x: unknown) => boolean): v is unknown[] => Array.isArray(v) && v.every(each);
 /** One of the strings (never null or undefined). */
