@@ -92,10 +92,20 @@ export interface ItemReferences {
   ttlMs: number;
 }
 
-/** A token's text as its JSON string literal, into the writer: the literal as it came when it had escapes. */
-export function writeLiteral(out: ByteWriter, delta: TextDelta): void {
-  if (delta.escaped === undefined) out.quoted(delta.text);
-  else out.text(delta.escaped);
+/**
+ * A token's event into the writer: `head`, the token's text as its JSON string literal (the literal as it came when
+ * it had escapes), `tail`, then `seq` and `end` when given.
+ */
+export function writeTokenEvent(
+  out: ByteWriter,
+  head: Uint8Array,
+  delta: TextDelta,
+  tail: Uint8Array,
+  seq?: number,
+  end?: Uint8Array,
+): void {
+  if (delta.escaped === undefined) out.around(head, delta.text, true, tail, seq, end);
+  else out.around(head, delta.escaped, false, tail, seq, end);
 }
 
 /** One SSE event with a name. */

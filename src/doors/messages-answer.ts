@@ -9,7 +9,7 @@ import {
   parseChunk,
   type StreamTranslator,
   sseEvent,
-  writeLiteral,
+  writeTokenEvent,
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
@@ -130,9 +130,7 @@ export function messagesStream(ctx: DoorContext): StreamTranslator {
   return {
     textInto(delta, out) {
       if (!started || open?.kind !== 'text' || delta.text === '') return false;
-      out.bytes((open.headBytes ??= Buffer.from(textHead(open.index))));
-      writeLiteral(out, delta);
-      out.bytes(textEnd);
+      writeTokenEvent(out, (open.headBytes ??= Buffer.from(textHead(open.index))), delta, textEnd);
       return true;
     },
     chunk(data, parsed) {

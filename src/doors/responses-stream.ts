@@ -9,7 +9,7 @@ import {
   parseChunk,
   type StreamTranslator,
   sseEvent,
-  writeLiteral,
+  writeTokenEvent,
 } from './door.js';
 import { TextDelta } from '../openai/text-chunk.js';
 import { asObject } from '../openai/wire-values.js';
@@ -141,11 +141,7 @@ export function responsesStream(ctx: DoorContext): StreamTranslator {
     textInto(delta, out) {
       if (!started || open?.kind !== 'message' || delta.text === '') return false;
       open.text += delta.text;
-      out.bytes((open.deltaHeadBytes ??= Buffer.from(open.deltaHead!)));
-      writeLiteral(out, delta);
-      out.bytes(deltaTail);
-      out.uint(seq++);
-      out.bytes(eventEnd);
+      writeTokenEvent(out, (open.deltaHeadBytes ??= Buffer.from(open.deltaHead!)), delta, deltaTail, seq++, eventEnd);
       return true;
     },
     chunk(data, parsed) {

@@ -11,6 +11,16 @@ let slab: Buffer = Buffer.allocUnsafe(slabBytes);
 let used = 0;
 let owner: ByteWriter | undefined;
 
+/** Copies `b` in at `at`; returns where it ends. A few bytes cost less in a loop than a call to set (25 ns). */
+function put(into: Buffer, at: number, b: Uint8Array): number {
+  if (b.length > 16) {
+    into.set(b, at);
+    return at + b.length;
+  }
+  for (let k = 0; k < b.length; k++) into[at++] = b[k]!;
+  return at;
+}
+
 export class ByteWriter {
   private runs: Uint8Array[] = [];
   /** Where this writer's current run starts in the slab, while it is the slab's owner. */
@@ -35,12 +45,6 @@ export class ByteWriter {
     this.start = used;
   }
 
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    slab.set(b, used);
-    used += b.length;
-  }
-
   /** A string as UTF-8 (as a write of the string would encode it). */
   text(s: string): void {
     const n = s.length;
@@ -63,27 +67,44 @@ export class ByteWriter {
     used = at;
   }
 
-  /** A string that needs no JSON escaping, between double quotes: its JSON string literal. */
-  quoted(s: string): void {
-    this.room(1);
-    slab[used++] = 34;
-    this.text(s);
-    this.room(1);
-    slab[used++] = 34;
-  }
-
-  /** A non-negative integer in decimal. */
-  uint(value: number): void {
-    let digits = 1;
-    for (let p = 10; p <= value; p *= 10) digits++;
-    this.room(digits);
-    let v = value;
-    let i = used + digits;
-    used = i;
-    do {
-      slab[--i] = 48 + (v % 10);
-      v = Math.floor(v / 10);
-    } while (v > 0);
+  /**
+   * One event around a piece of text, in one reservation: `head`, the text (between double quotes when `quote`, for
+   * a string that needs no JSON escaping; else as it is), `tail`, then `seq` in decimal and `end` when `seq` is not
+   * negative. The per-token events of a door's stream, where a call apiece cost more than the copying.
+   */
+  around(head: Uint8Array, text: string, quote: boolean, tail: Uint8Array, seq = -1, end?: Uint8Array): void {
+    const n = text.length;
+    this.room(head.length + n * 3 + 2 + tail.length + (seq < 0 ? 0 : 16 + end!.length));
+    const into = slab;
+    into.set(head, used);
+    let at = used + head.length;
+    if (quote) into[at++] = 34;
+    // As in text(): a token's characters are copied in this loop, a long text (or what follows a non-ASCII one) natively.
+    let i = n > 64 ? 0 : n;
+    for (let k = 0; k < i; k++) {
+      const c = text.charCodeAt(k);
+      if (c >= 0x80) {
+        i = k;
+        break;
+      }
+      into[at++] = c;
+    }
+    if (i < n) at += into.write(i === 0 ? text : text.slice(i), at, 'utf8');
+    if (quote) into[at++] = 34;
+    at = put(into, at, tail);
+    if (seq >= 0) {
+      let digits = 1;
+      for (let p = 10; p <= seq; p *= 10) digits++;
+      let v = seq;
+      let d = at + digits;
+      at = d;
+      do {
+        into[--d] = 48 + (v % 10);
+        v = Math.floor(v / 10);
+      } while (v > 0);
+      at = put(into, at, end!);
+    }
+    used = at;
   }
 
   /** The bytes written since the last take, in order, as views (undefined when there are none). */

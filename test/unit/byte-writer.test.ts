@@ -19,18 +19,33 @@ describe('ByteWriter', () => {
       expect(taken(w).toString('hex'), t).toBe(Buffer.from(t).toString('hex'));
     }
   });
-  it('writes a string between quotes as its JSON literal, across a full slab too', () => {
+  it('writes an event around a string: quoted as its JSON literal or as it is, across a full slab too', () => {
     const w = new ByteWriter();
-    for (const t of ['', ' word1', 'caf\u00e9 \u{1F600}', 'x'.repeat(100), 'y'.repeat(70_000)]) {
-      w.quoted(t);
-      expect(taken(w).toString(), t.slice(0, 20)).toBe(JSON.stringify(t));
+    const head = Buffer.from('data: {"delta":');
+    const tail = Buffer.from('}');
+    const texts = [
+      '',
+      ' word1',
+      'caf\u00e9 \u{1F600}',
+      '\u00e9 first',
+      'a\ud800b',
+      'x'.repeat(100),
+      'y'.repeat(70_000),
+    ];
+    for (const t of texts) {
+      w.around(head, t, true, tail);
+      expect(taken(w).toString('hex'), t.slice(0, 20)).toBe(Buffer.from(`data: {"delta":"${t}"}`).toString('hex'));
+      const literal = JSON.stringify(t);
+      w.around(head, literal, false, tail);
+      expect(taken(w).toString(), t.slice(0, 20)).toBe(`data: {"delta":${literal}}`);
     }
   });
-  it('writes integers in decimal', () => {
+  it('writes the sequence number in decimal, and the end after it', () => {
     const w = new ByteWriter();
+    const end = Buffer.from('}\n\n');
     for (const n of [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 1e6, 2 ** 31 - 1, 2 ** 40]) {
-      w.uint(n);
-      expect(taken(w).toString(), String(n)).toBe(String(n));
+      w.around(Buffer.from('{'), 't', true, Buffer.from(',"n":'), n, end);
+      expect(taken(w).toString(), String(n)).toBe(`{"t","n":${n}}\n\n`);
     }
   });
   it('keeps every writer its own bytes in order while writers interleave and slabs fill', () => {
@@ -43,11 +58,11 @@ describe('ByteWriter', () => {
       const k = next() % 3;
       const piece = `<${k}:${i}:${'x'.repeat(next() % 200)}>`;
       writers[k]!.text(piece);
-      writers[k]!.uint(i);
-      expected[k] += `${piece}${i}`;
+      writers[k]!.around(Buffer.from('['), 'w', true, Buffer.from(':'), i, Buffer.from(']'));
+      expected[k] += `${piece}["w":${i}]`;
       if (next() % 5 === 0) got[k] += taken(writers[k]!).toString();
     }
-    writers[0]!.bytes(Buffer.from('-'.repeat(100_000))); // one write larger than a slab
+    writers[0]!.text('-'.repeat(100_000)); // one write larger than a slab
     expected[0] += '-'.repeat(100_000);
     for (let k = 0; k < 3; k++) got[k] += taken(writers[k]!).toString();
     expect(got).toEqual(expected);
