@@ -21,6 +21,21 @@ function put(into: Buffer, at: number, b: Uint8Array): number {
   return at;
 }
 
+/**
+ * Encodes `s` as UTF-8 in at `at`; returns where it ends. A long string is encoded natively; a short one (a token)
+ * costs less in this loop than a call into C++.
+ */
+function utf8(into: Buffer, at: number, s: string): number {
+  const n = s.length;
+  if (n > 64) return at + into.write(s, at, 'utf8');
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return at + into.write(i === 0 ? s : s.slice(i), at, 'utf8');
+    into[at++] = c;
+  }
+  return at;
+}
+
 export class ByteWriter {
   private runs: Uint8Array[] = [];
   /** Where this writer's current run starts in the slab, while it is the slab's owner. */
@@ -47,24 +62,8 @@ export class ByteWriter {
 
   /** A string as UTF-8 (as a write of the string would encode it). */
   text(s: string): void {
-    const n = s.length;
-    this.room(n * 3);
-    // A long string is encoded natively; a short one (a token) costs less in this loop than a call into C++.
-    if (n > 64) {
-      used += slab.write(s, used, 'utf8');
-      return;
-    }
-    const into = slab;
-    let at = used;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        used = at + into.write(i === 0 ? s : s.slice(i), at, 'utf8');
-        return;
-      }
-      into[at++] = c;
-    }
-    used = at;
+    this.room(s.length * 3);
+    used = utf8(slab, used, s);
   }
 
   /**
@@ -73,23 +72,12 @@ export class ByteWriter {
    * negative. The per-token events of a door's stream, where a call apiece cost more than the copying.
    */
   around(head: Uint8Array, text: string, quote: boolean, tail: Uint8Array, seq = -1, end?: Uint8Array): void {
-    const n = text.length;
-    this.room(head.length + n * 3 + 2 + tail.length + (seq < 0 ? 0 : 16 + end!.length));
+    this.room(head.length + text.length * 3 + 2 + tail.length + (seq < 0 ? 0 : 16 + end!.length));
     const into = slab;
-    into.set(head, used);
+    into.set(head, used); // a head is long: set, not the loop
     let at = used + head.length;
     if (quote) into[at++] = 34;
-    // As in text(): a token's characters are copied in this loop, a long text (or what follows a non-ASCII one) natively.
-    let i = n > 64 ? 0 : n;
-    for (let k = 0; k < i; k++) {
-      const c = text.charCodeAt(k);
-      if (c >= 0x80) {
-        i = k;
-        break;
-      }
-      into[at++] = c;
-    }
-    if (i < n) at += into.write(i === 0 ? text : text.slice(i), at, 'utf8');
+    at = utf8(into, at, text);
     if (quote) into[at++] = 34;
     at = put(into, at, tail);
     if (seq >= 0) {
